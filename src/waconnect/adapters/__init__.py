@@ -1,0 +1,1 @@
+"""Adapters implement the ports over real technology."""

@@ -1,0 +1,1 @@
+"""Ports over SQLite and the filesystem."""

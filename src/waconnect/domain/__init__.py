@@ -1,0 +1,1 @@
+"""Pure domain: messages, sessions, rendering and rules. Standard library only."""

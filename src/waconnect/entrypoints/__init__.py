@@ -1,0 +1,1 @@
+"""Entrypoints: the CLI, the shared entry functions, and (later) Lambda handlers and the server."""

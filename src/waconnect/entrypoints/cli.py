@@ -1,0 +1,31 @@
+"""The ``waconnect`` command. Each subcommand's module is imported only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand -> (module with ``add_arguments(parser)`` and ``run(args) -> int``, help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "explain": ("waconnect.entrypoints.explain", "show what captured payloads contain and would do"),
+    "replay": ("waconnect.sandbox.replay", "run scenarios against fresh emulators"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="waconnect", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub = commands.add_parser(name, help=help_text)
+        sub.set_defaults(module=module_name)
+        # argparse needs the arguments before parsing; the modules keep their imports lazy.
+        importlib.import_module(module_name).add_arguments(sub)
+    args = parser.parse_args(argv)
+    code: int = importlib.import_module(args.module).run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sniffing, conversion (PyAV) and transcription of files."""

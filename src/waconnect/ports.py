@@ -1,0 +1,152 @@
+"""The ports: what the services need from the world, in domain words.
+
+Each is a small Protocol. Adapters implement them over boto3, SQLite, the filesystem or httpx;
+``tests/fakes.py`` implements them in memory, keeping state tests can assert on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from waconnect.domain.media import StoredMedia
+from waconnect.domain.outgoing import Outgoing
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
+
+LEDGER_TTL_SECONDS = 7 * 24 * 3600
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Seconds since the epoch."""
+        ...
+
+
+class SessionStore(Protocol):
+    def get(self, key: SessionKey) -> ChatSession | None: ...
+
+    def find_by_contact(self, contact_id: str) -> ChatSession | None:
+        """The session whose current chat has this contact id (initial or current)."""
+        ...
+
+    def save(self, session: ChatSession) -> None:
+        """Insert or replace the session of ``session.key``."""
+        ...
+
+
+class Ledger(Protocol):
+    def claim(self, key: str) -> bool:
+        """True for the first claim of ``key`` within the retention period, False after that."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Forget a claim, so that a retry can do the work again."""
+        ...
+
+
+class MediaStore(Protocol):
+    def put(self, key: str, chunks: Iterable[bytes], *, content_type: str, filename: str = "") -> StoredMedia:
+        """Store a stream of bytes under ``key`` without holding it all in memory."""
+        ...
+
+    def open(self, media: StoredMedia) -> AbstractContextManager[Iterator[bytes]]:
+        """Stream a stored file back, chunk by chunk."""
+        ...
+
+    def find(self, prefix: str) -> StoredMedia | None:
+        """The first object whose key starts with ``prefix`` (EUM may add an extension)."""
+        ...
+
+    def link(self, media: StoredMedia, *, expires_in: int) -> str:
+        """A time-limited URL from which a person can download the file."""
+        ...
+
+
+class WhatsApp(Protocol):
+    def send(self, business: BusinessNumber, message: Outgoing) -> str:
+        """Send a message; returns its wamid."""
+        ...
+
+    def fetch_media(self, business: BusinessNumber, media: Media, *, key: str) -> StoredMedia:
+        """Copy a customer's file into the media store under (a key starting with) ``key``."""
+        ...
+
+    def upload_media(self, business: BusinessNumber, media: StoredMedia) -> str:
+        """Make a stored file sendable from ``business``; returns the WhatsApp media id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewChat:
+    contact_id: str
+    participant_id: str
+    participant_token: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Connection:
+    token: str
+    expiry: float  # epoch seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownloadedAttachment:
+    """An agent's attachment, fetched into the media store."""
+
+    stored: StoredMedia
+    name: str
+
+
+class ConnectChat(Protocol):
+    """Amazon Connect (StartChatContact, StartContactStreaming) plus the Participant Service."""
+
+    def start_chat(
+        self, *, business: BusinessNumber, customer: Customer, client_token: str
+    ) -> NewChat:
+        """Start a chat contact and stream it to the bridge's topic."""
+        ...
+
+    def connect(self, participant_token: str) -> Connection:
+        """CreateParticipantConnection (CONNECTION_CREDENTIALS, ConnectParticipant)."""
+        ...
+
+    def send_message(self, connection_token: str, *, text: str, client_token: str) -> str: ...
+
+    def send_event(self, connection_token: str, *, content_type: str, content: str, client_token: str) -> str: ...
+
+    def send_attachment(
+        self, connection_token: str, media: StoredMedia, chunks: Iterable[bytes], *, name: str, client_token: str
+    ) -> str:
+        """StartAttachmentUpload, PUT the bytes to the signed URL, CompleteAttachmentUpload."""
+        ...
+
+    def get_attachment(
+        self, connection_token: str, attachment_id: str, *, name: str, content_type: str, key: str
+    ) -> DownloadedAttachment:
+        """GetAttachment and stream the file into the media store under ``key``."""
+        ...
+
+    def disconnect(self, connection_token: str, *, client_token: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Conversion:
+    """What a converter did: the new file, and how long the audio or video lasts."""
+
+    stored: StoredMedia
+    duration_seconds: float = 0.0
+
+
+class Converter(Protocol):
+    def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
+        """Convert a stored file to ``target`` ("wav16k", "ogg-opus", ...), storing it under ``key``."""
+        ...
+
+
+class Transcriber(Protocol):
+    def transcribe(self, wav: StoredMedia, *, language: str) -> str:
+        """Text spoken in a 16 kHz mono WAV; empty when nothing was recognised."""
+        ...

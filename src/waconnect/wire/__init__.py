@@ -1,0 +1,1 @@
+"""Parsing and building external payloads. Wire camelCase never leaves this package."""
