@@ -48,7 +48,9 @@ class Ledger(Protocol):
 
 
 class MediaStore(Protocol):
-    def put(self, key: str, chunks: Iterable[bytes], *, content_type: str, filename: str = "") -> StoredMedia:
+    def put(
+        self, key: str, chunks: Iterable[bytes], *, content_type: str, filename: str = ""
+    ) -> StoredMedia:
         """Store a stream of bytes under ``key`` without holding it all in memory."""
         ...
 
@@ -115,12 +117,17 @@ class ConnectChat(Protocol):
 
     def send_message(self, connection_token: str, *, text: str, client_token: str) -> str: ...
 
-    def send_event(self, connection_token: str, *, content_type: str, content: str, client_token: str) -> str: ...
+    def send_event(
+        self, connection_token: str, *, content_type: str, content: str, client_token: str
+    ) -> str: ...
 
     def send_attachment(
-        self, connection_token: str, media: StoredMedia, chunks: Iterable[bytes], *, name: str, client_token: str
+        self, connection_token: str, media: StoredMedia, *, name: str, client_token: str
     ) -> str:
-        """StartAttachmentUpload, PUT the bytes to the signed URL, CompleteAttachmentUpload."""
+        """StartAttachmentUpload, stream the stored file to the signed URL, Complete...Upload.
+
+        Returns the attachment id. The adapter reads the file from its media store.
+        """
         ...
 
     def get_attachment(
@@ -142,7 +149,7 @@ class Conversion:
 
 class Converter(Protocol):
     def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
-        """Convert a stored file to ``target`` ("wav16k", "ogg-opus", ...), storing it under ``key``."""
+        """Convert a stored file to ``target`` ("wav16k", "ogg-opus", ...), stored under ``key``."""
         ...
 
 

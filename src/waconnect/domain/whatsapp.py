@@ -45,7 +45,13 @@ class MessageType(enum.StrEnum):
 
 
 _MEDIA_TYPES = frozenset(
-    {MessageType.IMAGE, MessageType.VIDEO, MessageType.AUDIO, MessageType.DOCUMENT, MessageType.STICKER}
+    {
+        MessageType.IMAGE,
+        MessageType.VIDEO,
+        MessageType.AUDIO,
+        MessageType.DOCUMENT,
+        MessageType.STICKER,
+    }
 )
 
 
@@ -80,7 +86,7 @@ class BusinessNumber:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Customer:
-    """A WhatsApp user. ``wa_id`` may be empty for users with usernames; ``user_id`` is the BSUID."""
+    """A WhatsApp user. ``wa_id`` may be empty (username users); ``user_id`` is the BSUID."""
 
     wa_id: str
     user_id: str = ""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # subcommand -> (module with ``add_arguments(parser)`` and ``run(args) -> int``, help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "explain": ("waconnect.entrypoints.explain", "show what captured payloads contain and would do"),
+    "explain": ("waconnect.entrypoints.explain", "show what captured payloads hold and would do"),
     "replay": ("waconnect.sandbox.replay", "run scenarios against fresh emulators"),
 }
 
