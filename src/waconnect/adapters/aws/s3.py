@@ -1,0 +1,273 @@
+"""MediaStore over an S3 bucket (boto3 ``s3`` client, injected).
+
+Objects live under ``prefix`` + key; ``StoredMedia.key`` is the key *relative to the prefix*, so a
+bridge's keys do not change when its prefix does. Content type is the object's ``Content-Type``;
+the original file name (percent-encoded, since user metadata travels as ASCII headers) and the
+SHA-256 are user metadata. A large file goes up as a multipart upload, one part in memory at a
+time; its digest is only known at the end, so it is stored as an object tag instead.
+
+Presigned links are signed with the client's credentials and expire after ``expires_in`` seconds
+(SigV4 allows at most 7 days).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from waconnect.domain.media import StoredMedia
+from waconnect.errors import PermanentError, TransientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from waconnect.ports import Clock
+
+logger = logging.getLogger(__name__)
+
+# S3 refuses parts under 5 MiB (except the last); 8 MiB keeps the bridge's memory flat.
+DEFAULT_PART_SIZE = 8 * 1024 * 1024
+MIN_PART_SIZE = 5 * 1024 * 1024
+READ_CHUNK_SIZE = 64 * 1024
+MAX_LINK_SECONDS = 7 * 24 * 3600
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "SlowDown",
+        "Throttling",
+        "ThrottlingException",
+        "RequestTimeout",
+        "RequestTimeTooSkewed",
+        "InternalError",
+        "ServiceUnavailable",
+        "503",
+        "500",
+    }
+)
+_META_FILENAME = "filename"
+_META_SHA256 = "sha256"
+
+
+@contextmanager
+def _s3_errors(operation: str) -> Iterator[None]:
+    """Turn botocore failures into the domain's error tree, once for the whole adapter."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        message = f"S3 {operation} failed: {code or status}"
+        if code in _TRANSIENT_CODES or status >= 500 or status == 429:
+            raise TransientError(message, operation=operation, code=code) from exc
+        raise PermanentError(message, operation=operation, code=code) from exc
+    except (BotoConnectionError, ReadTimeoutError) as exc:
+        raise TransientError(f"S3 {operation}: {exc}", operation=operation) from exc
+    except BotoCoreError as exc:
+        raise PermanentError(f"S3 {operation}: {exc}", operation=operation) from exc
+
+
+def _check_key(key: str) -> None:
+    if not key or "\x00" in key:
+        raise PermanentError(f"invalid media key {key!r}", operation="put")
+
+
+class S3MediaStore:
+    """Files in ``bucket`` under ``prefix``, streamed both ways."""
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        *,
+        prefix: str = "",
+        clock: Clock | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix
+        # S3 signs links with botocore's own clock; the clock is accepted so that every media
+        # store is built alike, even if S3 has no use for it.
+        self._clock = clock
+        self._part_size = part_size
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    def object_key(self, key: str) -> str:
+        """The S3 key of a store key (the prefix added)."""
+        return self._prefix + key
+
+    def put(
+        self, key: str, chunks: Iterable[bytes], *, content_type: str, filename: str = ""
+    ) -> StoredMedia:
+        _check_key(key)
+        digest = hashlib.sha256()
+        buffer = bytearray()
+        iterator = iter(chunks)
+        for chunk in iterator:
+            digest.update(chunk)
+            buffer += chunk
+            if len(buffer) >= self._part_size:
+                return self._put_multipart(
+                    key, buffer, iterator, digest, content_type=content_type, filename=filename
+                )
+        sha256 = digest.hexdigest()
+        metadata = {_META_SHA256: sha256}
+        if filename:
+            metadata[_META_FILENAME] = quote(filename, safe="")
+        with _s3_errors("PutObject"):
+            self._client.put_object(
+                Bucket=self._bucket,
+                Key=self.object_key(key),
+                Body=bytes(buffer),
+                ContentType=content_type,
+                Metadata=metadata,
+            )
+        return StoredMedia(
+            key=key, size=len(buffer), content_type=content_type, sha256=sha256, filename=filename
+        )
+
+    def _put_multipart(
+        self,
+        key: str,
+        buffer: bytearray,
+        rest: Iterator[bytes],
+        digest: Any,
+        *,
+        content_type: str,
+        filename: str,
+    ) -> StoredMedia:
+        object_key = self.object_key(key)
+        metadata = {_META_FILENAME: quote(filename, safe="")} if filename else {}
+        with _s3_errors("CreateMultipartUpload"):
+            upload_id = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=object_key, ContentType=content_type, Metadata=metadata
+            )["UploadId"]
+        parts: list[dict[str, Any]] = []
+        size = 0
+        try:
+            for chunk in rest:
+                digest.update(chunk)
+                buffer += chunk
+                while len(buffer) >= self._part_size:
+                    part = bytes(buffer[: self._part_size])
+                    del buffer[: self._part_size]
+                    parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, part))
+                    size += len(part)
+            if buffer or not parts:
+                last = bytes(buffer)
+                parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, last))
+                size += len(buffer)
+                buffer.clear()
+            with _s3_errors("CompleteMultipartUpload"):
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=object_key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},  # type: ignore[typeddict-item]
+                )
+        except BaseException:
+            self._abort(object_key, upload_id)
+            raise
+        sha256: str = digest.hexdigest()
+        with _s3_errors("PutObjectTagging"):
+            self._client.put_object_tagging(
+                Bucket=self._bucket,
+                Key=object_key,
+                Tagging={"TagSet": [{"Key": _META_SHA256, "Value": sha256}]},
+            )
+        return StoredMedia(
+            key=key, size=size, content_type=content_type, sha256=sha256, filename=filename
+        )
+
+    def _upload_part(
+        self, object_key: str, upload_id: str, number: int, data: bytes
+    ) -> dict[str, Any]:
+        with _s3_errors("UploadPart"):
+            etag = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=object_key,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+            )["ETag"]
+        return {"ETag": etag, "PartNumber": number}
+
+    def _abort(self, object_key: str, upload_id: str) -> None:
+        try:
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=object_key, UploadId=upload_id
+            )
+        except (ClientError, BotoCoreError):
+            # The original failure matters more; a lifecycle rule reaps what is left.
+            logger.warning("could not abort multipart upload %s", upload_id, exc_info=True)
+
+    @contextmanager
+    def open(self, media: StoredMedia) -> Iterator[Iterator[bytes]]:
+        with _s3_errors("GetObject"):
+            body = self._client.get_object(Bucket=self._bucket, Key=self.object_key(media.key))[
+                "Body"
+            ]
+        try:
+            yield self._chunks(body)
+        finally:
+            body.close()
+
+    @staticmethod
+    def _chunks(body: Any) -> Iterator[bytes]:
+        with _s3_errors("GetObject"):
+            yield from body.iter_chunks(READ_CHUNK_SIZE)
+
+    def find(self, prefix: str) -> StoredMedia | None:
+        # S3 lists keys in UTF-8 byte order, so the first key listed is the first sorted.
+        with _s3_errors("ListObjectsV2"):
+            listing = self._client.list_objects_v2(
+                Bucket=self._bucket, Prefix=self.object_key(prefix), MaxKeys=1
+            )
+        contents = listing.get("Contents", [])
+        if not contents:
+            return None
+        object_key = contents[0]["Key"]
+        with _s3_errors("HeadObject"):
+            head = self._client.head_object(Bucket=self._bucket, Key=object_key)
+        metadata = head.get("Metadata", {})
+        sha256 = metadata.get(_META_SHA256, "")
+        if not sha256 and "-" in head.get("ETag", ""):
+            sha256 = self._tagged_sha256(object_key)
+        return StoredMedia(
+            key=object_key[len(self._prefix) :],
+            size=head["ContentLength"],
+            content_type=head.get("ContentType", "application/octet-stream"),
+            sha256=sha256,
+            filename=unquote(metadata.get(_META_FILENAME, "")),
+        )
+
+    def _tagged_sha256(self, object_key: str) -> str:
+        with _s3_errors("GetObjectTagging"):
+            tags = self._client.get_object_tagging(Bucket=self._bucket, Key=object_key)["TagSet"]
+        return next((tag["Value"] for tag in tags if tag["Key"] == _META_SHA256), "")
+
+    def link(self, media: StoredMedia, *, expires_in: int) -> str:
+        if not 1 <= expires_in <= MAX_LINK_SECONDS:
+            raise ValueError(f"expires_in must be 1..{MAX_LINK_SECONDS} seconds")
+        params: dict[str, str] = {"Bucket": self._bucket, "Key": self.object_key(media.key)}
+        if media.filename:
+            params["ResponseContentDisposition"] = (
+                f"attachment; filename*=UTF-8''{quote(media.filename, safe='')}"
+            )
+        with _s3_errors("GeneratePresignedUrl"):
+            return self._client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=expires_in
+            )
