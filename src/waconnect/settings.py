@@ -1,0 +1,269 @@
+"""The bridge's settings: one frozen object, read from the environment and an optional TOML file.
+
+Every variable is ``WACONNECT_`` plus the field name in upper case (``WACONNECT_MEDIA_BUCKET``).
+``WACONNECT_CONFIG`` names a TOML file whose top-level keys are the field names; the environment
+wins over the file. Everything is validated at once: one ``ConfigurationError`` names every missing
+or bad value. Nothing else in waconnect reads the environment.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from waconnect.errors import ConfigurationError
+from waconnect.sandbox import defaults
+
+PREFIX = "WACONNECT_"
+
+# Connect's documented defaults for chat attachments.
+DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = (
+    ".csv",
+    ".doc",
+    ".docx",
+    ".heic",
+    ".jfif",
+    ".jpeg",
+    ".jpg",
+    ".mov",
+    ".mp4",
+    ".pdf",
+    ".png",
+    ".ppt",
+    ".pptx",
+    ".rtf",
+    ".txt",
+    ".wav",
+    ".xls",
+    ".xlsx",
+)
+DEFAULT_CONNECT_MAX_BYTES = 20 * 1024 * 1024
+_MIB = 1024 * 1024
+TRANSCRIPTION_ENGINES = frozenset({"none"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    region: str
+    connect_instance_id: str
+    contact_flow_id: str
+    streaming_topic_arn: str
+    media_bucket: str
+    media_prefix: str = ""
+    # A SQLite file path, or "dynamodb:<sessions table>,<ledger table>".
+    state: str = "waconnect.sqlite3"
+    # For every AWS service but S3 (the sandbox emulators); S3 has its own.
+    endpoint_url: str = ""
+    s3_endpoint_url: str = ""
+    # Signed URLs are https only, except to 127.0.0.1 when this is on (the sandbox).
+    allow_http_loopback: bool = False
+    mark_read: bool = True
+    file_reaction: str = "📎"  # empty: no reaction
+    failure_reaction: str = "❌"  # empty: no reaction
+    failure_text: bool = True  # tell the customer in words what could not be delivered
+    chat_duration_minutes: int = 25 * 60
+    meta_api_version: str = "v20.0"
+    connect_allowed_extensions: tuple[str, ...] = DEFAULT_CONNECT_EXTENSIONS
+    connect_max_attachment_bytes: int = DEFAULT_CONNECT_MAX_BYTES
+    transcription: str = "none"
+    language: str = "en-US"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build from ``WACONNECT_*`` variables (and the TOML file ``WACONNECT_CONFIG`` names)."""
+        problems: list[str] = []
+        raw: dict[str, Any] = {}
+        config_path = environ.get(f"{PREFIX}CONFIG", "")
+        if config_path:
+            raw.update(_read_toml(config_path, problems))
+        for f in fields(cls):
+            value = environ.get(PREFIX + f.name.upper())
+            if value is not None:
+                raw[f.name] = value
+        if "region" not in raw:
+            # Lambda sets AWS_REGION; the SDKs read AWS_DEFAULT_REGION.
+            region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+            if region:
+                raw["region"] = region
+        return _build(raw, problems, source="environment")
+
+    @classmethod
+    def for_sandbox(cls, *, endpoint_url: str, s3_endpoint_url: str, state_path: str) -> Settings:
+        """Settings for the bridge wired to the local emulators with the sandbox's fixed ids."""
+        return _build(
+            {
+                "region": defaults.REGION,
+                "connect_instance_id": defaults.INSTANCE_ID,
+                "contact_flow_id": defaults.CONTACT_FLOW_ID,
+                "streaming_topic_arn": defaults.STREAMING_TOPIC_ARN,
+                "media_bucket": defaults.MEDIA_BUCKET,
+                "state": state_path,
+                "endpoint_url": endpoint_url,
+                "s3_endpoint_url": s3_endpoint_url,
+                "allow_http_loopback": True,
+            },
+            [],
+            source="sandbox",
+        )
+
+    @property
+    def uses_dynamodb(self) -> bool:
+        return self.state.startswith("dynamodb:")
+
+    @property
+    def sqlite_path(self) -> str:
+        """The SQLite file holding sessions and the ledger; empty when state is in DynamoDB."""
+        return "" if self.uses_dynamodb else self.state
+
+    @property
+    def dynamodb_tables(self) -> tuple[str, str]:
+        """(sessions table, ledger table); empty names when state is in SQLite."""
+        if not self.uses_dynamodb:
+            return ("", "")
+        sessions, _, ledger = self.state.removeprefix("dynamodb:").partition(",")
+        return (sessions.strip(), ledger.strip())
+
+
+def _read_toml(path: str, problems: list[str]) -> dict[str, Any]:
+    try:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        problems.append(f"{PREFIX}CONFIG: cannot read {path}: {exc.strerror}")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"{PREFIX}CONFIG: {path} is not valid TOML: {exc}")
+        return {}
+    known = {f.name for f in fields(Settings)}
+    for key in sorted(set(data) - known):
+        problems.append(f"{PREFIX}CONFIG: unknown key {key!r} in {path}")
+    return {k: v for k, v in data.items() if k in known}
+
+
+# ---- conversion and validation -------------------------------------------------------------
+
+_REQUIRED = ("region", "connect_instance_id", "contact_flow_id", "streaming_topic_arn")
+
+
+def _build(raw: Mapping[str, Any], problems: list[str], *, source: str) -> Settings:
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name not in raw:
+            continue
+        convert: Callable[[Any], Any] = _CONVERTERS.get(f.name, _as_str)
+        try:
+            values[f.name] = convert(raw[f.name])
+        except ValueError as exc:
+            problems.append(f"{PREFIX}{f.name.upper()}: {exc}")
+    for name in (*_REQUIRED, "media_bucket"):
+        if not values.get(name):
+            problems.append(f"{PREFIX}{name.upper()}: required")
+    problems.extend(_check(values))
+    if problems:
+        raise ConfigurationError(f"invalid settings ({source}): " + "; ".join(problems))
+    return Settings(**values)
+
+
+def _check(values: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    minutes = values.get("chat_duration_minutes")
+    if minutes is not None and not 60 <= minutes <= 10080:
+        problems.append(f"{PREFIX}CHAT_DURATION_MINUTES: must be 60-10080, got {minutes}")
+    size = values.get("connect_max_attachment_bytes")
+    if size is not None and not _MIB <= size <= 100 * _MIB:
+        problems.append(
+            f"{PREFIX}CONNECT_MAX_ATTACHMENT_BYTES: must be 1-100 MB in bytes, got {size}"
+        )
+    arn = values.get("streaming_topic_arn", "")
+    if arn and (not arn.startswith("arn:") or arn.endswith(".fifo")):
+        problems.append(
+            f"{PREFIX}STREAMING_TOPIC_ARN: must be the ARN of a standard SNS topic, got {arn!r}"
+        )
+    state = values.get("state")
+    if isinstance(state, str) and state.startswith("dynamodb:"):
+        sessions, comma, ledger = state.removeprefix("dynamodb:").partition(",")
+        if not (comma and sessions.strip() and ledger.strip()):
+            problems.append(
+                f"{PREFIX}STATE: expected 'dynamodb:<sessions table>,<ledger table>', got {state!r}"
+            )
+    elif state is not None and not state:
+        problems.append(f"{PREFIX}STATE: empty (a SQLite path or dynamodb:<tables>)")
+    engine = values.get("transcription")
+    if engine is not None and engine not in TRANSCRIPTION_ENGINES:
+        problems.append(
+            f"{PREFIX}TRANSCRIPTION: must be one of {sorted(TRANSCRIPTION_ENGINES)}, got {engine!r}"
+        )
+    version = values.get("meta_api_version", "v20.0")
+    if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
+        problems.append(f"{PREFIX}META_API_VERSION: expected like 'v20.0', got {version!r}")
+    for name in ("endpoint_url", "s3_endpoint_url"):
+        url = values.get(name, "")
+        if url and not url.startswith(("http://", "https://")):
+            problems.append(f"{PREFIX}{name.upper()}: expected an http(s) URL, got {url!r}")
+    return problems
+
+
+def _as_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value.strip()
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _as_extensions(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    result: list[str] = []
+    for item in items:
+        text = str(item).strip().lower()
+        if not text:
+            continue
+        ext = text if text.startswith(".") else f".{text}"
+        if not ext[1:].isalnum():
+            raise ValueError(f"not a file extension: {item!r}")
+        result.append(ext)
+    if not result:
+        raise ValueError("at least one extension is needed")
+    return tuple(dict.fromkeys(result))
+
+
+def _as_text(value: Any) -> str:
+    # Emoji settings keep their exact value: an empty string turns the feedback off.
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "allow_http_loopback": _as_bool,
+    "mark_read": _as_bool,
+    "failure_text": _as_bool,
+    "file_reaction": _as_text,
+    "failure_reaction": _as_text,
+    "chat_duration_minutes": _as_int,
+    "connect_max_attachment_bytes": _as_int,
+    "connect_allowed_extensions": _as_extensions,
+}

@@ -1,0 +1,157 @@
+"""Settings: built from the environment and a TOML file, validated all at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from waconnect.errors import ConfigurationError
+from waconnect.sandbox import defaults
+from waconnect.settings import DEFAULT_CONNECT_EXTENSIONS, Settings
+
+BASE = {
+    "WACONNECT_REGION": "eu-west-2",
+    "WACONNECT_CONNECT_INSTANCE_ID": "instance-0001",
+    "WACONNECT_CONTACT_FLOW_ID": "flow-0001",
+    "WACONNECT_STREAMING_TOPIC_ARN": "arn:aws:sns:eu-west-2:123456789012:streaming",
+    "WACONNECT_MEDIA_BUCKET": "media-bucket",
+}
+
+
+def test_minimal_environment_gives_documented_defaults() -> None:
+    settings = Settings.from_env(BASE)
+
+    assert settings.region == "eu-west-2"
+    assert settings.media_bucket == "media-bucket"
+    assert settings.mark_read is True
+    assert settings.file_reaction == "📎"
+    assert settings.failure_reaction == "❌"
+    assert settings.chat_duration_minutes == 1500
+    assert settings.meta_api_version == "v20.0"
+    assert settings.connect_allowed_extensions == DEFAULT_CONNECT_EXTENSIONS
+    assert ".ogg" not in settings.connect_allowed_extensions
+    assert settings.connect_max_attachment_bytes == 20 * 1024 * 1024
+    assert settings.transcription == "none"
+    assert settings.sqlite_path == settings.state
+    assert not settings.uses_dynamodb
+
+
+def test_every_missing_required_value_is_named_in_one_error() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({})
+
+    message = str(caught.value)
+    for name in (
+        "WACONNECT_REGION",
+        "WACONNECT_CONNECT_INSTANCE_ID",
+        "WACONNECT_CONTACT_FLOW_ID",
+        "WACONNECT_STREAMING_TOPIC_ARN",
+        "WACONNECT_MEDIA_BUCKET",
+    ):
+        assert name in message
+
+
+def test_bad_values_are_all_reported_together() -> None:
+    environ = {
+        **BASE,
+        "WACONNECT_MARK_READ": "perhaps",
+        "WACONNECT_CHAT_DURATION_MINUTES": "5",
+        "WACONNECT_CONNECT_MAX_ATTACHMENT_BYTES": "lots",
+        "WACONNECT_STATE": "dynamodb:onlyone",
+        "WACONNECT_TRANSCRIPTION": "magic",
+        "WACONNECT_ENDPOINT_URL": "ftp://127.0.0.1",
+    }
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(environ)
+
+    message = str(caught.value)
+    for name in (
+        "MARK_READ",
+        "CHAT_DURATION_MINUTES",
+        "CONNECT_MAX_ATTACHMENT_BYTES",
+        "STATE",
+        "TRANSCRIPTION",
+        "ENDPOINT_URL",
+    ):
+        assert f"WACONNECT_{name}:" in message
+
+
+def test_fifo_topic_is_refused_because_connect_streams_only_to_standard_topics() -> None:
+    environ = {**BASE, "WACONNECT_STREAMING_TOPIC_ARN": "arn:aws:sns:eu-west-2:1:t.fifo"}
+    with pytest.raises(ConfigurationError, match="STREAMING_TOPIC_ARN"):
+        Settings.from_env(environ)
+
+
+def test_values_are_converted_from_strings() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "WACONNECT_MARK_READ": "false",
+            "WACONNECT_ALLOW_HTTP_LOOPBACK": "yes",
+            "WACONNECT_FILE_REACTION": "",
+            "WACONNECT_CHAT_DURATION_MINUTES": "120",
+            "WACONNECT_CONNECT_ALLOWED_EXTENSIONS": "pdf, .OGG png",
+            "WACONNECT_STATE": "dynamodb:sessions-table,ledger-table",
+        }
+    )
+
+    assert settings.mark_read is False
+    assert settings.allow_http_loopback is True
+    assert settings.file_reaction == ""
+    assert settings.chat_duration_minutes == 120
+    assert settings.connect_allowed_extensions == (".pdf", ".ogg", ".png")
+    assert settings.uses_dynamodb
+    assert settings.dynamodb_tables == ("sessions-table", "ledger-table")
+    assert settings.sqlite_path == ""
+
+
+def test_region_falls_back_to_the_lambda_runtime_variable() -> None:
+    environ = {k: v for k, v in BASE.items() if k != "WACONNECT_REGION"}
+    environ["AWS_REGION"] = "ap-southeast-2"
+
+    assert Settings.from_env(environ).region == "ap-southeast-2"
+
+
+def test_toml_file_provides_values_and_environment_overrides_it(tmp_path: Path) -> None:
+    config = tmp_path / "waconnect.toml"
+    config.write_text(
+        'media_bucket = "from-file"\nmedia_prefix = "bridge/"\nmark_read = false\n'
+        'connect_allowed_extensions = ["pdf", "ogg"]\nchat_duration_minutes = 90\n',
+        encoding="utf-8",
+    )
+    environ = {**BASE, "WACONNECT_CONFIG": str(config), "WACONNECT_MEDIA_BUCKET": "from-env"}
+
+    settings = Settings.from_env(environ)
+
+    assert settings.media_bucket == "from-env"
+    assert settings.media_prefix == "bridge/"
+    assert settings.mark_read is False
+    assert settings.connect_allowed_extensions == (".pdf", ".ogg")
+    assert settings.chat_duration_minutes == 90
+
+
+def test_toml_file_with_unknown_key_or_missing_file_is_reported(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('media_bukket = "typo"\n', encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="media_bukket"):
+        Settings.from_env({**BASE, "WACONNECT_CONFIG": str(config)})
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        Settings.from_env({**BASE, "WACONNECT_CONFIG": str(tmp_path / "absent.toml")})
+
+
+def test_sandbox_settings_use_the_sandbox_identities_and_allow_loopback() -> None:
+    settings = Settings.for_sandbox(
+        endpoint_url="http://127.0.0.1:4000",
+        s3_endpoint_url="http://127.0.0.1:4001",
+        state_path="/tmp/state.sqlite3",
+    )
+
+    assert settings.connect_instance_id == defaults.INSTANCE_ID
+    assert settings.contact_flow_id == defaults.CONTACT_FLOW_ID
+    assert settings.streaming_topic_arn == defaults.STREAMING_TOPIC_ARN
+    assert settings.media_bucket == defaults.MEDIA_BUCKET
+    assert settings.region == defaults.REGION
+    assert settings.allow_http_loopback is True
+    assert settings.endpoint_url == "http://127.0.0.1:4000"
+    assert settings.sqlite_path == "/tmp/state.sqlite3"
