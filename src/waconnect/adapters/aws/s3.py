@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from waconnect.adapters.aws.errors import translate_errors
 from waconnect.domain.media import StoredMedia
-from waconnect.errors import PermanentError, TransientError
+from waconnect.errors import PermanentError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -38,40 +38,8 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 READ_CHUNK_SIZE = 64 * 1024
 MAX_LINK_SECONDS = 7 * 24 * 3600
 
-_TRANSIENT_CODES = frozenset(
-    {
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "RequestTimeout",
-        "RequestTimeTooSkewed",
-        "InternalError",
-        "ServiceUnavailable",
-        "503",
-        "500",
-    }
-)
 _META_FILENAME = "filename"
 _META_SHA256 = "sha256"
-
-
-@contextmanager
-def _s3_errors(operation: str) -> Iterator[None]:
-    """Turn botocore failures into the domain's error tree, once for the whole adapter."""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-        message = f"S3 {operation} failed: {code or status}"
-        if code in _TRANSIENT_CODES or status >= 500 or status == 429:
-            raise TransientError(message, operation=operation, code=code) from exc
-        raise PermanentError(message, operation=operation, code=code) from exc
-    except (BotoConnectionError, ReadTimeoutError) as exc:
-        raise TransientError(f"S3 {operation}: {exc}", operation=operation) from exc
-    except BotoCoreError as exc:
-        raise PermanentError(f"S3 {operation}: {exc}", operation=operation) from exc
 
 
 def _check_key(key: str) -> None:
@@ -127,7 +95,7 @@ class S3MediaStore:
         metadata = {_META_SHA256: sha256}
         if filename:
             metadata[_META_FILENAME] = quote(filename, safe="")
-        with _s3_errors("PutObject"):
+        with translate_errors("PutObject", service="s3"):
             self._client.put_object(
                 Bucket=self._bucket,
                 Key=self.object_key(key),
@@ -151,7 +119,7 @@ class S3MediaStore:
     ) -> StoredMedia:
         object_key = self.object_key(key)
         metadata = {_META_FILENAME: quote(filename, safe="")} if filename else {}
-        with _s3_errors("CreateMultipartUpload"):
+        with translate_errors("CreateMultipartUpload", service="s3"):
             upload_id = self._client.create_multipart_upload(
                 Bucket=self._bucket, Key=object_key, ContentType=content_type, Metadata=metadata
             )["UploadId"]
@@ -171,7 +139,7 @@ class S3MediaStore:
                 parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, last))
                 size += len(buffer)
                 buffer.clear()
-            with _s3_errors("CompleteMultipartUpload"):
+            with translate_errors("CompleteMultipartUpload", service="s3"):
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket,
                     Key=object_key,
@@ -182,7 +150,7 @@ class S3MediaStore:
             self._abort(object_key, upload_id)
             raise
         sha256: str = digest.hexdigest()
-        with _s3_errors("PutObjectTagging"):
+        with translate_errors("PutObjectTagging", service="s3"):
             self._client.put_object_tagging(
                 Bucket=self._bucket,
                 Key=object_key,
@@ -195,7 +163,7 @@ class S3MediaStore:
     def _upload_part(
         self, object_key: str, upload_id: str, number: int, data: bytes
     ) -> dict[str, Any]:
-        with _s3_errors("UploadPart"):
+        with translate_errors("UploadPart", service="s3"):
             etag = self._client.upload_part(
                 Bucket=self._bucket,
                 Key=object_key,
@@ -216,7 +184,7 @@ class S3MediaStore:
 
     @contextmanager
     def open(self, media: StoredMedia) -> Iterator[Iterator[bytes]]:
-        with _s3_errors("GetObject"):
+        with translate_errors("GetObject", service="s3"):
             body = self._client.get_object(Bucket=self._bucket, Key=self.object_key(media.key))[
                 "Body"
             ]
@@ -227,12 +195,12 @@ class S3MediaStore:
 
     @staticmethod
     def _chunks(body: Any) -> Iterator[bytes]:
-        with _s3_errors("GetObject"):
+        with translate_errors("GetObject", service="s3"):
             yield from body.iter_chunks(READ_CHUNK_SIZE)
 
     def find(self, prefix: str) -> StoredMedia | None:
         # S3 lists keys in UTF-8 byte order, so the first key listed is the first sorted.
-        with _s3_errors("ListObjectsV2"):
+        with translate_errors("ListObjectsV2", service="s3"):
             listing = self._client.list_objects_v2(
                 Bucket=self._bucket, Prefix=self.object_key(prefix), MaxKeys=1
             )
@@ -240,7 +208,7 @@ class S3MediaStore:
         if not contents:
             return None
         object_key = contents[0]["Key"]
-        with _s3_errors("HeadObject"):
+        with translate_errors("HeadObject", service="s3"):
             head = self._client.head_object(Bucket=self._bucket, Key=object_key)
         metadata = head.get("Metadata", {})
         sha256 = metadata.get(_META_SHA256, "")
@@ -255,7 +223,7 @@ class S3MediaStore:
         )
 
     def _tagged_sha256(self, object_key: str) -> str:
-        with _s3_errors("GetObjectTagging"):
+        with translate_errors("GetObjectTagging", service="s3"):
             tags = self._client.get_object_tagging(Bucket=self._bucket, Key=object_key)["TagSet"]
         return next((tag["Value"] for tag in tags if tag["Key"] == _META_SHA256), "")
 
@@ -267,7 +235,7 @@ class S3MediaStore:
             params["ResponseContentDisposition"] = (
                 f"attachment; filename*=UTF-8''{quote(media.filename, safe='')}"
             )
-        with _s3_errors("GeneratePresignedUrl"):
+        with translate_errors("GeneratePresignedUrl", service="s3"):
             return self._client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
             )
