@@ -1,0 +1,234 @@
+"""One Meta message object (``value.messages[i]``) into an ``InboundMessage``.
+
+``parse_message`` is the one place that ``match``es on the wire type. Unknown types become
+``MessageType.UNKNOWN`` with the raw object kept; unknown extra fields are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from waconnect.domain.whatsapp import (
+    BusinessNumber,
+    ContactCard,
+    Context,
+    Customer,
+    InboundMessage,
+    LabeledValue,
+    Location,
+    Media,
+    MessageType,
+    Order,
+    OrderItem,
+    Reaction,
+    Reply,
+    SystemNotice,
+    WhatsAppError,
+)
+from waconnect.wire._reader import Node
+
+logger = logging.getLogger(__name__)
+
+
+def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -> InboundMessage:
+    wire_type = node.req_str("type")
+    kind = MessageType.parse(wire_type)
+    fields: dict[str, Any] = {}
+    match kind:
+        case MessageType.TEXT:
+            fields["text"] = node.child("text").req_str("body")
+        case (
+            MessageType.IMAGE
+            | MessageType.VIDEO
+            | MessageType.AUDIO
+            | MessageType.DOCUMENT
+            | MessageType.STICKER
+        ):
+            fields["media"] = parse_media(node.child(wire_type))
+        case MessageType.LOCATION:
+            fields["location"] = _location(node.child("location"))
+        case MessageType.CONTACTS:
+            fields["contacts"] = tuple(_contact(card) for card in node.child("contacts").items())
+        case MessageType.INTERACTIVE:
+            fields["reply"] = _interactive(node.child("interactive"))
+        case MessageType.BUTTON:
+            button = node.child("button")
+            fields["reply"] = Reply(
+                kind="button", reply_id=button.opt_str("payload"), title=button.opt_str("text")
+            )
+        case MessageType.REACTION:
+            reaction = node.child("reaction")
+            fields["reaction"] = Reaction(
+                message_id=reaction.req_str("message_id"), emoji=reaction.opt_str("emoji")
+            )
+        case MessageType.ORDER:
+            fields["order"] = _order(node.child("order"))
+        case MessageType.SYSTEM:
+            fields["system"] = _system(node.child("system"))
+        case MessageType.UNSUPPORTED | MessageType.UNKNOWN:
+            pass
+    context = node.get("context")
+    return InboundMessage(
+        wamid=node.req_str("id"),
+        business=business,
+        customer=customer,
+        timestamp=node.child("timestamp").integer(),
+        type=kind,
+        wire_type=wire_type,
+        errors=parse_errors(node),
+        context=None if context is None else _context(context),
+        raw=dict(node.mapping()),
+        **fields,
+    )
+
+
+def parse_media(node: Node) -> Media:
+    return Media(
+        media_id=node.req_str("id"),
+        mime_type=node.opt_str("mime_type"),
+        sha256=node.opt_str("sha256"),
+        caption=node.opt_str("caption"),
+        filename=node.opt_str("filename"),
+        voice=node.opt_bool("voice"),
+        animated=node.opt_bool("animated"),
+        url=node.opt_str("url"),
+    )
+
+
+def parse_errors(node: Node) -> tuple[WhatsAppError, ...]:
+    errors = []
+    for error in node.list_of("errors"):
+        data = error.get("error_data")
+        errors.append(
+            WhatsAppError(
+                code=error.child("code").integer(),
+                title=error.opt_str("title"),
+                message=error.opt_str("message"),
+                details="" if data is None else data.opt_str("details"),
+            )
+        )
+    return tuple(errors)
+
+
+def _context(node: Node) -> Context:
+    product = node.get("referred_product")
+    return Context(
+        message_id=node.opt_str("id"),
+        from_=node.opt_str("from"),
+        forwarded=node.opt_bool("forwarded"),
+        frequently_forwarded=node.opt_bool("frequently_forwarded"),
+        referred_product_id="" if product is None else product.opt_str("product_retailer_id"),
+    )
+
+
+def _location(node: Node) -> Location:
+    return Location(
+        latitude=node.child("latitude").number(),
+        longitude=node.child("longitude").number(),
+        name=node.opt_str("name"),
+        address=node.opt_str("address"),
+        url=node.opt_str("url"),
+    )
+
+
+def _contact(node: Node) -> ContactCard:
+    name = node.get("name")
+    first = "" if name is None else name.opt_str("first_name")
+    last = "" if name is None else name.opt_str("last_name")
+    formatted = "" if name is None else name.opt_str("formatted_name")
+    org = node.get("org")
+    return ContactCard(
+        formatted_name=formatted or " ".join(p for p in (first, last) if p),
+        first_name=first,
+        last_name=last,
+        phones=tuple(
+            LabeledValue(
+                value=p.opt_str("phone"), label=p.opt_str("type"), wa_id=p.opt_str("wa_id")
+            )
+            for p in node.list_of("phones")
+        ),
+        emails=tuple(
+            LabeledValue(value=e.opt_str("email"), label=e.opt_str("type"))
+            for e in node.list_of("emails")
+        ),
+        urls=tuple(
+            LabeledValue(value=u.opt_str("url"), label=u.opt_str("type"))
+            for u in node.list_of("urls")
+        ),
+        addresses=tuple(_address(a) for a in node.list_of("addresses")),
+        organization=(
+            ""
+            if org is None
+            else ", ".join(p for p in (org.opt_str("company"), org.opt_str("department")) if p)
+        ),
+        title="" if org is None else org.opt_str("title"),
+        birthday=node.opt_str("birthday"),
+    )
+
+
+_ADDRESS_PARTS = ("street", "city", "state", "zip", "country")
+
+
+def _address(node: Node) -> LabeledValue:
+    parts = [node.opt_str(part) for part in _ADDRESS_PARTS]
+    return LabeledValue(value=", ".join(p for p in parts if p), label=node.opt_str("type"))
+
+
+def _interactive(node: Node) -> Reply:
+    kind = node.req_str("type")
+    detail = node.get(kind)
+    if kind == "nfm_reply":
+        flow = node.child(kind)
+        return Reply(
+            kind=kind,
+            title=flow.opt_str("body") or flow.opt_str("name"),
+            response=_flow_response(flow.get("response_json")),
+        )
+    if detail is None:
+        logger.warning("interactive reply of type %r without its object", kind)
+        return Reply(kind=kind)
+    return Reply(
+        kind=kind,
+        reply_id=detail.opt_str("id"),
+        title=detail.opt_str("title"),
+        description=detail.opt_str("description"),
+    )
+
+
+def _flow_response(node: Node | None) -> dict[str, Any]:
+    if node is None:
+        return {}
+    if isinstance(node.value, dict):
+        return dict(node.value)
+    try:
+        decoded = json.loads(node.text())
+    except ValueError:
+        # A flow answer that is not JSON is still a reply: its body says what was chosen.
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _order(node: Node) -> Order:
+    return Order(
+        catalog_id=node.req_str("catalog_id"),
+        text=node.opt_str("text"),
+        items=tuple(
+            OrderItem(
+                product_retailer_id=item.req_str("product_retailer_id"),
+                quantity=item.child("quantity").integer(),
+                item_price=item.child("item_price").number(),
+                currency=item.req_str("currency"),
+            )
+            for item in node.list_of("product_items")
+        ),
+    )
+
+
+def _system(node: Node) -> SystemNotice:
+    return SystemNotice(
+        body=node.opt_str("body"),
+        kind=node.opt_str("type"),
+        new_wa_id=node.opt_str("new_wa_id") or node.opt_str("wa_id"),
+    )
