@@ -1,0 +1,198 @@
+"""The media policy: what becomes of a file on its way to Connect, and on its way to WhatsApp.
+
+Both directions are decided from tables, before any conversion or upload: what Connect accepts
+is a setting (``ConnectLimits``, from Connect's documented defaults), what WhatsApp accepts per
+message kind is Meta's published limits. A plan says what to do and, when the file cannot go,
+why — in words a notice to the agent can quote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from waconnect.domain.outgoing import MediaKind
+from waconnect.media.naming import base_type, canonical_type, extension_for, file_name_for
+
+MB = 1024 * 1024
+
+# Connect's documented defaults; UpdateAttachedFilesConfiguration changes them per instance.
+CONNECT_DEFAULT_EXTENSIONS = frozenset(
+    {
+        ".csv", ".doc", ".docx", ".heic", ".jfif", ".jpeg", ".jpg", ".mov", ".mp4", ".pdf",
+        ".png", ".ppt", ".pptx", ".rtf", ".txt", ".wav", ".xls", ".xlsx",
+    }
+)  # fmt: skip
+CONNECT_DEFAULT_MAX_BYTES = 20 * MB
+
+_T = TypeVar("_T")
+
+InboundAction = Literal["attach", "convert", "notice"]
+OutboundAction = Literal["send", "convert", "notice"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectLimits:
+    """What the Connect instance accepts as chat attachments."""
+
+    allowed_extensions: frozenset[str] = field(default=CONNECT_DEFAULT_EXTENSIONS)
+    max_bytes: int = CONNECT_DEFAULT_MAX_BYTES
+
+    def allows(self, extension: str) -> bool:
+        return extension.lower() in self.allowed_extensions
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """A conversion the bridge can run: the converter's target name and what it produces."""
+
+    name: str
+    content_type: str
+    extension: str
+
+
+WAV16K = Target(name="wav16k", content_type="audio/wav", extension=".wav")
+OGG_OPUS = Target(name="ogg-opus", content_type="audio/ogg", extension=".ogg")
+
+# Inbound: files Connect would refuse that the bridge converts, by type or by type family.
+# Stickers (webp) and 3gp video wait for their converters; until then they reach the agent as a
+# notice.
+_INBOUND_CONVERSIONS: dict[str, Target] = {"audio/": WAV16K}
+
+# Outbound: what WhatsApp sends as a media message of its own kind, and up to which size.
+_OUTBOUND_KINDS: dict[str, tuple[MediaKind, int]] = {
+    "image/jpeg": (MediaKind.IMAGE, 5 * MB),
+    "image/png": (MediaKind.IMAGE, 5 * MB),
+    "video/mp4": (MediaKind.VIDEO, 16 * MB),
+}
+_OUTBOUND_CONVERSIONS: dict[str, tuple[MediaKind, Target]] = {
+    "audio/": (MediaKind.AUDIO, OGG_OPUS),
+}
+WHATSAPP_DOCUMENT_MAX_BYTES = 100 * MB
+
+# Names for files that arrive without one.
+_STEMS: dict[str, str] = {"image/": "image", "video/": "video", "audio/": "audio"}
+_WHAT: dict[str, str] = {"image/webp": "a sticker", "video/3gpp": "a 3GP video"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InboundPlan:
+    """What to do with a customer's file: attach it, convert it first, or tell the agent why not.
+
+    ``name`` and ``content_type`` describe what reaches Connect (the converted file when
+    converting); for a notice they describe the original file.
+    """
+
+    action: InboundAction
+    name: str
+    content_type: str
+    target: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboundPlan:
+    """How an agent's file goes to WhatsApp: as which kind of message, after which conversion."""
+
+    kind: MediaKind
+    action: OutboundAction
+    filename: str
+    content_type: str
+    target: str = ""
+    voice: bool = False
+    reason: str = ""
+
+
+def inbound_plan(
+    content_type: str,
+    size: int,
+    *,
+    filename: str = "",
+    voice: bool = False,
+    limits: ConnectLimits | None = None,
+    stem: str = "",
+) -> InboundPlan:
+    """Plan the journey of a customer's file of ``content_type`` and ``size`` bytes to Connect."""
+    limits = limits or ConnectLimits()
+    kind = canonical_type(content_type)
+    stem = stem or ("voice-note" if voice else _by_family(_STEMS, kind) or "file")
+    name = file_name_for(kind, filename=filename, stem=stem)
+    extension = extension_for(kind) or _extension(name)
+
+    def notice(reason: str) -> InboundPlan:
+        return InboundPlan(action="notice", name=name, content_type=kind, reason=reason)
+
+    if size <= 0:
+        return notice("the file is empty")
+    if extension and limits.allows(extension):
+        if size > limits.max_bytes:
+            return notice(f"over the {_megabytes(limits.max_bytes)} MB limit")
+        return InboundPlan(action="attach", name=name, content_type=kind)
+    target = _INBOUND_CONVERSIONS.get(kind) or _by_family(_INBOUND_CONVERSIONS, kind)
+    if target is not None and limits.allows(target.extension):
+        return InboundPlan(
+            action="convert",
+            target=target.name,
+            name=file_name_for(target.content_type, filename=name, stem=stem),
+            content_type=target.content_type,
+        )
+    what = _WHAT.get(kind) or (f"a {extension} file" if extension else f"a file of type {kind}")
+    return notice(f"{what}, which Connect does not accept")
+
+
+def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPlan:
+    """Plan how an agent's file of ``content_type`` and ``size`` bytes reaches the customer."""
+    kind = canonical_type(content_type)
+    sendable = _OUTBOUND_KINDS.get(kind)
+    if sendable is not None and 0 < size <= sendable[1]:
+        return OutboundPlan(
+            kind=sendable[0],
+            action="send",
+            filename=file_name_for(kind, filename=name, stem=sendable[0].value),
+            content_type=kind,
+        )
+    conversion = _OUTBOUND_CONVERSIONS.get(kind) or _by_family(_OUTBOUND_CONVERSIONS, kind)
+    if conversion is not None and size > 0:
+        media_kind, target = conversion
+        return OutboundPlan(
+            kind=media_kind,
+            action="convert",
+            target=target.name,
+            voice=True,
+            filename=file_name_for(target.content_type, filename=name, stem="voice-note"),
+            content_type=target.content_type,
+        )
+    filename = file_name_for(kind, filename=name, stem="document")
+    if size <= 0:
+        reason = "the file is empty"
+    elif size > WHATSAPP_DOCUMENT_MAX_BYTES:
+        reason = f"over WhatsApp's {_megabytes(WHATSAPP_DOCUMENT_MAX_BYTES)} MB document limit"
+    else:
+        return OutboundPlan(
+            kind=MediaKind.DOCUMENT,
+            action="send",
+            filename=filename,
+            content_type=kind,
+        )
+    return OutboundPlan(
+        kind=MediaKind.DOCUMENT,
+        action="notice",
+        filename=filename,
+        content_type=kind,
+        reason=reason,
+    )
+
+
+def _by_family(table: dict[str, _T], content_type: str) -> _T | None:
+    """The entry for ``content_type``'s family (``"audio/"``) in ``table``, if any."""
+    family = base_type(content_type).split("/", 1)[0] + "/"
+    return table.get(family)
+
+
+def _extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:g}"
