@@ -1,0 +1,175 @@
+"""SessionStore and Ledger over DynamoDB (boto3 ``dynamodb`` client, injected).
+
+Tables (the CDK stack creates them; on-demand billing suits the bursty traffic):
+
+Sessions table
+    partition key ``session_key`` (S) = ``str(SessionKey)``, i.e. ``<phone-number-id>#<customer>``;
+    global secondary index ``by_contact``: partition key ``contact_id`` (S), projection ALL.
+    Every other attribute is a flat field of ``session_codec.FIELDS`` (S, N or BOOL).
+    ``get`` reads consistently; ``find_by_contact`` goes through the index, which is eventually
+    consistent: a session saved a moment ago may not be found by its contact id yet.
+
+Ledger table
+    partition key ``claim_key`` (S); ``claimed_at`` (N, epoch seconds); ``expires_at`` (N, epoch
+    seconds) is the table's TTL attribute. DynamoDB deletes expired items only eventually (hours
+    later), so a claim is a conditional put that succeeds when no item exists *or* the item has
+    expired; the expiry is part of the condition, not left to TTL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from waconnect.adapters.aws.errors import translate_errors
+from waconnect.adapters.session_codec import session_from_record, session_to_record
+from waconnect.ports import LEDGER_TTL_SECONDS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from waconnect.domain.session import ChatSession, SessionKey
+    from waconnect.ports import Clock
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "dynamodb"
+SESSION_KEY = "session_key"
+CONTACT_INDEX = "by_contact"
+CLAIM_KEY = "claim_key"
+TTL_ATTRIBUTE = "expires_at"
+
+
+def session_table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for a sessions table (the server shape, tests; the CDK mirrors it)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": SESSION_KEY, "AttributeType": "S"},
+            {"AttributeName": "contact_id", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": SESSION_KEY, "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": CONTACT_INDEX,
+                "KeySchema": [{"AttributeName": "contact_id", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }
+
+
+def ledger_table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for a ledger table; enable TTL on ``TTL_ATTRIBUTE`` afterwards."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": CLAIM_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": CLAIM_KEY, "KeyType": "HASH"}],
+    }
+
+
+def _to_attribute(value: str | float | int | bool) -> AttributeValueTypeDef:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    # repr is the shortest text that reads back as the same float: no precision lost.
+    return {"N": repr(value)}
+
+
+def _from_attribute(value: Mapping[str, Any]) -> str | Decimal | bool:
+    if "S" in value:
+        return str(value["S"])
+    if "BOOL" in value:
+        return bool(value["BOOL"])
+    return Decimal(str(value["N"]))
+
+
+def _session(item: Mapping[str, Any]) -> ChatSession:
+    return session_from_record({name: _from_attribute(value) for name, value in item.items()})
+
+
+class DynamoDbSessionStore:
+    """Sessions in a DynamoDB table keyed by session key, with a contact-id index."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def get(self, key: SessionKey) -> ChatSession | None:
+        with translate_errors("GetItem", service=SERVICE):
+            response = self._client.get_item(
+                TableName=self._table,
+                Key={SESSION_KEY: {"S": str(key)}},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return None if item is None else _session(item)
+
+    def find_by_contact(self, contact_id: str) -> ChatSession | None:
+        with translate_errors("Query", service=SERVICE):
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=CONTACT_INDEX,
+                KeyConditionExpression="contact_id = :contact",
+                ExpressionAttributeValues={":contact": {"S": contact_id}},
+            )
+        sessions = [_session(item) for item in response.get("Items", [])]
+        if not sessions:
+            return None
+        return max(sessions, key=lambda session: session.started_at)
+
+    def save(self, session: ChatSession) -> None:
+        item = {name: _to_attribute(value) for name, value in session_to_record(session).items()}
+        with translate_errors("PutItem", service=SERVICE):
+            self._client.put_item(TableName=self._table, Item=item)
+
+
+class DynamoDbLedger:
+    """Claims as conditional puts; an item past ``expires_at`` counts as free."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        clock: Clock,
+        *,
+        ttl_seconds: int = LEDGER_TTL_SECONDS,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._ttl = ttl_seconds
+
+    def claim(self, key: str) -> bool:
+        now = self._clock.now()
+        with translate_errors("PutItem", service=SERVICE):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        CLAIM_KEY: {"S": key},
+                        "claimed_at": {"N": repr(now)},
+                        TTL_ATTRIBUTE: {"N": str(int(now + self._ttl))},
+                    },
+                    ConditionExpression="attribute_not_exists(#key) OR #expires <= :now",
+                    ExpressionAttributeNames={"#key": CLAIM_KEY, "#expires": TTL_ATTRIBUTE},
+                    ExpressionAttributeValues={":now": {"N": repr(now)}},
+                )
+            except ClientError as exc:
+                # Losing the race is an answer, not a failure.
+                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    return False
+                raise
+        return True
+
+    def release(self, key: str) -> None:
+        with translate_errors("DeleteItem", service=SERVICE):
+            self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": key}})

@@ -1,0 +1,82 @@
+"""The Ledger contract, run over the in-memory fake, SQLite and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.fakes import FakeClock, InMemoryLedger
+from waconnect.adapters.aws.dynamodb import DynamoDbLedger, ledger_table_definition
+from waconnect.adapters.local.sqlite import SqliteLedger
+from waconnect.ports import LEDGER_TTL_SECONDS, Ledger
+
+WAMID = "wamid.HBgLMTU1NTAxMDEyMzQVAgASGBQzQUZBQzQ2RTAwMDAwMDAwMDAwMQA="
+OTHER_WAMID = "wamid.HBgLMTU1NTAxMDEyMzQVAgASGBQzQUZBQzQ2RTAwMDAwMDAwMDAwMgA="
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(params=["in-memory", "sqlite-file", "sqlite-memory", "dynamodb"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Ledger]:
+    if request.param == "in-memory":
+        yield InMemoryLedger(clock=clock)
+    elif request.param.startswith("sqlite"):
+        target = tmp_path / "ledger.sqlite3" if request.param == "sqlite-file" else ":memory:"
+        sqlite = SqliteLedger(target, clock)
+        yield sqlite
+        sqlite.close()
+    else:
+        with mock_aws():
+            client = boto3.client(
+                "dynamodb",
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            client.create_table(**ledger_table_definition("ledger"))
+            yield DynamoDbLedger(client, "ledger", clock)
+
+
+def test_first_claim_wins_and_a_second_claim_loses(ledger: Ledger) -> None:
+    assert ledger.claim(WAMID) is True
+    assert ledger.claim(WAMID) is False
+
+
+def test_claims_of_different_keys_do_not_interfere(ledger: Ledger) -> None:
+    assert ledger.claim(WAMID) is True
+    assert ledger.claim(OTHER_WAMID) is True
+    assert ledger.claim(OTHER_WAMID) is False
+
+
+def test_released_claim_can_be_claimed_again_once(ledger: Ledger) -> None:
+    ledger.claim(WAMID)
+    ledger.release(WAMID)
+    assert ledger.claim(WAMID) is True
+    assert ledger.claim(WAMID) is False
+
+
+def test_releasing_an_unknown_key_is_harmless(ledger: Ledger) -> None:
+    ledger.release(WAMID)
+    assert ledger.claim(WAMID) is True
+
+
+def test_claim_still_holds_just_before_the_retention_ends(ledger: Ledger, clock: FakeClock) -> None:
+    ledger.claim(WAMID)
+    clock.advance(LEDGER_TTL_SECONDS - 60)
+    assert ledger.claim(WAMID) is False
+
+
+def test_claim_older_than_the_retention_is_claimable_again(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    ledger.claim(WAMID)
+    clock.advance(LEDGER_TTL_SECONDS)
+    assert ledger.claim(WAMID) is True
+    assert ledger.claim(WAMID) is False

@@ -1,0 +1,126 @@
+"""The SessionStore contract, run over the in-memory fake, SQLite and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.fakes import InMemorySessionStore
+from waconnect.adapters.aws.dynamodb import DynamoDbSessionStore, session_table_definition
+from waconnect.adapters.local.sqlite import SqliteSessionStore
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.whatsapp import BusinessNumber, Customer
+from waconnect.ports import SessionStore
+
+BUSINESS = BusinessNumber(
+    meta_phone_number_id="100000000000001",
+    display_phone_number="15550100000",
+    waba_id="200000000000001",
+    aws_phone_number_id="phone-number-id-0123456789abcdef0123456789abcdef",
+)
+
+
+def make_session(
+    wa_id: str = "15550101234", *, user_id: str = "", contact_id: str = "contact-1"
+) -> ChatSession:
+    customer = Customer(wa_id=wa_id, user_id=user_id, name="Zoë «test» Example")
+    return ChatSession(
+        key=SessionKey.of(BUSINESS, customer),
+        business=BUSINESS,
+        customer=customer,
+        contact_id=contact_id,
+        participant_id=f"participant-of-{contact_id}",
+        participant_token=f"participant-token-of-{contact_id}",
+        connection_token=f"connection-token-of-{contact_id}",
+        connection_expiry=1_764_086_400.123456,
+        generation=3,
+        started_at=1_764_000_000.5,
+        ended=False,
+    )
+
+
+@pytest.fixture(params=["in-memory", "sqlite-file", "sqlite-memory", "dynamodb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    if request.param == "in-memory":
+        yield InMemorySessionStore()
+    elif request.param == "sqlite-file":
+        sqlite = SqliteSessionStore(tmp_path / "bridge.sqlite3")
+        yield sqlite
+        sqlite.close()
+    elif request.param == "sqlite-memory":
+        sqlite = SqliteSessionStore(":memory:")
+        yield sqlite
+        sqlite.close()
+    else:
+        with mock_aws():
+            client = boto3.client(
+                "dynamodb",
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            client.create_table(**session_table_definition("sessions"))
+            yield DynamoDbSessionStore(client, "sessions")
+
+
+def test_saved_session_reads_back_equal_in_every_field(store: SessionStore) -> None:
+    session = make_session(user_id="US.13491208655302741918")
+    store.save(session)
+    assert store.get(session.key) == session
+
+
+def test_ended_session_keeps_its_ended_flag(store: SessionStore) -> None:
+    session = make_session().closed()
+    store.save(session)
+    found = store.get(session.key)
+    assert found is not None
+    assert found.ended is True
+
+
+def test_save_replaces_the_session_with_the_same_key(store: SessionStore) -> None:
+    first = make_session(contact_id="contact-1")
+    second = replace(
+        first, contact_id="contact-2", generation=4, connection_token="connection-token-new"
+    )
+    store.save(first)
+    store.save(second)
+    assert store.get(first.key) == second
+    assert store.find_by_contact("contact-1") is None
+    assert store.find_by_contact("contact-2") == second
+
+
+def test_find_by_contact_returns_the_session_holding_that_contact(store: SessionStore) -> None:
+    alice = make_session("15550101111", contact_id="contact-a")
+    bob = make_session("15550102222", contact_id="contact-b")
+    store.save(alice)
+    store.save(bob)
+    assert store.find_by_contact("contact-b") == bob
+    assert store.find_by_contact("contact-a") == alice
+
+
+def test_unknown_key_and_unknown_contact_give_none(store: SessionStore) -> None:
+    store.save(make_session())
+    stranger = Customer(wa_id="15550109999")
+    assert store.get(SessionKey.of(BUSINESS, stranger)) is None
+    assert store.find_by_contact("no-such-contact") is None
+
+
+def test_customers_of_one_business_are_kept_apart(store: SessionStore) -> None:
+    alice = make_session("15550101111", contact_id="contact-a")
+    bob = make_session("15550102222", contact_id="contact-b")
+    store.save(alice)
+    store.save(bob)
+    assert store.get(alice.key) == alice
+    assert store.get(bob.key) == bob
+
+
+def test_username_customer_without_phone_number_is_keyed_by_user_id(store: SessionStore) -> None:
+    session = make_session("", user_id="US.99999999999999999999", contact_id="contact-u")
+    store.save(session)
+    assert session.key.customer == "US.99999999999999999999"
+    assert store.get(session.key) == session
