@@ -131,7 +131,11 @@ class SignedUrlTransfers:
             response = self._http.send(request, stream=True, follow_redirects=False)
             try:
                 _check_status(response, "GET")
-                body = response.iter_raw()
+                # A transport that hands back an already-read body (a test double, a cache) has
+                # nothing left to stream; its bytes are the body.
+                body = (
+                    iter([response.content]) if response.is_stream_consumed else response.iter_raw()
+                )
                 if expected_size is not None:
                     body = _exactly(body, expected_size)
                 yield body
