@@ -77,7 +77,8 @@ def parse_connect_document(doc: Document) -> list[ConnectEvent]:
     if form in ("sns-envelope", "lambda-sns"):
         events = []
         for notification in _unwrap(root, form):
-            node = notification.message_node("sns")
+            decoded = notification.message_node("sns")
+            node = Node(decoded.value, decoded.path, "connect")
             if _form(node) != "connect":
                 node.fail("not a Connect streaming message")
             events.append(parse_connect_node(node, notification.attributes))
