@@ -101,6 +101,30 @@ def test_aws_error_codes_map_to_the_error_tree(
     assert isinstance(error.__cause__, ClientError)
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "expected"),
+    [
+        ("ProvisionedThroughputExceededException", 400, TransientError),
+        ("TransactionConflictException", 400, TransientError),
+        ("ThrottlingException", 400, TransientError),
+        ("ConditionalCheckFailedException", 400, PermanentError),
+        ("AccessDeniedException", 400, PermanentError),
+    ],
+)
+def test_dynamodb_throttling_sent_as_400_is_still_transient(
+    code: str, status: int, expected: type[DeliveryError]
+) -> None:
+    aws = client("dynamodb")
+    with Stubber(aws) as stub:
+        stub.add_client_error("get_item", code, "refused", status)
+        with (
+            pytest.raises(DeliveryError) as raised,
+            translate_errors("GetItem", service="dynamodb"),
+        ):
+            aws.get_item(TableName="t", Key={"pk": {"S": "k"}})
+    assert type(raised.value) is expected
+
+
 def test_client_side_validation_failure_is_permanent() -> None:
     aws = client("connectparticipant")
     with pytest.raises(PermanentError) as raised, translate_errors("SendMessage", service="x"):

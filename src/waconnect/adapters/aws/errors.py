@@ -52,6 +52,12 @@ _TRANSIENT_CODES = frozenset(
         "DependencyException",
         "RequestTimeout",
         "RequestTimeoutException",
+        # S3 and DynamoDB, whose adapters share this translator; some of these come back as 400.
+        "SlowDown",
+        "Throttling",
+        "InternalError",
+        "ProvisionedThroughputExceededException",
+        "TransactionConflictException",
     }
 )
 
