@@ -319,7 +319,14 @@ def split_text(text: str, limit: int) -> list[str]:
         cut = starts[bisect_right(starts, begin + limit) - 1]
         if cut <= begin:
             cut = begin + limit
-        parts.append(text[begin:cut])
+        _append_unless_blank(parts, text[begin:cut])
         begin = cut
-    parts.append(text[begin:end])
+    _append_unless_blank(parts, text[begin:end])
     return parts
+
+
+def _append_unless_blank(parts: list[str], part: str) -> None:
+    # Only a cut between code points can leave a blank piece (a space that carried marks); it is
+    # whitespace removed at the cut like any other.
+    if part and not part.isspace():
+        parts.append(part)
