@@ -19,7 +19,14 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import Outgoing, OutgoingText
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 from waconnect.errors import PermanentError, SessionEnded
-from waconnect.ports import Clock, Connection, DownloadedAttachment, MediaStore, NewChat
+from waconnect.ports import (
+    Clock,
+    Connection,
+    Conversion,
+    DownloadedAttachment,
+    MediaStore,
+    NewChat,
+)
 
 CONNECT_TEXT_LIMIT = 1024
 WHATSAPP_TEXT_LIMIT = 4096
@@ -462,3 +469,34 @@ def _check_client_token(token: str, operation: str) -> None:
         raise PermanentError(
             "ClientToken must be 1-500 characters", operation=operation, code="ValidationException"
         )
+
+
+# --------------------------------------------------------------------------------------------
+# Conversion
+
+
+WAV_HEAD = b"RIFF\x24\x00\x00\x00WAVEfmt "
+OGG_OPUS_HEAD = b"OggS\x00\x02" + b"\x00" * 22 + b"\x01\x13OpusHead"
+
+
+@dataclass
+class RecordingConverter:
+    """A converter that keeps what it was asked: the output is a recognisable header + input."""
+
+    store: MediaStore
+    conversions: list[tuple[str, str]] = field(default_factory=list)  # (source key, target)
+    _faults: _Faults = field(default_factory=_Faults, repr=False)
+
+    def fail_next(self, error: Exception, *, times: int = 1) -> None:
+        self._faults.add(error, None, times)
+
+    def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
+        self._faults.check("convert")
+        heads = {"wav16k": (WAV_HEAD, "audio/wav"), "ogg-opus": (OGG_OPUS_HEAD, "audio/ogg")}
+        if target not in heads:
+            raise PermanentError(f"unknown target {target}", operation="convert")
+        head, content_type = heads[target]
+        data = head + _read(self.store, media)
+        self.conversions.append((media.key, target))
+        stored = self.store.put(key, [data], content_type=content_type)
+        return Conversion(stored=stored, duration_seconds=1.0)
