@@ -121,8 +121,10 @@ def _transcode(source: Path, output: Path, encoding: _Encoding, *, what: str) ->
     try:
         container = av.open(str(source), "r")
     except (av.error.FFmpegError, ValueError) as exc:
+        # Not str(exc): FFmpeg's message names the temporary file.
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise PermanentError(
-            f"{what}: not a readable audio file ({exc})", operation="convert"
+            f"{what}: not a readable audio file ({reason})", operation="convert"
         ) from exc
     with container:
         if not container.streams.audio:
