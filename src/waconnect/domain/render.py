@@ -1,0 +1,305 @@
+"""What the agent reads for a customer's message, whatever WhatsApp type it had.
+
+Connect chat shows plain text and attachments. Every type WhatsApp delivers becomes text here —
+locations, contacts, reactions, button and list replies, flows, orders, system notices, and a
+notice for what cannot be shown — so nothing the customer sent goes missing from the chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from waconnect.domain.text import shorten
+from waconnect.domain.whatsapp import (
+    ContactCard,
+    InboundMessage,
+    LabeledValue,
+    Location,
+    MessageType,
+    Order,
+    Reaction,
+    Reply,
+    SystemNotice,
+    WhatsAppError,
+)
+
+SNIPPET_LIMIT = 80
+MAP_LINK = "https://www.google.com/maps/search/?api=1&query={latitude:.6f},{longitude:.6f}"
+
+
+def snippet(text: str) -> str:
+    """``text`` on one line, shortened on a word boundary, to quote an earlier message."""
+    return shorten(text, SNIPPET_LIMIT)
+
+
+def render_for_agent(message: InboundMessage, *, quoted: str | None = None) -> str:
+    """The text the agent sees for ``message``; ``quoted`` is the text it replies or reacts to.
+
+    A media message gives its caption (the file itself goes as an attachment), or "" without one.
+    Every other type gives non-empty text.
+    """
+    if message.type.has_media or message.media is not None:
+        body = message.media.caption.strip() if message.media is not None else ""
+        if not body:
+            return ""
+    else:
+        body = _body(message, quoted)
+    return "\n".join([*_context_lines(message, quoted), body])
+
+
+def _context_lines(message: InboundMessage, quoted: str | None) -> list[str]:
+    context = message.context
+    if context is None:
+        return []
+    if context.frequently_forwarded:
+        return ["↪ Forwarded many times"]
+    if context.forwarded:
+        return ["↪ Forwarded"]
+    if message.type is MessageType.REACTION or not context.is_reply:
+        # A reaction names what it reacts to in its own words.
+        return []
+    if quoted and quoted.strip():
+        return [f"↩ «{snippet(quoted)}»"]
+    if context.referred_product_id:
+        return [f"↩ asking about product {context.referred_product_id}"]
+    return ["↩ replying to an earlier message"]
+
+
+def _body(message: InboundMessage, quoted: str | None) -> str:
+    match message.type:
+        case MessageType.TEXT:
+            return message.text or _cannot_show(message, "an empty text")
+        case MessageType.LOCATION if message.location is not None:
+            return render_location(message.location)
+        case MessageType.CONTACTS if message.contacts:
+            return "\n\n".join(render_contact(card) for card in message.contacts)
+        case MessageType.REACTION if message.reaction is not None:
+            return render_reaction(message.reaction, quoted)
+        case MessageType.INTERACTIVE | MessageType.BUTTON if message.reply is not None:
+            return render_reply(message.reply)
+        case MessageType.ORDER if message.order is not None:
+            return render_order(message.order)
+        case MessageType.SYSTEM if message.system is not None:
+            return render_system(message.system)
+        case MessageType.UNSUPPORTED:
+            return render_unsupported(message.errors)
+        case _:
+            return _cannot_show(message, f"a message of type “{message.wire_type or 'unknown'}”")
+
+
+def _cannot_show(message: InboundMessage, what: str) -> str:
+    codes = _error_summary(message.errors)
+    because = f" ({codes})" if codes else ""
+    return (
+        f"⚠️ The customer sent {what}, which can't be shown here{because}. "
+        "Ask them to send it another way if it matters."
+    )
+
+
+def render_location(location: Location) -> str:
+    """Name, address, coordinates (6 decimals) and a map link, plus the location's own link."""
+    coordinates = {"latitude": location.latitude, "longitude": location.longitude}
+    lines = [f"📍 Location: {location.name}" if location.name else "📍 Location"]
+    lines.append(location.address)
+    lines.append("{latitude:.6f}, {longitude:.6f}".format_map(coordinates))
+    lines.append(MAP_LINK.format_map(coordinates))
+    lines.append(location.url)
+    return "\n".join(line for line in lines if line)
+
+
+def render_contact(card: ContactCard) -> str:
+    """A readable card: name, organisation and title, phones, emails, links, addresses, birthday."""
+    name = card.formatted_name or " ".join(p for p in (card.first_name, card.last_name) if p)
+    lines = [f"👤 Contact: {name or 'no name given'}"]
+    lines.append(" — ".join(p for p in (card.organization, card.title) if p))
+    lines.extend(f"📞 {_labeled(phone, on_whatsapp=bool(phone.wa_id))}" for phone in card.phones)
+    lines.extend(f"✉️ {_labeled(email)}" for email in card.emails)
+    lines.extend(f"🔗 {_labeled(url)}" for url in card.urls)
+    lines.extend(f"🏠 {_labeled(address)}" for address in card.addresses)
+    lines.append(f"🎂 {card.birthday}" if card.birthday else "")
+    return "\n".join(line for line in lines if line)
+
+
+def _labeled(item: LabeledValue, *, on_whatsapp: bool = False) -> str:
+    # Labels arrive as WhatsApp's upper-case types ("CELL", "WORK"); read them as words.
+    label = item.label.strip()
+    notes = [label.capitalize() if label.isupper() else label]
+    if on_whatsapp:
+        notes.append("on WhatsApp")
+    note = ", ".join(n for n in notes if n)
+    return f"{item.value} ({note})" if note else item.value
+
+
+def render_reaction(reaction: Reaction, quoted: str | None) -> str:
+    """ "reacted 👍 to: «…»", or to "an earlier message" when its text is not known."""
+    target = f": «{snippet(quoted)}»" if quoted and quoted.strip() else " an earlier message"
+    if reaction.removed:
+        return f"removed their reaction to{target}"
+    return f"reacted {reaction.emoji} to{target}"
+
+
+def render_reply(reply: Reply) -> str:
+    """A button, list or template quick reply as its title; a flow as its fields."""
+    if reply.kind == "nfm_reply":
+        return _render_flow(reply)
+    title = reply.title or reply.reply_id
+    if not title:
+        return (
+            f"⚠️ The customer answered with a “{reply.kind or 'reply'}” that carried no text, "
+            "so it can't be shown here."
+        )
+    if reply.description:
+        return f"{title} — {reply.description}"
+    return title
+
+
+def _render_flow(reply: Reply) -> str:
+    lines = [f"📝 Form answered: {reply.title}" if reply.title else "📝 Form answered"]
+    lines.extend(_fields(reply.response, prefix=""))
+    return "\n".join(lines)
+
+
+_HIDDEN_FLOW_FIELDS = frozenset({"flow_token"})
+
+
+def _fields(values: dict[str, Any], *, prefix: str) -> Iterable[str]:
+    for key, value in values.items():
+        if key in _HIDDEN_FLOW_FIELDS:
+            continue
+        label = prefix + _field_label(key)
+        if isinstance(value, dict):
+            yield from _fields(value, prefix=f"{label} › ")
+        else:
+            yield f"• {label}: {_field_value(value)}"
+
+
+def _field_label(key: str) -> str:
+    words = key.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def _field_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_field_value(item) for item in value) or "—"
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def render_order(order: Order) -> str:
+    """One line per item (id × quantity @ price currency), the total per currency, its text."""
+    lines = ["🛒 Order"]
+    totals: dict[str, Decimal] = {}
+    for item in order.items:
+        price = Decimal(str(item.item_price))
+        lines.append(
+            f"• {item.product_retailer_id} × {item.quantity} @ {_money(price)} {item.currency}"
+        )
+        totals[item.currency] = totals.get(item.currency, Decimal(0)) + price * item.quantity
+    if totals:
+        lines.append("Total: " + " + ".join(f"{_money(v)} {c}" for c, v in totals.items()))
+    else:
+        lines.append("(no items)")
+    if order.text:
+        lines.append(order.text)
+    return "\n".join(lines)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def render_system(notice: SystemNotice) -> str:
+    """A notice from WhatsApp about the customer, such as a changed number (with the new one)."""
+    text = notice.body.strip() or _system_default(notice.kind)
+    if notice.new_wa_id and notice.new_wa_id not in text:
+        text += f" New WhatsApp number: {notice.new_wa_id}."
+    return f"ℹ️ {text}"
+
+
+def _system_default(kind: str) -> str:
+    if "changed_number" in kind:
+        return "The customer changed their WhatsApp number."
+    if "identity_changed" in kind:
+        return "The customer's identity changed (for example a new phone or a reinstall)."
+    return f"WhatsApp sent a notice about this customer ({kind or 'no details'})."
+
+
+def render_unsupported(errors: tuple[WhatsAppError, ...]) -> str:
+    """The customer sent something WhatsApp could not deliver to the business."""
+    codes = _error_summary(errors)
+    because = f" ({codes})" if codes else ""
+    return (
+        "⚠️ The customer sent a message that WhatsApp could not deliver to the business"
+        f"{because}. Ask them to send it another way if it matters."
+    )
+
+
+def _error_summary(errors: tuple[WhatsAppError, ...]) -> str:
+    summaries = []
+    for error in errors:
+        words = error.title or error.message or "error"
+        detail = f": {error.details}" if error.details and error.details != words else ""
+        summaries.append(f"{words}{detail}, code {error.code}")
+    return "; ".join(summaries)
+
+
+_MEDIA_WORDS = {
+    "image": "photo",
+    "video": "video",
+    "audio": "audio file",
+    "voice": "voice note",
+    "document": "document",
+    "sticker": "sticker",
+}
+
+
+def render_media_notice(
+    kind: str,
+    filename: str,
+    content_type: str,
+    size: int | None,
+    reason: str,
+    *,
+    link: str = "",
+) -> str:
+    """A file that could not be attached: which one, its type and size, why, and where it is.
+
+    ``reason`` completes "it could not be attached because …" (for example "it is larger than
+    the 20 MB Connect accepts"); ``link`` is a time-limited download link when there is one.
+    """
+    what = _MEDIA_WORDS.get(kind, "file")
+    named = f" “{filename}”" if filename else ""
+    facts = ", ".join(p for p in (content_type, "" if size is None else human_size(size)) if p)
+    described = f"{what}{named}" + (f" ({facts})" if facts else "")
+    why = reason.strip().rstrip(".")
+    line = f"📎 The customer's {described} could not be attached" + (f": {why}." if why else ".")
+    if link:
+        return f"{line}\nDownload it while the link lasts: {link}"
+    return line
+
+
+def human_size(size: int) -> str:
+    """Bytes for people: "512 bytes", "1.5 KB", "20 MB" (powers of 1024)."""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    value = size / 1024
+    for unit in ("KB", "MB", "GB"):
+        if value < 1024:
+            return _amount(value, unit)
+        value /= 1024
+    return _amount(value, "TB")
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def render_transcript(text: str) -> str:
+    """A voice note's transcript as the agent sees it."""
+    words = text.strip()
+    return f"🔊 {words}" if words else "🔊 (no words recognised in the voice note)"
