@@ -1,0 +1,437 @@
+"""The emulated cloud in one object: End User Messaging, Connect, Participant Service and S3.
+
+Tests, ``waconnect replay`` and the sandbox page drive it: they start it, point unmodified boto3
+clients at ``endpoint_url``, act as the customer and the agent, and read back what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from waconnect.domain.whatsapp import Customer
+from waconnect.sandbox import defaults, limits
+from waconnect.sandbox.blobs import BlobStore
+from waconnect.sandbox.chats import Attachment, ChatState, Contact
+from waconnect.sandbox.clock import SandboxClock
+from waconnect.sandbox.connect_api import ConnectApi
+from waconnect.sandbox.envelopes import eum_notification, meta_entry
+from waconnect.sandbox.eum_api import EumApi, Media, PhoneNumber, audio_codec
+from waconnect.sandbox.ids import IdSource
+from waconnect.sandbox.journal import Journal
+from waconnect.sandbox.meta_send import MEDIA_KINDS
+from waconnect.sandbox.participant_api import ParticipantApi, attachment_problem, scan
+from waconnect.sandbox.protocol import Faults
+from waconnect.sandbox.s3 import S3Server
+from waconnect.sandbox.server import Activity, Dispatcher, ServerThread, build_app
+from waconnect.sandbox.signing import UrlSigner
+from waconnect.sandbox.topics import Topic
+from waconnect.sandbox.transfers import AttachmentTransfers
+
+logger = logging.getLogger(__name__)
+
+
+class Cloud:
+    """All emulators on one port of 127.0.0.1 (plus moto's S3 on another), seeded ids."""
+
+    def __init__(self, *, seed: int = defaults.SEED, clock: SandboxClock | None = None) -> None:
+        self.seed = seed
+        self.clock = clock or SandboxClock()
+        self.journal = Journal()
+        self.faults = Faults()
+        self._ids = IdSource(seed)
+        self._topics: dict[str, Topic] = {}
+        self._topics_lock = threading.Lock()
+        self._activity = Activity()
+        self._idle_checks: list[Callable[[], bool]] = []
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._server: ServerThread | None = None
+        self._s3_server = S3Server()
+        self._eum: EumApi | None = None
+        self._chats: ChatState | None = None
+        self.endpoint_url = ""
+        self.s3_endpoint_url = ""
+        self.inbound_topic = self.topic(defaults.INBOUND_TOPIC_ARN)
+        self.streaming_topic = self.topic(defaults.STREAMING_TOPIC_ARN)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Cloud:
+        if self._server is not None:
+            return self
+        self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-cloud-")
+        blobs = BlobStore(Path(self._tmp.name))
+        self.s3_endpoint_url = self._s3_server.start()
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=defaults.MEDIA_BUCKET)
+        signer = UrlSigner(
+            secret=hashlib.sha256(f"sandbox-{self.seed}".encode()).digest(),
+            base_url=lambda: self.endpoint_url,
+            now=self.clock.now,
+        )
+        self._chats = ChatState(
+            ids=self._ids,
+            clock=self.clock,
+            journal=self.journal,
+            topic=self._existing_topic,
+            instance_id=defaults.INSTANCE_ID,
+            account_id=defaults.ACCOUNT_ID,
+        )
+        self.clock.on_advance(self._chats.sweep)
+        self._eum = EumApi(ids=self._ids, journal=self.journal, blobs=blobs, s3=s3)
+        self._eum.add_number(
+            PhoneNumber(
+                aws_id=defaults.AWS_PHONE_NUMBER_ID,
+                arn=defaults.PHONE_NUMBER_ARN,
+                meta_id=defaults.META_PHONE_NUMBER_ID,
+                display=defaults.DISPLAY_PHONE_NUMBER,
+                waba_id=defaults.WABA_ID,
+                waba_arn=defaults.WABA_ARN,
+            )
+        )
+        self._blobs = blobs
+        dispatcher = Dispatcher(
+            handlers={
+                "socialmessaging": self._eum.handlers(),
+                "connect": ConnectApi(
+                    chats=self._chats,
+                    contact_flow_id=defaults.CONTACT_FLOW_ID,
+                    topic_exists=lambda arn: self._existing_topic(arn) is not None,
+                ).handlers(),
+                "connectparticipant": ParticipantApi(chats=self._chats, signer=signer).handlers(),
+            },
+            faults=self.faults,
+        )
+        self.dispatcher = dispatcher
+        transfers = AttachmentTransfers(chats=self._chats, blobs=blobs, signer=signer)
+        server = ServerThread(
+            build_app(dispatcher=dispatcher, transfers=transfers, activity=self._activity)
+        )
+        port = server.start()
+        self._server = server
+        self.endpoint_url = f"http://127.0.0.1:{port}"
+        logger.info("sandbox cloud on %s, S3 on %s", self.endpoint_url, self.s3_endpoint_url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        with self._topics_lock:
+            topics = list(self._topics.values())
+        for topic in topics:
+            topic.close()
+        self._s3_server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Cloud:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def chats(self) -> ChatState:
+        if self._chats is None:
+            raise RuntimeError("the cloud is not started")
+        return self._chats
+
+    @property
+    def eum(self) -> EumApi:
+        if self._eum is None:
+            raise RuntimeError("the cloud is not started")
+        return self._eum
+
+    # --- topics and settling -------------------------------------------------------------------
+
+    def topic(self, arn: str) -> Topic:
+        """The SNS topic with this ARN, created on first use."""
+        with self._topics_lock:
+            topic = self._topics.get(arn)
+            if topic is None:
+                topic = Topic(arn, now=self.clock.now)
+                self._topics[arn] = topic
+            return topic
+
+    def _existing_topic(self, arn: str) -> Topic | None:
+        with self._topics_lock:
+            return self._topics.get(arn)
+
+    def add_idle_check(self, check: Callable[[], bool]) -> None:
+        """Something else that must be idle for ``settle`` (e.g. the bridge's own queues)."""
+        self._idle_checks.append(check)
+
+    def _idle(self) -> bool:
+        with self._topics_lock:
+            topics = list(self._topics.values())
+        return (
+            self._activity.in_flight == 0
+            and all(topic.idle for topic in topics)
+            and all(check() for check in self._idle_checks)
+        )
+
+    def settle(self, timeout: float = 60.0, *, quiet: float = 0.05) -> bool:
+        """Wait until every topic is idle and no request is in flight, and it stays so.
+
+        Deliveries cause requests and requests cause deliveries, so idleness is only trusted
+        once nothing moved for ``quiet`` seconds. False if that did not happen in time.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._topics_lock:
+                topics = list(self._topics.values())
+            for topic in topics:
+                topic.wait_idle(max(0.0, deadline - time.monotonic()))
+            ticks = self._activity.ticks
+            published = sum(len(topic.delivered) for topic in topics)
+            if self._idle():
+                time.sleep(quiet)
+                still = sum(len(topic.delivered) for topic in topics)
+                if self._idle() and self._activity.ticks == ticks and still == published:
+                    return True
+            else:
+                time.sleep(0.005)
+        return False
+
+    # --- clients -------------------------------------------------------------------------------
+
+    def client(self, service_name: str, **config: Any) -> Any:
+        """A boto3 client for this cloud (standard retries; ``config`` overrides Config)."""
+        endpoint = self.s3_endpoint_url if service_name == "s3" else self.endpoint_url
+        if not endpoint:
+            raise RuntimeError("the cloud is not started")
+        options: dict[str, Any] = {"retries": {"mode": "standard"}}
+        if service_name == "s3":
+            options["signature_version"] = "s3v4"
+        options.update(config)
+        return boto3.session.Session().client(
+            service_name,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=defaults.REGION,
+            aws_access_key_id=defaults.ACCESS_KEY_ID,
+            aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+            config=Config(**options),
+        )
+
+    # --- customer actions ----------------------------------------------------------------------
+
+    def register_media(self, media_id: str | None, data: bytes, mime_type: str) -> str:
+        """Media a customer sent, as WhatsApp holds it until the business downloads it."""
+        blob = self._blobs.put_bytes(data, content_type=mime_type)
+        eum = self.eum
+        with eum.lock:
+            media_id = media_id or self._ids.media_id()
+        codec = audio_codec(blob) if mime_type.startswith("audio/") else ""
+        eum.add_media(
+            Media(media_id=media_id, blob=blob, mime_type=mime_type, owner="", codec=codec)
+        )
+        return media_id
+
+    def _number(self, business: str | None) -> PhoneNumber:
+        eum = self.eum
+        meta_id = business or defaults.META_PHONE_NUMBER_ID
+        with eum.lock:
+            for number in eum.numbers.values():
+                if number.meta_id == meta_id:
+                    return number
+            suffix = hashlib.sha256(meta_id.encode()).hexdigest()[:32]
+            number = PhoneNumber(
+                aws_id=f"phone-number-id-{suffix}",
+                arn=f"arn:aws:social-messaging:{defaults.REGION}:{defaults.ACCOUNT_ID}:"
+                f"phone-number-id/{suffix}",
+                meta_id=meta_id,
+                display="1555" + meta_id[-7:].rjust(7, "0"),
+                waba_id=defaults.WABA_ID,
+                waba_arn=defaults.WABA_ARN,
+            )
+            eum.add_number(number)
+            return number
+
+    def customer_sends(
+        self,
+        customer: Customer,
+        message: dict[str, Any],
+        *,
+        business: str | None = None,
+        wamid: str | None = None,
+    ) -> str:
+        """Publish the EUM notification for one customer message; returns its wamid."""
+        number = self._number(business)
+        eum = self.eum
+        completed = json.loads(json.dumps(message))
+        with eum.lock:
+            wamid = wamid or self._ids.wamid()
+            eum.wamid_customers[wamid] = customer.identity
+            if customer.wa_id:
+                eum.identities[customer.wa_id] = customer.identity
+            if customer.user_id:
+                eum.identities[customer.user_id] = customer.identity
+        now = self.clock.now()
+        completed.update({"from": customer.wa_id, "id": wamid, "timestamp": str(int(now))})
+        if customer.user_id:
+            completed["from_user_id"] = customer.user_id
+        self._complete_media(completed)
+        contact: dict[str, Any] = {"profile": {"name": customer.name}, "wa_id": customer.wa_id}
+        if customer.user_id:
+            contact["user_id"] = customer.user_id
+        entry = meta_entry(
+            waba_id=number.waba_id,
+            display_phone_number=number.display,
+            meta_phone_number_id=number.meta_id,
+            contacts=[contact],
+            messages=[completed],
+        )
+        notification = eum_notification(
+            entry=entry,
+            waba_id=number.waba_id,
+            waba_arn=number.waba_arn,
+            meta_phone_number_id=number.meta_id,
+            phone_number_arn=number.arn,
+            account_id=defaults.ACCOUNT_ID,
+            timestamp=now,
+        )
+        self.inbound_topic.publish(notification)
+        return wamid
+
+    def _complete_media(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        payload = message.get(kind) if isinstance(kind, str) else None
+        if kind not in MEDIA_KINDS or not isinstance(payload, dict) or "id" not in payload:
+            return
+        with self.eum.lock:
+            media = self.eum.media.get(str(payload["id"]))
+        if media is not None:
+            payload.setdefault("mime_type", media.mime_type)
+            payload.setdefault("sha256", media.blob.sha256)
+
+    # --- agent actions -------------------------------------------------------------------------
+
+    def _active(self, contact_id: str) -> Contact:
+        contact = self.chats.contact(contact_id)
+        if contact.ended:
+            raise ValueError(f"chat {contact_id} has ended")
+        return contact
+
+    def agent_sends_text(
+        self, contact_id: str, text: str, content_type: str = limits.TEXT_PLAIN
+    ) -> str:
+        """The agent writes in the chat; returns the message id."""
+        chats = self.chats
+        with chats.lock:
+            contact = self._active(contact_id)
+            agent = chats.agent_of(contact)
+            item = chats.add_item(
+                contact, participant=agent, kind="MESSAGE", content_type=content_type, content=text
+            )
+            return str(item["Id"])
+
+    def agent_sends_typing(self, contact_id: str) -> None:
+        chats = self.chats
+        with chats.lock:
+            contact = self._active(contact_id)
+            chats.add_item(
+                contact,
+                participant=chats.agent_of(contact),
+                kind="EVENT",
+                content_type=limits.TYPING,
+            )
+
+    def agent_sends_file(self, contact_id: str, data: bytes, name: str, content_type: str) -> str:
+        """The agent attaches a file: IN_PROGRESS, then APPROVED or REJECTED after the scan."""
+        chats = self.chats
+        blob = self._blobs.put_bytes(data, content_type=content_type)
+        with chats.lock:
+            contact = self._active(contact_id)
+            agent = chats.agent_of(contact)
+            attachment = Attachment(
+                attachment_id=self._ids.uuid(),
+                contact_id=contact_id,
+                name=name,
+                content_type=content_type,
+                size=blob.size,
+                participant_id=agent.participant_id,
+                blob=blob,
+                status="IN_PROGRESS",
+            )
+            chats.attachments[attachment.attachment_id] = attachment
+            contact.attachments.append(attachment.attachment_id)
+            for status in ("IN_PROGRESS", _agent_file_status(name, data)):
+                attachment.status = status
+                chats.add_item(
+                    contact,
+                    participant=agent,
+                    kind="ATTACHMENT",
+                    content_type=content_type,
+                    attachments=[
+                        {
+                            "AttachmentId": attachment.attachment_id,
+                            "AttachmentName": name,
+                            "ContentType": content_type,
+                            "Status": status,
+                        }
+                    ],
+                )
+            return attachment.attachment_id
+
+    def end_chat(self, contact_id: str) -> None:
+        """The agent ends the chat (a no-op if it already ended)."""
+        chats = self.chats
+        with chats.lock:
+            contact = chats.contact(contact_id)
+            if contact.active:
+                chats.end(contact, leaving=chats.agent_of(contact))
+
+    def expire_token(self, contact_id: str) -> None:
+        """Refuse the chat's current connection tokens from now on; the chat goes on."""
+        chats = self.chats
+        with chats.lock:
+            chats.revoke_connections(chats.contact(contact_id))
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def active_contact(self, customer_identity: str) -> str | None:
+        contact = self.chats.active_for(customer_identity)
+        return contact.contact_id if contact is not None else None
+
+    def transcript(self, contact_id: str) -> list[dict[str, Any]]:
+        with self.chats.lock:
+            return [dict(item) for item in self.chats.contact(contact_id).transcript]
+
+    def attachment_bytes(self, attachment_id: str) -> bytes:
+        with self.chats.lock:
+            attachment = self.chats.attachments.get(attachment_id)
+        if attachment is None or attachment.blob is None:
+            raise KeyError(attachment_id)
+        return attachment.blob.read()
+
+    def media_bytes(self, media_id: str) -> bytes:
+        with self.eum.lock:
+            return self.eum.media[media_id].blob.read()
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        with self.eum.lock:
+            return [json.loads(json.dumps(body)) for body in self.eum.sent]
+
+
+def _agent_file_status(name: str, data: bytes) -> str:
+    if attachment_problem(name, len(data)) is not None:
+        return "REJECTED"
+    return scan(data[:4096])

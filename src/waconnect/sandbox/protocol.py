@@ -1,0 +1,268 @@
+"""The AWS REST-JSON wire protocol, server side: route, parse and validate like the real services.
+
+Requests are routed on each operation's ``requestUri`` in botocore's service model, rebuilt with
+botocore's own REST-JSON parser and validated with its ``ParamValidator``; the limits botocore
+leaves unchecked (maximum lengths and values, enums) are checked here from the same model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import botocore.session
+from botocore.awsrequest import HeadersDict
+from botocore.model import (
+    ListShape,
+    MapShape,
+    OperationModel,
+    ServiceModel,
+    Shape,
+    StringShape,
+    StructureShape,
+)
+from botocore.parsers import RestJSONParser
+from botocore.validate import ParamValidator
+
+# Signing name in the credential scope -> botocore service name.
+SERVICES_BY_SCOPE = {
+    "social-messaging": "socialmessaging",
+    "connect": "connect",
+    "execute-api": "connectparticipant",
+}
+
+# The error code each service uses for a request that fails validation.
+VALIDATION_ERROR = {
+    "socialmessaging": "ValidationException",
+    "connect": "InvalidRequestException",
+    "connectparticipant": "ValidationException",
+}
+
+_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+
+
+class ApiError(Exception):
+    """An error response exactly as boto3 maps it to its exception classes."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+    def body(self) -> bytes:
+        return json.dumps({"message": self.message, "Message": self.message}).encode()
+
+    def headers(self) -> dict[str, str]:
+        return {"x-amzn-ErrorType": self.code, "content-type": "application/json"}
+
+
+def access_denied(message: str = "Access denied") -> ApiError:
+    return ApiError("AccessDeniedException", message, 403)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Call:
+    """One parsed and validated API call."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    region: str = ""
+
+
+@cache
+def service_model(name: str) -> ServiceModel:
+    return botocore.session.get_session().get_service_model(name)
+
+
+def service_for(authorization: str, path: str) -> tuple[str, str]:
+    """(service, region) from the SigV4 credential scope; unsigned Participant calls by path."""
+    match = _SCOPE.search(authorization)
+    if match:
+        region, scope = match.groups()
+        service = SERVICES_BY_SCOPE.get(scope)
+        if service is None:
+            raise ApiError("UnrecognizedClientException", f"unknown service {scope!r}", 403)
+        return service, region
+    if path.startswith("/participant/"):
+        # The Participant Service authenticates with X-Amz-Bearer; its calls are not signed.
+        return "connectparticipant", ""
+    raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+
+
+def _route_pattern(request_uri: str) -> re.Pattern[str]:
+    path = request_uri.split("?", 1)[0]
+    parts = re.split(r"(\{[^}]+\})", path)
+    regex = "".join(
+        f"(?P<{part[1:-1].rstrip('+')}>[^/]+)" if part.startswith("{") else re.escape(part)
+        for part in parts
+    )
+    return re.compile(f"^{regex}$")
+
+
+@cache
+def _routes(service: str) -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    model = service_model(service)
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        routes.append((http["method"], _route_pattern(http["requestUri"]), name))
+    return tuple(routes)
+
+
+def route(service: str, method: str, path: str) -> tuple[OperationModel, dict[str, str]]:
+    for route_method, pattern, name in _routes(service):
+        match = pattern.match(path)
+        if match and route_method == method:
+            return service_model(service).operation_model(name), match.groupdict()
+    raise ApiError("UnknownOperationException", f"no operation for {method} {path}", 404)
+
+
+def parse_call(
+    *,
+    service: str,
+    region: str,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Call:
+    operation, uri_params = route(service, method, path)
+    shape = operation.input_shape
+    params: dict[str, Any] = {}
+    if shape is not None:
+        params = _parse_input(
+            service, shape=shape, uri_params=uri_params, query=query, headers=headers, body=body
+        )
+        _validate(service, shape, params)
+    return Call(service=service, operation=operation.name, params=params, region=region)
+
+
+def _parse_input(
+    service: str,
+    *,
+    shape: StructureShape,
+    uri_params: Mapping[str, str],
+    query: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> dict[str, Any]:
+    if body:
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            raise ApiError(VALIDATION_ERROR[service], "request body is not valid JSON") from exc
+    header_dict = HeadersDict(headers)
+    parsed: dict[str, Any] = RestJSONParser().parse(
+        {"status_code": 200, "headers": header_dict, "body": body or b"{}"}, shape
+    )
+    parsed.pop("ResponseMetadata", None)
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        if location == "uri" and wire_name in uri_params:
+            parsed[name] = uri_params[wire_name]
+        elif location == "querystring" and wire_name in query:
+            parsed[name] = _scalar(member, query[wire_name])
+    return parsed
+
+
+def _scalar(shape: Shape, value: str) -> Any:
+    if shape.type_name in {"integer", "long"}:
+        return int(value)
+    if shape.type_name == "boolean":
+        return value.lower() == "true"
+    return value
+
+
+def _validate(service: str, shape: StructureShape, params: dict[str, Any]) -> None:
+    report = ParamValidator().validate(params, shape)
+    if report.has_errors():
+        raise ApiError(VALIDATION_ERROR[service], report.generate_report())
+    problems: list[str] = []
+    check_limits(shape, params, shape.name, problems)
+    if problems:
+        raise ApiError(VALIDATION_ERROR[service], "; ".join(problems))
+
+
+def check_limits(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
+    """Maximum lengths and values and enums from the model, which ``ParamValidator`` skips."""
+    meta = shape.metadata
+    kind = shape.type_name
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        for name, member in shape.members.items():
+            if name in value:
+                check_limits(member, value[name], f"{path}.{name}", problems)
+    elif isinstance(shape, ListShape) and isinstance(value, list):
+        _check_max(meta, len(value), path, "items", problems)
+        for index, item in enumerate(value):
+            check_limits(shape.member, item, f"{path}[{index}]", problems)
+    elif isinstance(shape, MapShape) and isinstance(value, dict):
+        _check_max(meta, len(value), path, "entries", problems)
+        for key, item in value.items():
+            check_limits(shape.key, key, f"{path}.key", problems)
+            check_limits(shape.value, item, f"{path}.{key}", problems)
+    elif isinstance(shape, StringShape) and isinstance(value, str):
+        _check_max(meta, len(value), path, "characters", problems)
+        enum = shape.enum
+        if enum and value not in enum:
+            problems.append(f"{path}: {value!r} is not one of {list(enum)}")
+    elif kind == "blob" and isinstance(value, bytes | bytearray):
+        _check_max(meta, len(value), path, "bytes", problems)
+    elif kind in {"integer", "long"} and isinstance(value, int) and value > meta.get("max", value):
+        problems.append(f"{path}: {value} is greater than the maximum {meta['max']}")
+
+
+def _check_max(meta: Mapping[str, Any], size: int, path: str, unit: str, out: list[str]) -> None:
+    if "max" in meta and size > meta["max"]:
+        out.append(f"{path}: {size} {unit} is more than the maximum {meta['max']}")
+
+
+@dataclass(slots=True, kw_only=True)
+class _Fault:
+    remaining: int
+    error: ApiError
+
+
+@dataclass(slots=True, kw_only=True)
+class Faults:
+    """Injected failures, checked by the dispatcher before an operation runs.
+
+    ``fail_next("SendMessage", 2, ApiError("ThrottlingException", "Rate exceeded", 429))``
+    makes the next two SendMessage calls fail that way. ``delay`` adds latency (seconds).
+    """
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
+    fired: list[tuple[str, str]] = field(default_factory=list)
+
+    def fail_next(self, operation: str, count: int, error: ApiError) -> None:
+        with self._lock:
+            self._faults.setdefault(operation, []).append(_Fault(remaining=count, error=error))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self.delay.clear()
+
+    def take(self, operation: str) -> ApiError | None:
+        with self._lock:
+            queue = self._faults.get(operation, [])
+            while queue and queue[0].remaining <= 0:
+                queue.pop(0)
+            if not queue:
+                return None
+            queue[0].remaining -= 1
+            self.fired.append((operation, queue[0].error.code))
+            return queue[0].error
+
+
+Handler = Callable[[Call, Mapping[str, str]], dict[str, Any]]

@@ -1,0 +1,172 @@
+"""One ASGI app serving every emulated service on one port, and the thread that runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from waconnect.sandbox.protocol import ApiError, Faults, Handler, parse_call, service_for
+from waconnect.sandbox.transfers import AttachmentTransfers
+
+logger = logging.getLogger(__name__)
+
+_INTERNAL_ERROR = {
+    "socialmessaging": "InternalServiceException",
+    "connect": "InternalServiceException",
+    "connectparticipant": "InternalServerException",
+}
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
+
+
+class Activity:
+    """How many requests are in flight, and a counter that moves whenever anything happens."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.ticks = 0
+
+    def begin(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.ticks += 1
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.ticks += 1
+
+
+class Dispatcher:
+    """Routes, parses and validates an API call, applies injected faults, runs its handler."""
+
+    def __init__(self, *, handlers: Mapping[str, Mapping[str, Handler]], faults: Faults) -> None:
+        self._handlers = handlers
+        self._faults = faults
+        self.calls: list[tuple[str, str]] = []
+
+    async def handle(self, request: Request) -> Response:
+        service = ""
+        try:
+            service, region = service_for(
+                request.headers.get("authorization", ""), request.url.path
+            )
+            call = parse_call(
+                service=service,
+                region=region,
+                method=request.method,
+                path=request.url.path,
+                query=dict(request.query_params),
+                headers=dict(request.headers),
+                body=await request.body(),
+            )
+            self.calls.append((service, call.operation))
+            delay = self._faults.delay.get(call.operation, 0.0)
+            if delay:
+                await asyncio.sleep(delay)
+            fault = self._faults.take(call.operation)
+            if fault is not None:
+                raise fault
+            handler = self._handlers.get(service, {}).get(call.operation)
+            if handler is None:
+                raise ApiError("UnknownOperationException", f"{call.operation} is not emulated")
+            result: dict[str, Any] = await run_in_threadpool(handler, call, request.headers)
+        except ApiError as error:
+            logger.info("%s refused: %s", service or "request", error.code)
+            return Response(error.body(), status_code=error.status, headers=error.headers())
+        except Exception:
+            logger.exception("emulator failure on %s %s", request.method, request.url.path)
+            failure = ApiError(
+                _INTERNAL_ERROR.get(service, "InternalFailure"), "internal error", 500
+            )
+            return Response(failure.body(), status_code=500, headers=failure.headers())
+        return Response(json.dumps(result), media_type="application/json")
+
+
+class _Counting:
+    def __init__(self, app: ASGIApp, activity: Activity) -> None:
+        self._app = app
+        self._activity = activity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        self._activity.begin()
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            self._activity.end()
+
+
+def build_app(
+    *, dispatcher: Dispatcher, transfers: AttachmentTransfers, activity: Activity
+) -> ASGIApp:
+    app = Starlette(
+        routes=[
+            Route("/connect-attachments/upload/{attachment_id}", transfers.upload, methods=["PUT"]),
+            Route(
+                "/connect-attachments/download/{attachment_id}",
+                transfers.download,
+                methods=["GET"],
+            ),
+            Route("/{path:path}", dispatcher.handle, methods=_METHODS),
+        ]
+    )
+    return _Counting(app, activity)
+
+
+class ServerThread:
+    """uvicorn on 127.0.0.1 on a free port (bound here, so no race for it), in a thread."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+        self.port = 0
+
+    def start(self, timeout: float = 10.0) -> int:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app, log_level="warning", lifespan="off", access_log=False, timeout_keep_alive=30
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="sandbox-cloud", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the sandbox cloud server did not start")
+            time.sleep(0.01)
+        return self.port
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None

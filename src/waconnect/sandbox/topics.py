@@ -1,0 +1,145 @@
+"""Emulated SNS topics: ordered, non-blocking delivery of SNS HTTP envelopes to subscribers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Subscriber = Callable[[str], None]
+
+_SIGNING_CERT_URL = "https://sns.{region}.amazonaws.com/SimpleNotificationService-sandbox.pem"
+
+
+def iso_millis(epoch: float) -> str:
+    """``2026-11-24T10:00:00.123Z``, the timestamp format of SNS and Connect."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class Topic:
+    """One standard SNS topic.
+
+    ``publish`` only queues; one worker thread per topic delivers in publish order to every
+    subscriber, each getting the JSON text an SNS HTTP(S) subscription would receive. A
+    subscriber that raises is logged and recorded in ``errors``; delivery goes on.
+    """
+
+    def __init__(self, arn: str, *, now: Callable[[], float] = time.time) -> None:
+        if not arn.startswith("arn:aws:sns:") or arn.count(":") != 5:
+            raise ValueError(f"not an SNS topic ARN: {arn!r}")
+        self.arn = arn
+        self._now = now
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._subscribers: list[Subscriber] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._pending = 0
+        self._published = 0
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        self.errors: list[BaseException] = []
+        self.delivered: list[str] = []
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    def subscribe(self, callback: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.remove(callback)
+
+    def publish(
+        self, document: Mapping[str, Any], *, attributes: Mapping[str, str] | None = None
+    ) -> str:
+        """Queue ``document`` (the SNS ``Message``, as JSON) for delivery; returns its MessageId."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"topic {self.arn} is closed")
+            self._published += 1
+            message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}#{self._published}"))
+            envelope = self._envelope(message_id, json.dumps(document), attributes or {})
+            self._pending += 1
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._deliver_forever, name=f"sns-{self.arn.rsplit(':', 1)[1]}"
+                )
+                self._worker.daemon = True
+                self._worker.start()
+        self._queue.put(envelope)
+        return message_id
+
+    def _envelope(self, message_id: str, message: str, attributes: Mapping[str, str]) -> str:
+        account_and_name = self.arn.split(":", 4)[4]
+        envelope: dict[str, Any] = {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": self.arn,
+            "Message": message,
+            "Timestamp": iso_millis(self._now()),
+            "SignatureVersion": "1",
+            # Not a real signature: sandbox subscribers are in-process and trust the emulator.
+            "Signature": base64.b64encode(hashlib.sha256(message.encode()).digest()).decode(),
+            "SigningCertURL": _SIGNING_CERT_URL.format(region=self.region),
+            "UnsubscribeURL": (
+                f"https://sns.{self.region}.amazonaws.com/?Action=Unsubscribe"
+                f"&SubscriptionArn={self.arn}:{account_and_name.split(':')[0]}"
+            ),
+        }
+        if attributes:
+            envelope["MessageAttributes"] = {
+                name: {"Type": "String", "Value": value} for name, value in attributes.items()
+            }
+        return json.dumps(envelope)
+
+    def _deliver_forever(self) -> None:
+        while True:
+            envelope = self._queue.get()
+            if envelope is None:
+                return
+            with self._lock:
+                subscribers = list(self._subscribers)
+            for subscriber in subscribers:
+                try:
+                    subscriber(envelope)
+                except Exception as exc:  # a subscriber must never stop delivery
+                    logger.exception("subscriber of %s failed", self.arn)
+                    with self._lock:
+                        self.errors.append(exc)
+            with self._lock:
+                self.delivered.append(envelope)
+                self._pending -= 1
+                if self._pending == 0:
+                    self._idle.notify_all()
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until everything published so far was delivered; False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            worker = self._worker
+        if worker is not None:
+            self._queue.put(None)
+            worker.join(timeout)
