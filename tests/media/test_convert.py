@@ -155,3 +155,13 @@ def test_temporary_files_are_removed_after_a_conversion(
     PyAvConverter(store, workdir=tmp_path).convert(source, target="wav16k", key="out/v")
     assert list(tmp_path.iterdir()) == []
     assert store.data("out/v").startswith(b"RIFF")
+
+
+def test_the_tour_voice_note_reaches_the_agent_as_a_wav_of_at_least_three_seconds(
+    store: InMemoryMediaStore,
+) -> None:
+    data = (Path(__file__).resolve().parents[2] / "examples/media/voice-note.ogg").read_bytes()
+    source = store.put("in/tour", [data], content_type="audio/ogg", filename="")
+    conversion = PyAvConverter(store).convert(source, target="wav16k", key="out/tour")
+    assert conversion.duration_seconds >= 3.0
+    assert conversion.duration_seconds == pytest.approx(decoded(data)[3], rel=0.01)

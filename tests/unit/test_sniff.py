@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from tests import media_samples as samples
 
+from waconnect.media.naming import canonical_type, content_type_for_name
 from waconnect.media.sniff import DOCX, HEAD_BYTES, OGG_OPUS, OLE, PPTX, XLSX, reconcile, sniff
 
 GENERATED: dict[str, tuple[Callable[[], bytes], str]] = {
@@ -141,3 +143,24 @@ def test_without_a_sniffed_type_the_declaration_then_the_name_decide() -> None:
     assert reconcile("image/heic", None, "") == "image/heic"
     assert reconcile("application/octet-stream", None, "notes.txt") == "text/plain"
     assert reconcile("", None, "mystery") == "application/octet-stream"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "media"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "photo.jpg",
+        "receipt.pdf",
+        "voice-note.ogg",
+        "agent-reply.wav",
+        "agent-image.png",
+        "agent-brochure.pdf",
+        "second-customer.jpg",
+    ],
+)
+def test_each_tour_media_file_is_small_and_its_bytes_match_its_extension(name: str) -> None:
+    data = (EXAMPLES / name).read_bytes()
+    assert 0 < len(data) < 100_000
+    assert canonical_type(sniff(data[:HEAD_BYTES]) or "") == content_type_for_name(name)
