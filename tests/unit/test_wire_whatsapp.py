@@ -331,3 +331,16 @@ def test_eum_builder_round_trips_through_the_parser() -> None:
 
 def test_eum_timestamp_keeps_nanoseconds() -> None:
     assert format_timestamp_ns(5) == "1970-01-01T00:00:00.000000005Z"
+
+
+def test_unwrap_sns_yields_message_text_and_attributes_in_record_order() -> None:
+    from waconnect.wire.sns import unwrap_sns
+
+    records = unwrap_sns(json.dumps(load("eum", "lambda_two_records")))
+    assert [r.path for r in records] == ["Records[0].Sns.Message", "Records[1].Sns.Message"]
+    assert all(json.loads(r.message)["aws_account_id"] == "123456789012" for r in records)
+    [connect] = unwrap_sns(
+        (EVENTS / "connect" / "visibility_agent.json").read_bytes(), source="connect"
+    )
+    assert connect.attributes["MessageVisibility"] == "AGENT"
+    assert connect.topic_arn.endswith(":waconnect-connect-streaming")

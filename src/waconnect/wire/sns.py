@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from waconnect.errors import WaconnectError
-from waconnect.wire._reader import Node
+from waconnect.wire._reader import Node, load
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -168,3 +168,13 @@ def _placeholder_signature(message_id: str, message: str) -> str:
 def dumps(value: Any) -> str:
     """JSON text the way AWS services publish it: compact, non-ASCII kept as is."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def unwrap_sns(
+    doc: Mapping[str, Any] | str | bytes, *, source: str = "sns"
+) -> list[SnsNotification]:
+    """The notifications of an SNS HTTP envelope or a Lambda SNS event, in order."""
+    root = load(doc, source)
+    if is_lambda_event(root.mapping()):
+        return unwrap_lambda_event(root)
+    return [unwrap_http_envelope(root)]
