@@ -42,6 +42,13 @@ _META_FILENAME = "filename"
 _META_SHA256 = "sha256"
 
 
+def _joined(pending: list[bytes]) -> bytes:
+    """The chunks as one bytes object; the list is emptied so the chunks can be freed."""
+    joined = b"".join(pending)
+    pending.clear()
+    return joined
+
+
 def _check_key(key: str) -> None:
     if not key or "\x00" in key:
         raise PermanentError(f"invalid media key {key!r}", operation="put")
@@ -82,15 +89,23 @@ class S3MediaStore:
     ) -> StoredMedia:
         _check_key(key)
         digest = hashlib.sha256()
-        buffer = bytearray()
+        pending: list[bytes] = []
+        pending_size = 0
         iterator = iter(chunks)
         for chunk in iterator:
             digest.update(chunk)
-            buffer += chunk
-            if len(buffer) >= self._part_size:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= self._part_size:
                 return self._put_multipart(
-                    key, buffer, iterator, digest, content_type=content_type, filename=filename
+                    key,
+                    _joined(pending),
+                    iterator,
+                    digest,
+                    content_type=content_type,
+                    filename=filename,
                 )
+        body = _joined(pending)
         sha256 = digest.hexdigest()
         metadata = {_META_SHA256: sha256}
         if filename:
@@ -99,18 +114,18 @@ class S3MediaStore:
             self._client.put_object(
                 Bucket=self._bucket,
                 Key=self.object_key(key),
-                Body=bytes(buffer),
+                Body=body,
                 ContentType=content_type,
                 Metadata=metadata,
             )
         return StoredMedia(
-            key=key, size=len(buffer), content_type=content_type, sha256=sha256, filename=filename
+            key=key, size=len(body), content_type=content_type, sha256=sha256, filename=filename
         )
 
     def _put_multipart(
         self,
         key: str,
-        buffer: bytearray,
+        first_part: bytes,
         rest: Iterator[bytes],
         digest: Any,
         *,
@@ -124,21 +139,28 @@ class S3MediaStore:
                 Bucket=self._bucket, Key=object_key, ContentType=content_type, Metadata=metadata
             )["UploadId"]
         parts: list[dict[str, Any]] = []
-        size = 0
+        size = len(first_part)
         try:
+            parts.append(self._upload_part(object_key, upload_id, 1, first_part))
+            del first_part
+            # Parts may differ in size (all but the last at least 5 MiB): a part is whatever the
+            # chunks add up to once past part_size, joined once, so only one part is in memory.
+            pending: list[bytes] = []
+            pending_size = 0
             for chunk in rest:
                 digest.update(chunk)
-                buffer += chunk
-                while len(buffer) >= self._part_size:
-                    part = bytes(buffer[: self._part_size])
-                    del buffer[: self._part_size]
+                pending.append(chunk)
+                pending_size += len(chunk)
+                if pending_size >= self._part_size:
+                    size += pending_size
+                    pending_size = 0
+                    part = _joined(pending)
                     parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, part))
-                    size += len(part)
-            if buffer or not parts:
-                last = bytes(buffer)
-                parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, last))
-                size += len(buffer)
-                buffer.clear()
+                    del part
+            if pending:
+                size += pending_size
+                part = _joined(pending)
+                parts.append(self._upload_part(object_key, upload_id, len(parts) + 1, part))
             with translate_errors("CompleteMultipartUpload", service="s3"):
                 self._client.complete_multipart_upload(
                     Bucket=self._bucket,
