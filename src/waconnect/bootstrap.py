@@ -1,0 +1,141 @@
+"""The composition root: the one place that picks the adapters the bridge runs on.
+
+``build_bridge`` turns ``Settings`` into a working ``Bridge``: boto3 clients (standard retries,
+the emulators' endpoint when one is set), End User Messaging for WhatsApp, Connect and its
+Participant Service, S3 for media, SQLite or DynamoDB for state, PyAV for conversion. Nothing
+here runs at import time; callers build once and keep the result.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config
+
+from waconnect.adapters.aws.connect import AwsConnectChat
+from waconnect.adapters.aws.dynamodb import DynamoDbLedger, DynamoDbSessionStore
+from waconnect.adapters.aws.eum import EumWhatsApp
+from waconnect.adapters.aws.s3 import S3MediaStore
+from waconnect.adapters.local.sqlite import SqliteDatabase, SqliteLedger, SqliteSessionStore
+from waconnect.adapters.transfers import SignedUrlTransfers
+from waconnect.entrypoints.bridge import Bridge, RetryPolicy
+from waconnect.media.convert import PyAvConverter
+from waconnect.media.policy import ConnectLimits
+from waconnect.media.transcribe import NullTranscriber
+from waconnect.ports import Clock, Ledger, SessionStore
+from waconnect.services.feedback import FeedbackSettings
+from waconnect.services.inbound import InboundService
+from waconnect.services.outbound import OutboundService
+from waconnect.services.recent import RecentMessages
+from waconnect.settings import Settings
+
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
+# botocore counts retries here (standard mode), not attempts.
+MAX_RETRIES = 3
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+def build_bridge(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    boto_session: boto3.session.Session | None = None,
+    http: httpx.Client | None = None,
+    retry: RetryPolicy | None = None,
+) -> Bridge:
+    """A bridge wired to AWS (or to the emulators at ``settings.endpoint_url``)."""
+    clock = clock or SystemClock()
+    session = boto_session or boto3.session.Session(region_name=settings.region)
+    config = Config(
+        region_name=settings.region,
+        retries={"mode": "standard", "max_attempts": MAX_RETRIES},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+    )
+
+    def client(name: str, endpoint_url: str, extra: Config | None = None) -> Any:
+        merged = config.merge(extra) if extra is not None else config
+        return session.client(name, config=merged, endpoint_url=endpoint_url or None)  # type: ignore[call-overload]
+
+    s3 = client("s3", settings.s3_endpoint_url, Config(signature_version="s3v4"))
+    media = S3MediaStore(s3, settings.media_bucket, prefix=settings.media_prefix, clock=clock)
+    sessions, ledger = _state(settings, clock, lambda: client("dynamodb", settings.endpoint_url))
+    whatsapp = EumWhatsApp(
+        client("socialmessaging", settings.endpoint_url),
+        media,
+        s3_bucket=settings.media_bucket,
+        s3_prefix=settings.media_prefix,
+        meta_api_version=settings.meta_api_version,
+    )
+    transfers = SignedUrlTransfers(
+        http
+        or httpx.Client(
+            timeout=httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+        ),
+        allow_http_loopback=settings.allow_http_loopback,
+    )
+    connect = AwsConnectChat(
+        client("connect", settings.endpoint_url),
+        client("connectparticipant", settings.endpoint_url),
+        transfers,
+        media,
+        instance_id=settings.connect_instance_id,
+        contact_flow_id=settings.contact_flow_id,
+        streaming_topic_arn=settings.streaming_topic_arn,
+        clock=clock,
+        chat_duration_minutes=settings.chat_duration_minutes,
+    )
+    converter = PyAvConverter(media)
+    recent = RecentMessages()
+    inbound = InboundService(
+        sessions=sessions,
+        ledger=ledger,
+        media=media,
+        whatsapp=whatsapp,
+        connect=connect,
+        converter=converter,
+        clock=clock,
+        transcriber=NullTranscriber(),
+        feedback=FeedbackSettings(
+            mark_read=settings.mark_read,
+            file_reaction=settings.file_reaction,
+            failure_reaction=settings.failure_reaction,
+            failure_text=settings.failure_text,
+        ),
+        limits=ConnectLimits(
+            allowed_extensions=frozenset(settings.connect_allowed_extensions),
+            max_bytes=settings.connect_max_attachment_bytes,
+        ),
+        language=settings.language,
+        recent=recent,
+    )
+    outbound = OutboundService(
+        sessions=sessions,
+        ledger=ledger,
+        media=media,
+        whatsapp=whatsapp,
+        connect=connect,
+        converter=converter,
+        clock=clock,
+        recent=recent,
+    )
+    return Bridge(inbound, outbound, retry=retry)
+
+
+def _state(settings: Settings, clock: Clock, dynamodb: Any) -> tuple[SessionStore, Ledger]:
+    if settings.uses_dynamodb:
+        sessions_table, ledger_table = settings.dynamodb_tables
+        client = dynamodb()
+        return DynamoDbSessionStore(client, sessions_table), DynamoDbLedger(
+            client, ledger_table, clock
+        )
+    database = SqliteDatabase(settings.sqlite_path)
+    return SqliteSessionStore(database), SqliteLedger(database, clock)

@@ -1,0 +1,139 @@
+"""The bridge's entry functions: what emulators, ``replay``, Lambda handlers and the server call.
+
+Each takes a document as it arrives (a mapping, or JSON text or bytes, in any wrapping the wire
+layer knows), never raises for bad input, and returns one ``Outcome`` per message or event.
+One customer's work runs one item at a time, in order; different customers run concurrently.
+Transient failures are retried here a few times with backoff; after that the customer (or the
+agent) is told and the outcome is ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from waconnect.domain.connect import ConnectEvent
+from waconnect.domain.session import SessionKey
+from waconnect.domain.whatsapp import InboundMessage, StatusUpdate
+from waconnect.entrypoints.keyed_lock import KeyedLock
+from waconnect.errors import MalformedPayload, TransientError
+from waconnect.services.inbound import InboundService
+from waconnect.services.outbound import OutboundService
+from waconnect.services.outcome import Outcome
+from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
+from waconnect.wire.sns import SnsSubscriptionMessage
+
+logger = logging.getLogger(__name__)
+
+Document = Mapping[str, Any] | str | bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """Attempts for a transient failure: ``attempts`` in all, waits doubling from ``delay``."""
+
+    attempts: int = 4
+    delay: float = 0.2
+    max_delay: float = 2.0
+
+    def waits(self) -> list[float]:
+        return [min(self.delay * 2**n, self.max_delay) for n in range(self.attempts - 1)]
+
+
+class Bridge:
+    def __init__(
+        self,
+        inbound: InboundService,
+        outbound: OutboundService,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        locks: KeyedLock | None = None,
+    ) -> None:
+        self.inbound = inbound
+        self.outbound = outbound
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._locks = locks or KeyedLock()
+
+    def handle_document(self, doc: Document) -> list[Outcome]:
+        """Any inbound document: WhatsApp traffic or Connect streaming events, by its shape."""
+        try:
+            kind = classify(doc)
+        except MalformedPayload as exc:
+            return [_rejected(exc)]
+        except SnsSubscriptionMessage as exc:
+            return [Outcome(kind="skipped", reason=str(exc))]
+        if kind == "whatsapp":
+            return self.handle_whatsapp_document(doc)
+        return self.handle_connect_document(doc)
+
+    def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
+        """An EUM notification or Meta webhook body: messages first, then statuses."""
+        try:
+            batch = parse_whatsapp_document(doc)
+        except MalformedPayload as exc:
+            return [_rejected(exc)]
+        except SnsSubscriptionMessage as exc:
+            return [Outcome(kind="skipped", reason=str(exc))]
+        by_customer: dict[SessionKey, list[InboundMessage]] = {}
+        for message in batch.messages:
+            key = SessionKey.of(message.business, message.customer)
+            by_customer.setdefault(key, []).append(message)
+        outcomes: list[Outcome] = []
+        for key, messages in by_customer.items():
+            with self._locks.hold(str(key)):
+                outcomes.extend(self._inbound(message) for message in messages)
+        outcomes.extend(self.handle_statuses(batch.statuses))
+        return outcomes
+
+    def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
+        """WhatsApp statuses of messages the business sent (logged only, for now)."""
+        return self.inbound.handle_statuses(statuses)
+
+    def handle_connect_document(self, doc: Document) -> list[Outcome]:
+        """Connect streaming events, each forwarded to its customer (or dropped with a reason)."""
+        try:
+            events = parse_connect_document(doc)
+        except MalformedPayload as exc:
+            return [_rejected(exc)]
+        except SnsSubscriptionMessage as exc:
+            return [Outcome(kind="skipped", reason=str(exc))]
+        return [self._outbound(event) for event in events]
+
+    def _inbound(self, message: InboundMessage) -> Outcome:
+        waits = self._retry.waits()
+        while True:
+            try:
+                return self.inbound.handle_message(message)
+            except TransientError as exc:
+                if not waits:
+                    logger.warning("giving up on a message after transient failures: %s", exc)
+                    return self.inbound.report_failure(message, exc)
+                self._sleep(waits.pop(0))
+
+    def _outbound(self, event: ConnectEvent) -> Outcome:
+        session = self.outbound.session_for(event)
+        lock_key = str(session.key) if session is not None else f"contact#{event.contact_id}"
+        waits = self._retry.waits()
+        with self._locks.hold(lock_key):
+            while True:
+                try:
+                    return self.outbound.handle_agent_event(event)
+                except TransientError as exc:
+                    if not waits or session is None:
+                        logger.warning("giving up on event %s: %s", event.event_id, exc)
+                        if session is None:
+                            return Outcome(kind="failed", reason=str(exc))
+                        return self.outbound.report_failure(
+                            event, exc, session=session, subject="message"
+                        )
+                    self._sleep(waits.pop(0))
+
+
+def _rejected(error: MalformedPayload) -> Outcome:
+    logger.warning("rejected %s payload at %s: %s", error.source, error.path, error.reason)
+    return Outcome(kind="rejected", reason=f"{error.source}: {error.path}: {error.reason}")

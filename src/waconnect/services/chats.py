@@ -1,0 +1,125 @@
+"""A customer's Connect chat over its lifetime: open, keep the connection fresh, reopen when over.
+
+The connection token lives a day while a chat may last a week, so it is refreshed from the
+participant token before it expires. When Connect refuses a token (``SessionEnded``) it is
+refreshed once; only if that is refused too is the chat over: the session is closed and a new
+chat (next generation) carries the work that found the old one closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.whatsapp import InboundMessage
+from waconnect.errors import SessionEnded
+from waconnect.ports import Clock, ConnectChat, SessionStore
+from waconnect.services.client_tokens import client_token
+from waconnect.services.redact import mask
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class ChatLifecycle:
+    def __init__(self, *, sessions: SessionStore, connect: ConnectChat, clock: Clock) -> None:
+        self._sessions = sessions
+        self._connect = connect
+        self._clock = clock
+
+    def open_for(self, message: InboundMessage) -> ChatSession:
+        """The customer's open chat with a usable connection, started if there is none."""
+        key = SessionKey.of(message.business, message.customer)
+        session = self._sessions.get(key)
+        if session is None or session.ended:
+            return self._start(message, previous=session)
+        if session.needs_refresh(self._clock.now()):
+            try:
+                return self._refresh(session)
+            except SessionEnded:
+                return self._start(message, previous=self._close(session))
+        return session
+
+    def deliver(
+        self, session: ChatSession, message: InboundMessage, send: Callable[[ChatSession], T]
+    ) -> tuple[T, ChatSession]:
+        """Run ``send`` in the chat; if the chat turns out to be over, run it in a new one.
+
+        ``send`` must be idempotent per chat generation (ClientTokens make it so): after a
+        refresh it runs again from the start. Returns its result and the session it ran in.
+        """
+        try:
+            return self._call(session, send)
+        except SessionEnded:
+            current = self._sessions.get(session.key) or session
+            fresh = self._start(message, previous=self._close(current))
+            return send(fresh), fresh
+
+    def call(self, session: ChatSession, send: Callable[[ChatSession], T]) -> T:
+        """Run ``send`` with a fresh connection; ``SessionEnded`` once the chat is truly over."""
+        result, _ = self._call(session, send)
+        return result
+
+    def _call(
+        self, session: ChatSession, send: Callable[[ChatSession], T]
+    ) -> tuple[T, ChatSession]:
+        if session.needs_refresh(self._clock.now()):
+            session = self._refresh(session)
+        try:
+            return send(session), session
+        except SessionEnded:
+            logger.info("connection refused for contact %s; refreshing once", session.contact_id)
+        refreshed = self._refresh(session)
+        return send(refreshed), refreshed
+
+    def current(self, key: SessionKey) -> ChatSession | None:
+        """The customer's last chat as stored (it may have ended)."""
+        return self._sessions.get(key)
+
+    def close(self, session: ChatSession) -> ChatSession:
+        return self._close(session)
+
+    def _start(self, message: InboundMessage, *, previous: ChatSession | None) -> ChatSession:
+        generation = previous.generation + 1 if previous is not None else 1
+        chat = self._connect.start_chat(
+            business=message.business,
+            customer=message.customer,
+            client_token=client_token(message.wamid, "chat", generation=generation),
+        )
+        connection = self._connect.connect(chat.participant_token)
+        session = ChatSession(
+            key=SessionKey.of(message.business, message.customer),
+            business=message.business,
+            customer=message.customer,
+            contact_id=chat.contact_id,
+            participant_id=chat.participant_id,
+            participant_token=chat.participant_token,
+            connection_token=connection.token,
+            connection_expiry=connection.expiry,
+            generation=generation,
+            started_at=self._clock.now(),
+        )
+        self._sessions.save(session)
+        logger.info(
+            "chat %s started for customer %s (generation %d)",
+            chat.contact_id,
+            mask(message.customer.identity),
+            generation,
+        )
+        return session
+
+    def _refresh(self, session: ChatSession) -> ChatSession:
+        connection = self._connect.connect(session.participant_token)
+        refreshed = session.with_connection(connection.token, connection.expiry)
+        self._sessions.save(refreshed)
+        logger.info("connection refreshed for contact %s", session.contact_id)
+        return refreshed
+
+    def _close(self, session: ChatSession) -> ChatSession:
+        closed = session.closed()
+        self._sessions.save(closed)
+        logger.info("chat %s is over", session.contact_id)
+        return closed

@@ -1,0 +1,300 @@
+"""Customer → agent: each WhatsApp message reaches the agent's Connect chat exactly once.
+
+Per message: claim its wamid in the Ledger, find or open the customer's chat, fetch and plan any
+file, then send every part (file, caption, notice, text parts) with ClientTokens derived from
+the wamid — so a retry, or a rerun in a new chat when the old one turns out to be over, repeats
+nothing the agent already has.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from waconnect.domain.failures import Direction, Failure, failure_from_error
+from waconnect.domain.media import StoredMedia
+from waconnect.domain.render import render_for_agent, render_media_notice, render_transcript
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
+from waconnect.domain.whatsapp import InboundBatch, InboundMessage, Media, StatusUpdate
+from waconnect.errors import DeliveryError, SessionEnded, TransientError
+from waconnect.media.policy import ConnectLimits, inbound_plan
+from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
+from waconnect.ports import (
+    Clock,
+    ConnectChat,
+    Converter,
+    Ledger,
+    MediaStore,
+    SessionStore,
+    Transcriber,
+    WhatsApp,
+)
+from waconnect.services.chats import ChatLifecycle
+from waconnect.services.client_tokens import client_token
+from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
+from waconnect.services.outcome import Outcome, OutcomeKind
+from waconnect.services.recent import RecentMessages
+from waconnect.services.redact import mask
+
+logger = logging.getLogger(__name__)
+
+# How long the agent can download a file Connect would not take.
+NOTICE_LINK_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Part:
+    """One request to the chat: a text (``media`` None) or a file."""
+
+    purpose: str
+    index: int = 0
+    text: str = ""
+    media: StoredMedia | None = None
+    name: str = ""
+
+
+class InboundService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        ledger: Ledger,
+        media: MediaStore,
+        whatsapp: WhatsApp,
+        connect: ConnectChat,
+        converter: Converter,
+        clock: Clock,
+        transcriber: Transcriber | None = None,
+        feedback: FeedbackSettings | None = None,
+        limits: ConnectLimits | None = None,
+        language: str = "en-US",
+        recent: RecentMessages | None = None,
+    ) -> None:
+        self._ledger = ledger
+        self._media = media
+        self._whatsapp = whatsapp
+        self._connect = connect
+        self._converter = converter
+        self._transcriber = transcriber
+        self._limits = limits or ConnectLimits()
+        self._language = language
+        self._recent = recent or RecentMessages()
+        self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
+        self._feedback = CustomerFeedback(whatsapp, feedback or FeedbackSettings())
+
+    def handle_customer_messages(self, batch: InboundBatch) -> list[Outcome]:
+        """Every message of the batch, one at a time, in the order WhatsApp gave them."""
+        return [self.handle_message(message) for message in batch.messages]
+
+    def handle_message(self, message: InboundMessage) -> Outcome:
+        """Deliver one message; ``TransientError`` propagates with the claim released."""
+        if not self._ledger.claim(_claim_key(message.wamid)):
+            logger.info("duplicate message %s dropped", mask(message.wamid))
+            return _outcome(message, "duplicate", reason="already delivered")
+        session: ChatSession | None = None
+        try:
+            session = self._chats.open_for(message)
+            parts = self._prepare(message)
+            session = self._send_parts(session, message, parts)
+        except TransientError:
+            self._ledger.release(_claim_key(message.wamid))
+            raise
+        except DeliveryError as exc:
+            return self.report_failure(message, exc, session=session)
+        self._recent.remember(session.key, message.wamid)
+        file_reached = any(p.media is not None for p in parts)
+        self._feedback.delivered(message, file_reached=file_reached)
+        logger.info(
+            "message %s (%s) delivered to contact %s",
+            mask(message.wamid),
+            message.type.value,
+            session.contact_id,
+        )
+        return _outcome(message, "delivered", contact_id=session.contact_id)
+
+    def report_failure(
+        self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None = None
+    ) -> Outcome:
+        """Tell the customer (and the agent, when the chat is reachable) what did not arrive.
+
+        The claim is kept: the failure itself is the message's one outcome.
+        """
+        self._ledger.claim(_claim_key(message.wamid))
+        failure = failure_from_error(error, subject=_subject(message), direction=Direction.TO_AGENT)
+        logger.warning(
+            "message %s (%s) not delivered: %s",
+            mask(message.wamid),
+            message.type.value,
+            failure.reason.value,
+        )
+        self._feedback.failed(message, failure)
+        if session is None:
+            session = self._chats.current(SessionKey.of(message.business, message.customer))
+        if session is not None and not session.ended:
+            self._tell_agent(session, message, failure)
+        return _outcome(
+            message,
+            "failed",
+            reason=failure.reason.value,
+            contact_id=session.contact_id if session is not None else "",
+            failure=failure,
+        )
+
+    def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
+        """Statuses are only logged for now (receipts to Connect come later)."""
+        outcomes = []
+        for status in statuses:
+            logger.info(
+                "status %s for %s to %s",
+                status.status.value,
+                mask(status.wamid),
+                mask(status.recipient_user_id or status.recipient_id),
+            )
+            outcomes.append(
+                Outcome(
+                    kind="skipped",
+                    reason=f"status {status.status.value}",
+                    customer=status.recipient_user_id or status.recipient_id,
+                    wamid=status.wamid,
+                )
+            )
+        return outcomes
+
+    # ---- preparing the parts ------------------------------------------------------------------
+
+    def _prepare(self, message: InboundMessage) -> list[_Part]:
+        if message.media is None:
+            return _text_parts("text", render_for_agent(message))
+        parts = self._file_parts(message, message.media)
+        parts += _text_parts("caption", message.media.caption)
+        return parts
+
+    def _file_parts(self, message: InboundMessage, media: Media) -> list[_Part]:
+        fetched = self._whatsapp.fetch_media(
+            message.business, media, key=f"inbound/{message.wamid}/"
+        )
+        declared = fetched.content_type or media.mime_type
+        content_type = reconcile(declared, sniff(self._head(fetched)), media.filename)
+        fetched = replace(fetched, content_type=content_type)
+        plan = inbound_plan(
+            content_type,
+            fetched.size,
+            filename=media.filename,
+            voice=media.voice,
+            limits=self._limits,
+        )
+        if plan.action == "notice":
+            notice = render_media_notice(
+                "voice" if media.voice else message.type.value,
+                plan.name,
+                plan.content_type,
+                fetched.size,
+                plan.reason,
+                link=self._link(fetched),
+            )
+            return _text_parts("notice", notice)
+        if plan.action == "attach":
+            stored = replace(fetched, content_type=plan.content_type, filename=plan.name)
+            return [_Part(purpose="file", media=stored, name=plan.name)]
+        converted = self._converter.convert(
+            fetched, target=plan.target, key=f"inbound/{message.wamid}/converted/{plan.name}"
+        )
+        stored = replace(converted.stored, content_type=plan.content_type, filename=plan.name)
+        parts = [_Part(purpose="file", media=stored, name=plan.name)]
+        if self._transcriber is not None:
+            transcript = self._transcriber.transcribe(stored, language=self._language)
+            parts += _text_parts("transcript", render_transcript(transcript) if transcript else "")
+        return parts
+
+    def _link(self, media: StoredMedia) -> str:
+        try:
+            return self._media.link(media, expires_in=NOTICE_LINK_SECONDS)
+        except DeliveryError as exc:
+            # The notice still names the file and why; only the download link is missing.
+            logger.warning("no link for %s: %s", media.key, exc)
+            return ""
+
+    def _head(self, media: StoredMedia) -> bytes:
+        head = b""
+        with self._media.open(media) as chunks:
+            for chunk in chunks:
+                head += chunk
+                if len(head) >= HEAD_BYTES:
+                    break
+        return head[:HEAD_BYTES]
+
+    # ---- sending -----------------------------------------------------------------------------
+
+    def _send_parts(
+        self, session: ChatSession, message: InboundMessage, parts: list[_Part]
+    ) -> ChatSession:
+        def send_all(current: ChatSession) -> None:
+            for part in parts:
+                token = client_token(
+                    message.wamid, part.purpose, part=part.index, generation=current.generation
+                )
+                if part.media is not None:
+                    self._connect.send_attachment(
+                        current.connection_token, part.media, name=part.name, client_token=token
+                    )
+                else:
+                    self._connect.send_message(
+                        current.connection_token, text=part.text, client_token=token
+                    )
+
+        _, session = self._chats.deliver(session, message, send_all)
+        return session
+
+    def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
+        def send(current: ChatSession) -> None:
+            for index, text in enumerate(split_text(failure.agent_text, CONNECT_TEXT_LIMIT)):
+                token = client_token(
+                    message.wamid, "failure", part=index, generation=current.generation
+                )
+                self._connect.send_message(current.connection_token, text=text, client_token=token)
+
+        try:
+            self._chats.call(session, send)
+        except SessionEnded:
+            self._chats.close(self._chats.current(session.key) or session)
+        except DeliveryError as exc:
+            logger.warning("failure notice to contact %s not sent: %s", session.contact_id, exc)
+
+
+def _text_parts(purpose: str, text: str) -> list[_Part]:
+    if not text.strip():
+        return []
+    return [
+        _Part(purpose=purpose, index=index, text=part)
+        for index, part in enumerate(split_text(text, CONNECT_TEXT_LIMIT))
+    ]
+
+
+def _claim_key(wamid: str) -> str:
+    return f"whatsapp:{wamid}"
+
+
+def _subject(message: InboundMessage) -> str:
+    if message.media is not None and message.media.filename:
+        return message.media.filename
+    return message.type.value
+
+
+def _outcome(
+    message: InboundMessage,
+    kind: OutcomeKind,
+    *,
+    reason: str = "",
+    contact_id: str = "",
+    failure: Failure | None = None,
+) -> Outcome:
+    return Outcome(
+        kind=kind,
+        reason=reason,
+        customer=message.customer.identity,
+        wamid=message.wamid,
+        contact_id=contact_id,
+        failure=failure,
+    )

@@ -1,0 +1,326 @@
+"""Agent → customer: each Connect streaming event becomes at most one effect on WhatsApp.
+
+Routing first (our own echo and agent-only traffic stop here), then the session by contact id,
+then a claim of the event in the Ledger — SNS delivers at least once — and the effect: a text,
+a file sent by WhatsApp media id, a typing indicator, or the session closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from waconnect.domain.connect import (
+    INTERACTIVE_CONTENT_TYPE,
+    AttachmentStatus,
+    ConnectAttachment,
+    ConnectEvent,
+    EventType,
+    ParticipantRole,
+)
+from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
+from waconnect.domain.media import StoredMedia
+from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
+from waconnect.domain.session import ChatSession
+from waconnect.domain.text import CONNECT_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, split_text
+from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
+from waconnect.media.policy import outbound_plan
+from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
+from waconnect.ports import (
+    Clock,
+    ConnectChat,
+    Converter,
+    Ledger,
+    MediaStore,
+    SessionStore,
+    WhatsApp,
+)
+from waconnect.services.chats import ChatLifecycle
+from waconnect.services.interactive import interactive_as_text
+from waconnect.services.outcome import Outcome, OutcomeKind
+from waconnect.services.recent import RecentMessages
+from waconnect.services.redact import mask
+
+logger = logging.getLogger(__name__)
+
+_TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+
+
+class OutboundService:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        ledger: Ledger,
+        media: MediaStore,
+        whatsapp: WhatsApp,
+        connect: ConnectChat,
+        converter: Converter,
+        clock: Clock,
+        recent: RecentMessages | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._ledger = ledger
+        self._media = media
+        self._whatsapp = whatsapp
+        self._connect = connect
+        self._converter = converter
+        self._recent = recent or RecentMessages()
+        self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
+
+    def session_for(self, event: ConnectEvent) -> ChatSession | None:
+        """The session an event belongs to: by InitialContactId first, then ContactId."""
+        for contact_id in event.session_ids:
+            session = self._sessions.find_by_contact(contact_id)
+            if session is not None:
+                return session
+        return None
+
+    def handle_agent_event(self, event: ConnectEvent) -> Outcome:
+        """Forward one event to the customer, or say why not. ``TransientError`` propagates."""
+        if event.type is EventType.EVENT and _ends_chat(event):
+            return self._close(event)
+        if not event.for_customer:
+            reason = (
+                "own echo"
+                if event.role is ParticipantRole.CUSTOMER
+                else f"visibility {event.visibility.value}"
+            )
+            return _outcome(event, "skipped", reason=reason)
+        session = self.session_for(event)
+        if session is None:
+            logger.info("event %s for unknown contact %s ignored", event.event_id, event.contact_id)
+            return _outcome(event, "ignored", reason="unknown contact")
+        if event.type is EventType.MESSAGE:
+            return self._message(event, session)
+        if event.type is EventType.ATTACHMENT:
+            return self._attachments(event, session)
+        if event.type is EventType.EVENT:
+            return self._event(event, session)
+        return _outcome(event, "skipped", reason=f"type {event.type.value}", session=session)
+
+    # ---- messages -----------------------------------------------------------------------------
+
+    def _message(self, event: ConnectEvent, session: ChatSession) -> Outcome:
+        content_type = event.content_type.split(";", 1)[0].strip().lower()
+        if content_type in _TEXT_TYPES:
+            text = event.content
+        elif content_type == INTERACTIVE_CONTENT_TYPE:
+            text = interactive_as_text(event.content)
+        else:
+            return _outcome(
+                event, "skipped", reason=f"content type {content_type}", session=session
+            )
+        parts = split_text(text, WHATSAPP_TEXT_LIMIT) if text.strip() else []
+        if not parts:
+            return _outcome(event, "skipped", reason="empty message", session=session)
+
+        def send() -> None:
+            for part in parts:
+                self._whatsapp.send(session.business, OutgoingText(to=session.customer, text=part))
+
+        return self._once(f"connect:{event.event_id}", event, session, send, subject="message")
+
+    # ---- attachments --------------------------------------------------------------------------
+
+    def _attachments(self, event: ConnectEvent, session: ChatSession) -> Outcome:
+        outcomes = [self._attachment(event, session, a) for a in event.attachments]
+        if not outcomes:
+            return _outcome(event, "skipped", reason="no attachment", session=session)
+        # One event carries one attachment in practice; report the most telling outcome.
+        for kind in ("failed", "delivered", "ignored", "duplicate"):
+            for outcome in outcomes:
+                if outcome.kind == kind:
+                    return outcome
+        return outcomes[0]
+
+    def _attachment(
+        self, event: ConnectEvent, session: ChatSession, attachment: ConnectAttachment
+    ) -> Outcome:
+        if attachment.status is AttachmentStatus.REJECTED:
+            logger.warning(
+                "attachment %s of contact %s was rejected by Connect; not sent",
+                attachment.attachment_id,
+                session.contact_id,
+            )
+            return _outcome(event, "ignored", reason="attachment rejected", session=session)
+        if attachment.status is not AttachmentStatus.APPROVED:
+            return _outcome(
+                event,
+                "skipped",
+                reason=f"attachment {attachment.status.value.lower()}",
+                session=session,
+            )
+
+        def send() -> None:
+            self._send_file(session, attachment)
+
+        claim = f"connect:{event.event_id}:{attachment.attachment_id}"
+        return self._once(claim, event, session, send, subject=attachment.name or "file")
+
+    def _send_file(self, session: ChatSession, attachment: ConnectAttachment) -> None:
+        key = f"outbound/{session.contact_id}/{attachment.attachment_id}/"
+
+        def download(current: ChatSession) -> StoredMedia:
+            got = self._connect.get_attachment(
+                current.connection_token,
+                attachment.attachment_id,
+                name=attachment.name,
+                content_type=attachment.content_type,
+                key=key,
+            )
+            return replace(got.stored, filename=got.name)
+
+        stored = self._chats.call(session, download)
+        content_type = reconcile(
+            stored.content_type or attachment.content_type,
+            sniff(self._head(stored)),
+            stored.filename,
+        )
+        plan = outbound_plan(content_type, stored.size, name=stored.filename)
+        if plan.action == "notice":
+            raise _PolicyRefusal(plan.reason, empty=stored.size <= 0)
+        if plan.action == "convert":
+            converted = self._converter.convert(
+                replace(stored, content_type=content_type),
+                target=plan.target,
+                key=f"{key}converted/{plan.filename}",
+            )
+            stored = converted.stored
+        stored = replace(stored, content_type=plan.content_type, filename=plan.filename)
+        media_id = self._whatsapp.upload_media(session.business, stored)
+        message = OutgoingMedia(
+            to=session.customer,
+            kind=plan.kind,
+            media_id=media_id,
+            filename=plan.filename if plan.kind is MediaKind.DOCUMENT else "",
+            voice=plan.voice,
+        )
+        self._whatsapp.send(session.business, message)
+
+    def _head(self, media: StoredMedia) -> bytes:
+        head = b""
+        with self._media.open(media) as chunks:
+            for chunk in chunks:
+                head += chunk
+                if len(head) >= HEAD_BYTES:
+                    break
+        return head[:HEAD_BYTES]
+
+    # ---- events -------------------------------------------------------------------------------
+
+    def _event(self, event: ConnectEvent, session: ChatSession) -> Outcome:
+        name = event.event_name
+        if name == "typing":
+            wamid = self._recent.last(session.key)
+            if not wamid:
+                return _outcome(event, "skipped", reason="typing: no message to show it on")
+            try:
+                self._whatsapp.send(session.business, ReadReceipt(message_id=wamid, typing=True))
+            except TransientError:
+                raise
+            except DeliveryError as exc:
+                # A typing indicator is worth nothing later: never a failure to report.
+                logger.info("typing indicator for contact %s not sent: %s", session.contact_id, exc)
+                return _outcome(event, "skipped", reason="typing indicator refused")
+            return _outcome(event, "delivered", session=session)
+        if name == "participant.left":
+            return _outcome(event, "skipped", reason="agent left (not the end)", session=session)
+        return _outcome(event, "skipped", reason=name or "event", session=session)
+
+    def _close(self, event: ConnectEvent) -> Outcome:
+        session = self.session_for(event)
+        if session is None:
+            return _outcome(event, "ignored", reason="unknown contact")
+        if not session.ended:
+            self._chats.close(session)
+            logger.info("chat %s ended (%s)", session.contact_id, event.event_name)
+        return _outcome(event, "delivered", reason="chat ended", session=session)
+
+    # ---- once, with failures reported ---------------------------------------------------------
+
+    def _once(
+        self,
+        claim: str,
+        event: ConnectEvent,
+        session: ChatSession,
+        send: Callable[[], None],
+        *,
+        subject: str,
+    ) -> Outcome:
+        if not self._ledger.claim(claim):
+            return _outcome(event, "duplicate", reason="already sent", session=session)
+        try:
+            send()
+        except TransientError:
+            self._ledger.release(claim)
+            raise
+        except DeliveryError as exc:
+            return self.report_failure(event, exc, session=session, subject=subject)
+        logger.info("event %s sent to customer %s", event.event_id, mask(session.customer.identity))
+        return _outcome(event, "delivered", session=session)
+
+    def report_failure(
+        self, event: ConnectEvent, error: DeliveryError, *, session: ChatSession, subject: str
+    ) -> Outcome:
+        """Tell the agent, in the chat when it is reachable, what did not reach the customer."""
+        if isinstance(error, _PolicyRefusal):
+            reason = (
+                FailureReason.MEDIA_FETCH_FAILED if error.empty else FailureReason.MEDIA_TOO_LARGE
+            )
+            failure = Failure.of(
+                reason, direction=Direction.TO_CUSTOMER, subject=subject, detail=str(error)
+            )
+        else:
+            failure = failure_from_error(error, subject=subject, direction=Direction.TO_CUSTOMER)
+        logger.warning("event %s not delivered: %s", event.event_id, failure.reason.value)
+
+        def tell(current: ChatSession) -> None:
+            parts = split_text(failure.agent_text, CONNECT_TEXT_LIMIT)
+            for index, text in enumerate(parts):
+                token = f"wa:failure:{index}:connect:{event.event_id}"
+                self._connect.send_message(current.connection_token, text=text, client_token=token)
+
+        if not session.ended and failure.agent_text:
+            try:
+                self._chats.call(session, tell)
+            except SessionEnded:
+                self._chats.close(self._sessions.get(session.key) or session)
+            except DeliveryError as exc:
+                logger.warning("failure notice to contact %s not sent: %s", session.contact_id, exc)
+        return _outcome(
+            event, "failed", reason=failure.reason.value, session=session, failure=failure
+        )
+
+
+class _PolicyRefusal(PermanentError):
+    """An agent's file WhatsApp would not take (empty, or over every size limit)."""
+
+    def __init__(self, reason: str, *, empty: bool) -> None:
+        super().__init__(reason, operation="upload_media")
+        self.empty = empty
+
+
+def _ends_chat(event: ConnectEvent) -> bool:
+    name = event.event_name
+    return name == "chat.ended" or (
+        name == "participant.left" and event.role is ParticipantRole.CUSTOMER
+    )
+
+
+def _outcome(
+    event: ConnectEvent,
+    kind: OutcomeKind,
+    *,
+    reason: str = "",
+    session: ChatSession | None = None,
+    failure: Failure | None = None,
+) -> Outcome:
+    return Outcome(
+        kind=kind,
+        reason=reason,
+        customer=session.customer.identity if session is not None else "",
+        contact_id=session.contact_id if session is not None else event.contact_id,
+        failure=failure,
+    )

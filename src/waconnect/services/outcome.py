@@ -1,0 +1,34 @@
+"""What became of one inbound message or one Connect event: the value every use case returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from waconnect.domain.failures import Failure
+
+OutcomeKind = Literal["delivered", "duplicate", "skipped", "ignored", "rejected", "failed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """One result.
+
+    ``skipped``: a routine drop never worth a line (our own echo, an event not for the
+    customer). ``ignored``: a notable drop (unknown contact id, a REJECTED attachment).
+    ``rejected``: malformed input. ``failed``: a delivery failure; ``failure`` says who was told
+    what.
+    """
+
+    kind: OutcomeKind
+    reason: str = ""
+    customer: str = ""
+    contact_id: str = ""
+    wamid: str = ""
+    failure: Failure | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True unless the input was malformed or something could not be delivered."""
+        return self.kind not in ("rejected", "failed")

@@ -1,0 +1,437 @@
+"""Agent → customer: each rule of the outbound use case, on in-memory fakes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+
+import pytest
+from tests.fakes import FakeClock, InMemoryLedger, InMemoryMediaStore, InMemorySessionStore
+from tests.fakes_remote import (
+    OGG_OPUS_HEAD,
+    RecordingConnectChat,
+    RecordingConverter,
+    RecordingWhatsApp,
+)
+
+from waconnect.domain.connect import (
+    EVENT_PREFIX,
+    INTERACTIVE_CONTENT_TYPE,
+    AttachmentStatus,
+    ConnectAttachment,
+    ConnectEvent,
+    EventType,
+    ParticipantRole,
+    Visibility,
+)
+from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.whatsapp import BusinessNumber, Customer
+from waconnect.errors import PermanentError, TransientError
+from waconnect.services.client_tokens import client_token
+from waconnect.services.outbound import OutboundService
+from waconnect.services.recent import RecentMessages
+
+BUSINESS = BusinessNumber(
+    meta_phone_number_id="100000000000001",
+    aws_phone_number_id="phone-number-id-0123456789abcdef0123456789abcdef",
+)
+ANA = Customer(wa_id="15550100001", name="Ana")
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"0" * 64
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
+
+
+@dataclass
+class World:
+    clock: FakeClock = field(default_factory=FakeClock)
+    store: InMemoryMediaStore = field(default_factory=InMemoryMediaStore)
+    sessions: InMemorySessionStore = field(default_factory=InMemorySessionStore)
+    recent: RecentMessages = field(default_factory=RecentMessages)
+
+    def __post_init__(self) -> None:
+        self.ledger = InMemoryLedger(clock=self.clock)
+        self.whatsapp = RecordingWhatsApp(self.store)
+        self.connect = RecordingConnectChat(self.store, clock=self.clock)
+        self.converter = RecordingConverter(self.store)
+        self.service = OutboundService(
+            sessions=self.sessions,
+            ledger=self.ledger,
+            media=self.store,
+            whatsapp=self.whatsapp,
+            connect=self.connect,
+            converter=self.converter,
+            clock=self.clock,
+            recent=self.recent,
+        )
+
+    def open_chat(self, customer: Customer = ANA) -> ChatSession:
+        chat = self.connect.start_chat(
+            business=BUSINESS, customer=customer, client_token=client_token("wamid.0", "chat")
+        )
+        connection = self.connect.connect(chat.participant_token)
+        session = ChatSession(
+            key=SessionKey.of(BUSINESS, customer),
+            business=BUSINESS,
+            customer=customer,
+            contact_id=chat.contact_id,
+            participant_id=chat.participant_id,
+            participant_token=chat.participant_token,
+            connection_token=connection.token,
+            connection_expiry=connection.expiry,
+        )
+        self.sessions.save(session)
+        return session
+
+
+_ids = iter(range(1, 10_000))
+
+
+def event(
+    session: ChatSession | None,
+    *,
+    type: EventType = EventType.MESSAGE,
+    content_type: str = "text/plain",
+    content: str = "",
+    role: ParticipantRole = ParticipantRole.AGENT,
+    visibility: Visibility = Visibility.ALL,
+    attachments: tuple[ConnectAttachment, ...] = (),
+    contact_id: str = "",
+    event_id: str = "",
+) -> ConnectEvent:
+    contact = contact_id or (session.contact_id if session else "contact-unknown")
+    return ConnectEvent(
+        event_id=event_id or f"event-{next(_ids)}",
+        type=type,
+        content_type=content_type,
+        contact_id=contact,
+        initial_contact_id=contact,
+        role=role,
+        content=content,
+        visibility=visibility,
+        attachments=attachments,
+    )
+
+
+def texts(world: World) -> list[str]:
+    return world.whatsapp.texts()
+
+
+def test_agent_text_reaches_the_customer() -> None:
+    world = World()
+    session = world.open_chat()
+
+    outcome = world.service.handle_agent_event(event(session, content="Thanks Ana"))
+
+    assert outcome.kind == "delivered"
+    assert world.whatsapp.sent == [(BUSINESS, OutgoingText(to=ANA, text="Thanks Ana"))]
+
+
+def test_markdown_is_sent_as_text() -> None:
+    world = World()
+    session = world.open_chat()
+
+    world.service.handle_agent_event(
+        event(session, content_type="text/markdown", content="**Thanks**")
+    )
+
+    assert texts(world) == ["**Thanks**"]
+
+
+def test_text_over_4096_characters_is_split() -> None:
+    world = World()
+    session = world.open_chat()
+    body = " ".join(f"word{i:04d}" for i in range(1000))  # about 9,000 characters
+
+    world.service.handle_agent_event(event(session, content=body))
+
+    parts = texts(world)
+    assert len(parts) == 3
+    assert all(len(p) <= 4096 for p in parts)
+    assert " ".join(parts).split() == body.split()
+
+
+def test_own_echo_is_skipped() -> None:
+    world = World()
+    session = world.open_chat()
+
+    outcome = world.service.handle_agent_event(
+        event(session, content="hi", role=ParticipantRole.CUSTOMER)
+    )
+
+    assert outcome.kind == "skipped"
+    assert world.whatsapp.sent == []
+
+
+def test_agent_only_message_is_skipped() -> None:
+    world = World()
+    session = world.open_chat()
+
+    outcome = world.service.handle_agent_event(
+        event(session, content="note", visibility=Visibility.AGENT)
+    )
+
+    assert outcome.kind == "skipped"
+    assert world.whatsapp.sent == []
+
+
+def test_unknown_contact_is_ignored() -> None:
+    world = World()
+
+    outcome = world.service.handle_agent_event(event(None, content="hi", contact_id="nobody"))
+
+    assert (outcome.kind, outcome.reason) == ("ignored", "unknown contact")
+    assert world.whatsapp.sent == []
+
+
+def test_session_is_found_by_initial_contact_after_a_transfer() -> None:
+    world = World()
+    session = world.open_chat()
+    transferred = replace(event(session, content="Hello from sales"), contact_id="contact-new")
+
+    outcome = world.service.handle_agent_event(transferred)
+
+    assert outcome.kind == "delivered"
+    assert texts(world) == ["Hello from sales"]
+
+
+def test_same_event_delivered_three_times_sends_one_message() -> None:
+    world = World()
+    session = world.open_chat()
+    once = event(session, content="just once")
+
+    kinds = [world.service.handle_agent_event(once).kind for _ in range(3)]
+
+    assert kinds == ["delivered", "duplicate", "duplicate"]
+    assert texts(world) == ["just once"]
+
+
+def test_transient_error_releases_the_claim_for_the_retry() -> None:
+    world = World()
+    session = world.open_chat()
+    once = event(session, content="again")
+    world.whatsapp.fail_next(TransientError("throttled"), operation="send")
+
+    with pytest.raises(TransientError):
+        world.service.handle_agent_event(once)
+    outcome = world.service.handle_agent_event(once)
+
+    assert outcome.kind == "delivered"
+    assert texts(world) == ["again"]
+
+
+def test_permanent_error_is_reported_to_the_agent_in_the_chat() -> None:
+    world = World()
+    session = world.open_chat()
+    world.whatsapp.fail_next(PermanentError("outside the 24-hour window"), operation="send")
+
+    outcome = world.service.handle_agent_event(event(session, content="late reply"))
+
+    assert outcome.kind == "failed"
+    assert outcome.failure is not None
+    chat = world.connect.chats[session.contact_id]
+    assert chat.messages() == [outcome.failure.agent_text[:1024]]
+
+
+def test_interactive_message_is_sent_as_readable_text() -> None:
+    world = World()
+    session = world.open_chat()
+    content = json.dumps(
+        {
+            "templateType": "ListPicker",
+            "version": "1.0",
+            "data": {
+                "content": {
+                    "title": "Which department?",
+                    "elements": [{"title": "Billing"}, {"title": "Support", "subtitle": "24/7"}],
+                }
+            },
+        }
+    )
+
+    world.service.handle_agent_event(
+        event(session, content_type=INTERACTIVE_CONTENT_TYPE, content=content)
+    )
+
+    [sent] = texts(world)
+    assert sent.splitlines() == ["Which department?", "• Billing", "• Support — 24/7"]
+
+
+# ---- attachments --------------------------------------------------------------------------
+
+
+def attach(
+    world: World, session: ChatSession, name: str, content_type: str, data: bytes
+) -> ConnectAttachment:
+    attachment_id = world.connect.agent_attach(
+        session.contact_id, name=name, content_type=content_type, data=data
+    )
+    return ConnectAttachment(
+        attachment_id=attachment_id,
+        name=name,
+        content_type=content_type,
+        status=AttachmentStatus.APPROVED,
+    )
+
+
+def attachment_event(session: ChatSession, attachment: ConnectAttachment) -> ConnectEvent:
+    return event(
+        session,
+        type=EventType.ATTACHMENT,
+        content_type=attachment.content_type,
+        attachments=(attachment,),
+    )
+
+
+def test_approved_jpeg_is_sent_as_an_image_by_media_id() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = attach(world, session, "photo.jpg", "image/jpeg", JPEG)
+
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
+
+    assert outcome.kind == "delivered"
+    [(_, sent)] = world.whatsapp.sent
+    assert isinstance(sent, OutgoingMedia)
+    assert sent.kind is MediaKind.IMAGE
+    assert world.whatsapp.uploaded[sent.media_id].data == JPEG
+
+
+def test_pdf_is_sent_as_a_document_with_its_name() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = attach(world, session, "terms.pdf", "application/pdf", PDF)
+
+    world.service.handle_agent_event(attachment_event(session, attachment))
+
+    [(_, sent)] = world.whatsapp.sent
+    assert isinstance(sent, OutgoingMedia)
+    assert (sent.kind, sent.filename) == (MediaKind.DOCUMENT, "terms.pdf")
+    assert world.whatsapp.uploaded[sent.media_id].data == PDF
+
+
+def test_wav_becomes_an_ogg_opus_voice_note() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = attach(world, session, "hello.wav", "audio/wav", WAV)
+
+    world.service.handle_agent_event(attachment_event(session, attachment))
+
+    [(_, sent)] = world.whatsapp.sent
+    assert isinstance(sent, OutgoingMedia)
+    assert (sent.kind, sent.voice) == (MediaKind.AUDIO, True)
+    uploaded = world.whatsapp.uploaded[sent.media_id]
+    assert uploaded.data.startswith(OGG_OPUS_HEAD)
+    assert [target for _, target in world.converter.conversions] == ["ogg-opus"]
+
+
+def test_rejected_attachment_is_ignored_and_nothing_is_sent() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = replace(
+        attach(world, session, "x.pdf", "application/pdf", PDF), status=AttachmentStatus.REJECTED
+    )
+
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
+
+    assert outcome.kind == "ignored"
+    assert world.whatsapp.sent == []
+
+
+def test_attachment_in_progress_waits_for_the_approved_event() -> None:
+    world = World()
+    session = world.open_chat()
+    approved = attach(world, session, "x.pdf", "application/pdf", PDF)
+    scanning = replace(approved, status=AttachmentStatus.IN_PROGRESS)
+    first = attachment_event(session, scanning)
+
+    waiting = world.service.handle_agent_event(first)
+    done = world.service.handle_agent_event(replace(first, attachments=(approved,)))
+
+    assert (waiting.kind, done.kind) == ("skipped", "delivered")
+    assert len(world.whatsapp.sent) == 1
+
+
+def test_attachment_download_survives_an_expired_connection() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = attach(world, session, "photo.jpg", "image/jpeg", JPEG)
+    world.connect.expire_connections(session.contact_id)
+
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
+
+    assert outcome.kind == "delivered"
+    assert len(world.whatsapp.sent) == 1
+
+
+# ---- events -------------------------------------------------------------------------------
+
+
+def test_chat_ended_closes_the_session() -> None:
+    world = World()
+    session = world.open_chat()
+    ended = event(
+        session,
+        type=EventType.EVENT,
+        content_type=EVENT_PREFIX + "chat.ended",
+        role=ParticipantRole.SYSTEM,
+    )
+
+    world.service.handle_agent_event(ended)
+
+    stored = world.sessions.get(session.key)
+    assert stored is not None
+    assert stored.ended
+    assert world.whatsapp.sent == []
+
+
+def test_customer_leaving_closes_the_session_but_an_agent_leaving_does_not() -> None:
+    world = World()
+    session = world.open_chat()
+    left = EVENT_PREFIX + "participant.left"
+
+    world.service.handle_agent_event(
+        event(session, type=EventType.EVENT, content_type=left, role=ParticipantRole.AGENT)
+    )
+    after_agent = world.sessions.get(session.key)
+    world.service.handle_agent_event(
+        event(session, type=EventType.EVENT, content_type=left, role=ParticipantRole.CUSTOMER)
+    )
+    after_customer = world.sessions.get(session.key)
+
+    assert after_agent is not None
+    assert not after_agent.ended
+    assert after_customer is not None
+    assert after_customer.ended
+
+
+def test_typing_shows_the_indicator_on_the_customers_last_message() -> None:
+    world = World()
+    session = world.open_chat()
+    world.recent.remember(session.key, "wamid.last")
+    typing = event(session, type=EventType.EVENT, content_type=EVENT_PREFIX + "typing")
+
+    outcome = world.service.handle_agent_event(typing)
+
+    assert outcome.kind == "delivered"
+    assert world.whatsapp.sent == [(BUSINESS, ReadReceipt(message_id="wamid.last", typing=True))]
+
+
+def test_typing_without_a_known_message_is_skipped() -> None:
+    world = World()
+    session = world.open_chat()
+    typing = event(session, type=EventType.EVENT, content_type=EVENT_PREFIX + "typing")
+
+    outcome = world.service.handle_agent_event(typing)
+
+    assert outcome.kind == "skipped"
+    assert world.whatsapp.sent == []
+
+
+def test_message_read_by_the_agent_is_skipped_for_now() -> None:
+    world = World()
+    session = world.open_chat()
+    read = event(session, type=EventType.EVENT, content_type=EVENT_PREFIX + "message.read")
+
+    assert world.service.handle_agent_event(read).kind == "skipped"
+    assert world.whatsapp.sent == []
