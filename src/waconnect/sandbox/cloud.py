@@ -55,6 +55,8 @@ class Cloud:
         self._topics_lock = threading.Lock()
         self._activity = Activity()
         self._idle_checks: list[Callable[[], bool]] = []
+        self._session: boto3.session.Session | None = None
+        self._session_lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: ServerThread | None = None
         self._s3_server = S3Server()
@@ -214,7 +216,7 @@ class Cloud:
     # --- clients -------------------------------------------------------------------------------
 
     def client(self, service_name: str, **config: Any) -> Any:
-        """A boto3 client for this cloud (standard retries; ``config`` overrides Config)."""
+        """A new boto3 client for this cloud (standard retries; ``config`` overrides Config)."""
         endpoint = self.s3_endpoint_url if service_name == "s3" else self.endpoint_url
         if not endpoint:
             raise RuntimeError("the cloud is not started")
@@ -222,7 +224,12 @@ class Cloud:
         if service_name == "s3":
             options["signature_version"] = "s3v4"
         options.update(config)
-        return boto3.session.Session().client(
+        with self._session_lock:
+            if self._session is None:
+                # One session: building a client from it is far cheaper than from a new one.
+                self._session = boto3.session.Session()
+            session = self._session
+        return session.client(
             service_name,  # type: ignore[call-overload]
             endpoint_url=endpoint,
             region_name=defaults.REGION,

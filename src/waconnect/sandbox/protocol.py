@@ -39,7 +39,7 @@ SERVICES_BY_SCOPE = {
 # The error code each service uses for a request that fails validation.
 VALIDATION_ERROR = {
     "socialmessaging": "ValidationException",
-    "connect": "InvalidRequestException",
+    "connect": "InvalidParameterException",
     "connectparticipant": "ValidationException",
 }
 

@@ -143,6 +143,8 @@ class ServerThread:
     def start(self, timeout: float = 10.0) -> int:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Responses go out as two writes (head, body); without this each waits for an ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         self._socket = sock
         self.port = sock.getsockname()[1]
