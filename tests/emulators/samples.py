@@ -42,7 +42,8 @@ def tone_wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
     )
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16, b"data", len(data),
+        b"RIFF", 36 + len(data), b"WAVE", b"fmt ", 16, 1, 1,
+        rate, rate * 2, 2, 16, b"data", len(data),
     )  # fmt: skip
     return header + data
 

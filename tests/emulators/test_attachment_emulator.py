@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.emulators.conftest import NO_RETRY, Chat, start_chat
+from tests.emulators.samples import PNG_BYTES, tone_wav
+from waconnect.sandbox.cloud import Cloud
+
+
+def _start_upload(chat: Chat, name: str, size: int, content_type: str, token: str) -> Any:
+    return chat.participant.start_attachment_upload(
+        ConnectionToken=chat.connection_token,
+        ContentType=content_type,
+        AttachmentSizeInBytes=size,
+        AttachmentName=name,
+        ClientToken=token,
+    )
+
+
+def _upload(chat: Chat, data: bytes, name: str, content_type: str, token: str) -> str:
+    started = _start_upload(chat, name, len(data), content_type, token)
+    meta = started["UploadMetadata"]
+    response = httpx.put(meta["Url"], content=data, headers=meta["HeadersToInclude"])
+    assert response.status_code == 200
+    chat.participant.complete_attachment_upload(
+        ConnectionToken=chat.connection_token,
+        AttachmentIds=[started["AttachmentId"]],
+        ClientToken=f"complete-{token}",
+    )
+    return str(started["AttachmentId"])
+
+
+def test_upload_metadata_names_content_type_and_amz_meta_headers(chat: Chat) -> None:
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "meta")
+    headers = started["UploadMetadata"]["HeadersToInclude"]
+    assert headers["Content-Type"] == "image/png"
+    assert any(name.startswith("x-amz-meta-") for name in headers)
+    assert started["UploadMetadata"]["Url"].startswith(chat.cloud.endpoint_url)
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        pytest.param("voice.ogg", 100, id="ogg-not-in-default-extensions"),
+        pytest.param("sticker.webp", 100, id="webp-not-in-default-extensions"),
+        pytest.param("noextension", 100, id="no-extension"),
+        pytest.param("big.pdf", 20 * 1024 * 1024 + 1, id="over-20-mb"),
+    ],
+)
+def test_start_attachment_upload_refuses_what_connect_refuses(
+    chat: Chat, name: str, size: int
+) -> None:
+    with pytest.raises(chat.participant.exceptions.ValidationException):
+        _start_upload(chat, name, size, "application/octet-stream", f"refuse-{name}")
+
+
+def test_exactly_20_mb_is_accepted(chat: Chat) -> None:
+    assert _start_upload(chat, "big.pdf", 20 * 1024 * 1024, "application/pdf", "20mb")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status"),
+    [
+        pytest.param(lambda d, h: (d[:-1], h), 400, id="short-body"),
+        pytest.param(lambda d, h: (d, {k: v for k, v in h.items() if k != "Content-Type"}), 403,
+                     id="missing-content-type"),
+        pytest.param(lambda d, h: (d, {**h, "Content-Type": "image/jpeg"}), 403,
+                     id="different-content-type"),
+        pytest.param(lambda d, h: (d, {**h, "x-amz-meta-extra": "1"}), 403, id="unsigned-header"),
+        pytest.param(
+            lambda d, h: (d, {k: v for k, v in h.items() if not k.startswith("x-amz-meta-")}),
+            403, id="missing-meta-headers",
+        ),
+    ],
+)  # fmt: skip
+def test_put_with_wrong_length_or_headers_is_refused(chat: Chat, mutate: Any, status: int) -> None:
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", f"put-{status}")
+    meta = started["UploadMetadata"]
+    data, headers = mutate(PNG_BYTES, meta["HeadersToInclude"])
+    response = httpx.put(meta["Url"], content=data, headers=headers)
+    assert response.status_code == status
+    with pytest.raises(chat.participant.exceptions.ValidationException):
+        chat.participant.complete_attachment_upload(
+            ConnectionToken=chat.connection_token,
+            AttachmentIds=[started["AttachmentId"]],
+            ClientToken=f"complete-bad-{status}",
+        )
+
+
+def test_chunked_put_without_content_length_is_refused(chat: Chat) -> None:
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "chunked")
+    meta = started["UploadMetadata"]
+    response = httpx.put(meta["Url"], content=iter([PNG_BYTES]), headers=meta["HeadersToInclude"])
+    assert response.status_code == 411
+
+
+def test_put_to_an_expired_or_tampered_url_is_refused(fresh_cloud: Cloud) -> None:
+    chat = start_chat(fresh_cloud, customer="15550100201")
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "expiry")
+    meta = started["UploadMetadata"]
+    tampered = meta["Url"].replace("X-Amz-Expires=300", "X-Amz-Expires=900")
+    assert (
+        httpx.put(tampered, content=PNG_BYTES, headers=meta["HeadersToInclude"]).status_code == 403
+    )
+    fresh_cloud.clock.advance(301)
+    response = httpx.put(meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"])
+    assert response.status_code == 403
+    assert b"expired" in response.content
+
+
+def test_completed_attachment_is_journaled_with_digest_and_duration(
+    cloud: Cloud, chat: Chat
+) -> None:
+    wav = tone_wav(2.0)
+    seq = cloud.journal.seq
+    attachment_id = _upload(chat, wav, "voice.wav", "audio/wav", "wav")
+    assert cloud.journal.since(seq) == [
+        {
+            "to": "agent",
+            "kind": "attachment",
+            "contact_id": chat.contact_id,
+            "attachment": "voice.wav",
+            "content_type": "audio/wav",
+            "size": len(wav),
+            "sha256": hashlib.sha256(wav).hexdigest(),
+            "duration": 2.0,
+        }
+    ]
+    assert cloud.attachment_bytes(attachment_id) == wav
+
+
+def test_complete_needs_exactly_one_id_and_an_upload(chat: Chat) -> None:
+    first = _start_upload(chat, "a.png", 10, "image/png", "one")["AttachmentId"]
+    second = _start_upload(chat, "b.png", 10, "image/png", "two")["AttachmentId"]
+    with pytest.raises(chat.participant.exceptions.ValidationException):
+        chat.participant.complete_attachment_upload(
+            ConnectionToken=chat.connection_token, AttachmentIds=[first, second], ClientToken="2"
+        )
+    with pytest.raises(chat.participant.exceptions.ValidationException):
+        chat.participant.complete_attachment_upload(
+            ConnectionToken=chat.connection_token, AttachmentIds=[first], ClientToken="none"
+        )
+
+
+def test_get_attachment_expiry_must_be_5_to_300_seconds(cloud: Cloud, chat: Chat) -> None:
+    attachment_id = _upload(chat, PNG_BYTES, "photo.png", "image/png", "get")
+    unchecked = cloud.client("connectparticipant", parameter_validation=False, **NO_RETRY)
+    for seconds in (4, 301):
+        with pytest.raises(unchecked.exceptions.ValidationException):
+            unchecked.get_attachment(
+                ConnectionToken=chat.connection_token,
+                AttachmentId=attachment_id,
+                UrlExpiryInSeconds=seconds,
+            )
+    got = chat.participant.get_attachment(
+        ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=5
+    )
+    assert got["AttachmentSizeInBytes"] == len(PNG_BYTES)
+    assert httpx.get(got["Url"]).content == PNG_BYTES
+    cloud.clock.advance(6)
+    assert httpx.get(got["Url"]).status_code == 403
+
+
+def test_agent_file_streams_in_progress_then_approved(cloud: Cloud, chat: Chat) -> None:
+    attachment_id = cloud.agent_sends_file(chat.contact_id, PNG_BYTES, "plan.png", "image/png")
+    statuses = [
+        e["Message"]["Attachments"][0]["Status"]
+        for e in chat.envelopes()
+        if e["Message"]["Type"] == "ATTACHMENT"
+    ]
+    assert statuses == ["IN_PROGRESS", "APPROVED"]
+    got = chat.participant.get_attachment(
+        ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=60
+    )
+    assert httpx.get(got["Url"]).content == PNG_BYTES
+
+
+def test_agent_file_connect_would_refuse_is_rejected(cloud: Cloud, chat: Chat) -> None:
+    attachment_id = cloud.agent_sends_file(chat.contact_id, b"OggS", "voice.ogg", "audio/ogg")
+    statuses = [
+        e["Message"]["Attachments"][0]["Status"]
+        for e in chat.envelopes()
+        if e["Message"]["Type"] == "ATTACHMENT"
+    ]
+    assert statuses == ["IN_PROGRESS", "REJECTED"]
+    with pytest.raises(chat.participant.exceptions.ValidationException):
+        chat.participant.get_attachment(
+            ConnectionToken=chat.connection_token, AttachmentId=attachment_id
+        )

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from tests.emulators.conftest import Chat
+from waconnect.sandbox import defaults
+from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.topics import Topic
+
+ARN = "arn:aws:sns:us-east-1:123456789012:test-topic"
+
+
+def _attributes(envelope: dict[str, object]) -> dict[str, str]:
+    raw = envelope["MessageAttributes"]
+    assert isinstance(raw, dict)
+    return {name: value["Value"] for name, value in raw.items()}
+
+
+def test_customer_message_is_echoed_with_role_customer(chat: Chat) -> None:
+    chat.participant.send_message(
+        ConnectionToken=chat.connection_token,
+        ContentType="text/plain",
+        Content="my own words",
+        ClientToken="echo",
+    )
+    echoes = [e for e in chat.envelopes() if e["Message"].get("Content") == "my own words"]
+    assert len(echoes) == 1
+    assert echoes[0]["Message"]["ParticipantRole"] == "CUSTOMER"
+    assert _attributes(echoes[0])["ParticipantRole"] == "CUSTOMER"
+
+
+def test_agent_message_is_published_with_every_message_attribute(chat: Chat) -> None:
+    message_id = chat.cloud.agent_sends_text(chat.contact_id, "Hello from the agent")
+    published = [e for e in chat.envelopes() if e["Message"].get("Id") == message_id]
+    assert len(published) == 1
+    envelope = published[0]
+    assert envelope["Type"] == "Notification"
+    assert envelope["TopicArn"] == defaults.STREAMING_TOPIC_ARN
+    assert envelope["Message"]["Content"] == "Hello from the agent"
+    assert _attributes(envelope) == {
+        "InitialContactId": chat.contact_id,
+        "ContactId": chat.contact_id,
+        "ParticipantRole": "AGENT",
+        "InstanceId": defaults.INSTANCE_ID,
+        "AccountId": defaults.ACCOUNT_ID,
+        "Type": "MESSAGE",
+        "ContentType": "text/plain",
+        "MessageVisibility": "ALL",
+    }
+
+
+def test_end_chat_streams_agent_left_then_chat_ended(chat: Chat) -> None:
+    chat.cloud.end_chat(chat.contact_id)
+    kinds = [e["Message"]["ContentType"] for e in chat.envelopes()][-2:]
+    assert kinds == [
+        "application/vnd.amazonaws.connect.event.participant.left",
+        "application/vnd.amazonaws.connect.event.chat.ended",
+    ]
+
+
+def test_topic_delivers_in_publish_order_on_one_worker() -> None:
+    topic = Topic(ARN)
+    received: list[int] = []
+    threads: set[str] = set()
+
+    def subscriber(text: str) -> None:
+        threads.add(threading.current_thread().name)
+        received.append(json.loads(json.loads(text)["Message"])["n"])
+
+    topic.subscribe(subscriber)
+    for n in range(50):
+        topic.publish({"n": n})
+    assert topic.wait_idle(5)
+    topic.close()
+    assert received == list(range(50))
+    assert len(threads) == 1
+
+
+def test_failing_subscriber_is_recorded_and_delivery_goes_on() -> None:
+    topic = Topic(ARN)
+    received: list[str] = []
+
+    def broken(_text: str) -> None:
+        raise RuntimeError("subscriber bug")
+
+    topic.subscribe(broken)
+    topic.subscribe(received.append)
+    topic.publish({"n": 1})
+    topic.publish({"n": 2})
+    assert topic.wait_idle(5)
+    topic.close()
+    assert len(received) == 2
+    assert [str(error) for error in topic.errors] == ["subscriber bug"] * 2
+
+
+def test_publish_does_not_wait_for_a_slow_subscriber() -> None:
+    topic = Topic(ARN)
+    release = threading.Event()
+    topic.subscribe(lambda _text: release.wait(5) and None)
+    topic.publish({"n": 1})
+    assert not topic.wait_idle(0.05)
+    release.set()
+    assert topic.wait_idle(5)
+    topic.close()
+
+
+def test_a_non_sns_arn_is_not_a_topic() -> None:
+    with pytest.raises(ValueError, match="SNS"):
+        Topic("arn:aws:sqs:us-east-1:123456789012:queue")
+
+
+def test_settle_waits_for_cascading_deliveries(fresh_cloud: Cloud) -> None:
+    seen: list[str] = []
+
+    def bounce(text: str) -> None:
+        # A subscriber reacting to one topic by publishing on another, like the bridge does.
+        seen.append(text)
+        if len(seen) < 5:
+            fresh_cloud.streaming_topic.publish({"again": len(seen)})
+
+    fresh_cloud.inbound_topic.subscribe(bounce)
+    fresh_cloud.streaming_topic.subscribe(bounce)
+    fresh_cloud.inbound_topic.publish({"start": True})
+    assert fresh_cloud.settle(10)
+    assert len(seen) == 5
