@@ -59,6 +59,8 @@ _ENCODINGS: dict[str, _Encoding] = {
         rate=48_000,
         bit_rate=32_000,
         codec_options={"application": "voip"},
+        # Without bitexact the Ogg muxer draws a random stream serial: same input, other bytes.
+        container_options={"fflags": "+bitexact"},
     ),
 }
 
