@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import av
 import httpx
@@ -44,6 +45,9 @@ class Media:
     mime_type: str
     owner: str  # AWS phone number id for uploads; "" for media a customer sent
     codec: str = ""
+
+
+_UNTYPED = frozenset({"binary/octet-stream", "application/octet-stream"})
 
 
 def _not_found(message: str) -> ApiError:
@@ -213,7 +217,7 @@ class EumApi:
         except ClientError as exc:
             raise _invalid(f"cannot read s3://{bucket}/{key}") from exc
         mime = obj.get("ContentType") or ""
-        if not mime or mime in {"binary/octet-stream", "application/octet-stream"}:
+        if not mime or mime in _UNTYPED:
             mime = mimetypes.guess_type(key)[0] or "application/octet-stream"
         body = obj["Body"]
         blob = self._blobs.put(iter(lambda: body.read(1024 * 1024), b""), content_type=mime)
@@ -223,7 +227,9 @@ class EumApi:
         with httpx.stream("GET", url, headers=dict(headers), timeout=60) as response:
             if response.status_code >= 300:
                 raise _invalid(f"the presigned URL refused the download ({response.status_code})")
-            mime = response.headers.get("content-type", "application/octet-stream")
+            mime = response.headers.get("content-type", "")
+            if not mime or mime in _UNTYPED:
+                mime = mimetypes.guess_type(urlsplit(url).path)[0] or "application/octet-stream"
             blob = self._blobs.put(_chunks(response), content_type=mime)
         return blob, mime
 
