@@ -1,0 +1,189 @@
+"""``waconnect replay SCENARIO...``: run scenarios against fresh emulators, print effect lines.
+
+The format of scenarios and of the output is docs/replay.md. Each scenario gets its own emulated
+cloud (seeded, so ids repeat run after run), its own SQLite state and its own bridge, wired to
+the emulators through boto3 exactly as production is wired to AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from waconnect.sandbox import defaults
+from waconnect.sandbox.scenario import Scenario, ScenarioFileError, load_scenario
+
+logger = logging.getLogger(__name__)
+
+# docs/replay.md "Output": every line's keys, in this order.
+EFFECT_KEY_ORDER = (
+    "step",
+    "step_label",
+    "to",
+    "kind",
+    "customer",
+    "contact_id",
+    "text",
+    "attachment",
+    "content_type",
+    "size",
+    "sha256",
+    "duration",
+    "emoji",
+    "reply_to",
+    "reason",
+)
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReplayResult:
+    """The effect lines of one scenario, in order, and its exit code (docs/replay.md)."""
+
+    path: Path
+    lines: tuple[dict[str, Any], ...] = ()
+    exit_code: int = 0
+    problem: str = ""  # why the file could not be replayed at all (exit code 2)
+    kept: tuple[Path, ...] = field(default=())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO", type=Path)
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="also write every file that crossed the bridge into DIR",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.SEED,
+        help="seed of the ids the emulators mint (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--pretty",
+        action="store_true",
+        help="aligned text for people instead of JSON lines",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    emit: Emit = _pretty_printer(out) if args.pretty else _json_printer(out)
+    worst = 0
+    for path in args.scenarios:
+        if args.pretty and len(args.scenarios) > 1:
+            print(f"== {path}", file=out, flush=True)
+        result = replay(path, seed=args.seed, keep=args.keep, emit=emit)
+        if result.problem:
+            print(f"waconnect replay: {result.problem}", file=sys.stderr)
+        worst = max(worst, result.exit_code)
+    return worst
+
+
+def replay(
+    path: Path,
+    *,
+    seed: int = defaults.SEED,
+    keep: Path | None = None,
+    emit: Emit | None = None,
+) -> ReplayResult:
+    """Replay one scenario file against fresh emulators; ``emit`` sees each line as it happens."""
+    try:
+        scenario = load_scenario(Path(path))
+    except ScenarioFileError as exc:
+        return ReplayResult(path=Path(path), exit_code=2, problem=str(exc))
+    return replay_scenario(scenario, seed=seed, keep=keep, emit=emit)
+
+
+def replay_scenario(
+    scenario: Scenario,
+    *,
+    seed: int = defaults.SEED,
+    keep: Path | None = None,
+    emit: Emit | None = None,
+) -> ReplayResult:
+    # The emulators and the bridge are heavy (boto3, uvicorn, moto, PyAV): only a replay needs them.
+    from waconnect.sandbox.scenario_runner import ScenarioRunner  # noqa: PLC0415
+
+    lines: list[dict[str, Any]] = []
+
+    def collect(line: dict[str, Any]) -> None:
+        lines.append(line)
+        if emit is not None:
+            emit(line)
+
+    with ScenarioRunner(seed=seed, keep=keep, emit=collect, name=scenario.path.stem) as runner:
+        for step in scenario.steps:
+            runner.run_step(step)
+        kept = runner.kept_files()
+        code = 1 if runner.any_step_failed else 0
+    return ReplayResult(path=scenario.path, lines=tuple(lines), exit_code=code, kept=kept)
+
+
+def effect_line(effect: dict[str, Any], *, step: int, label: str) -> dict[str, Any]:
+    """An emulator effect as an output line: ``step`` added, keys in the documented order."""
+    merged = dict(effect, step=step)
+    if label:
+        merged["step_label"] = label
+    return {key: merged[key] for key in EFFECT_KEY_ORDER if merged.get(key) is not None}
+
+
+def _json_printer(out: TextIO) -> Emit:
+    def emit(line: dict[str, Any]) -> None:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.flush()
+
+    return emit
+
+
+_PRETTY_DETAILS = ("text", "attachment", "content_type", "size", "duration", "emoji", "reason")
+
+
+def _pretty_printer(out: TextIO) -> Emit:
+    def emit(line: dict[str, Any]) -> None:
+        out.write(pretty_line(line) + "\n")
+        out.flush()
+
+    return emit
+
+
+def pretty_line(line: dict[str, Any]) -> str:
+    """One effect for a terminal: step, direction, kind, then what matters about it."""
+    arrow = {"agent": "→ agent", "customer": "→ customer", "system": "· system"}
+    head = f"{line['step']:>3}  {arrow.get(line['to'], line['to']):<11} {line['kind']:<20}"
+    details: list[str] = []
+    for key in _PRETTY_DETAILS:
+        if key in line:
+            value = line[key]
+            if key == "text":
+                details.append(_shorten(str(value)))
+            elif key == "size":
+                details.append(f"{value:,} bytes")
+            elif key == "duration":
+                details.append(f"{value} s")
+            else:
+                details.append(str(value))
+    who = _ids(line)
+    return f"{head} {'  '.join(details)}{who}".rstrip()
+
+
+def _ids(line: dict[str, Any]) -> str:
+    parts: Iterable[str] = (
+        f"{key}={line[key]}" for key in ("customer", "contact_id", "reply_to") if key in line
+    )
+    joined = " ".join(parts)
+    return f"  [{joined}]" if joined else ""
+
+
+def _shorten(text: str, limit: int = 72) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,520 @@
+"""Runs validated scenario steps against one emulated cloud and one bridge (docs/replay.md).
+
+Effects are read back from the emulators' journal after each step has settled; the bridge's own
+refusals (ignored, rejected, failed outcomes) are written into that journal as ``system`` lines
+at the moment the bridge returns them, so they keep their place in the order.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import mimetypes
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import httpx
+
+from waconnect.bootstrap import build_bridge
+from waconnect.domain.whatsapp import Customer
+from waconnect.errors import MalformedPayload, WaconnectError
+from waconnect.sandbox import defaults
+from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.protocol import ApiError
+from waconnect.sandbox.replay import effect_line
+from waconnect.sandbox.scenario import (
+    Action,
+    AgentEnd,
+    AgentFile,
+    AgentTarget,
+    AgentText,
+    ClockAdvance,
+    Concurrently,
+    CustomerAction,
+    CustomerFile,
+    CustomerLocation,
+    CustomerMessage,
+    CustomerText,
+    Invalid,
+    MediaFile,
+    Payload,
+    Step,
+    TokenExpire,
+)
+from waconnect.settings import Settings
+from waconnect.wire.inbound import classify
+
+if TYPE_CHECKING:
+    from waconnect.entrypoints.bridge import Bridge
+
+logger = logging.getLogger(__name__)
+
+SETTLE_TIMEOUT_SECONDS = 120.0
+HTTP_TIMEOUT_SECONDS = 30.0
+# Outcomes a reader of the replay must see; delivered/duplicate/skipped show through the
+# emulators' own effects (or, for a duplicate, through the absence of any).
+_VISIBLE_OUTCOMES = frozenset({"ignored", "rejected", "failed"})
+
+
+class StepFailed(Exception):
+    """A step could not be run; the message is the reason printed on its ``rejected`` line."""
+
+
+class ScenarioRunner:
+    """One scenario's world: a seeded cloud, a temporary SQLite state and a bridge on both."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        emit: Callable[[dict[str, Any]], None],
+        keep: Path | None = None,
+        name: str = "scenario",
+    ) -> None:
+        self._seed = seed
+        self._emit = emit
+        self._keeper = FileKeeper(keep / name) if keep is not None else None
+        self._lock = threading.Lock()
+        self._wamids: dict[str, tuple[str, str]] = {}  # step label -> (wamid, sender wa_id)
+        self._labels_by_wamid: dict[str, str] = {}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._cloud: Cloud | None = None
+        self._bridge: Bridge | None = None
+        self._http: httpx.Client | None = None
+        self.any_step_failed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> ScenarioRunner:
+        self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-replay-")
+        cloud = Cloud(seed=self._seed)
+        cloud.start()
+        self._cloud = cloud
+        try:
+            settings = Settings.for_sandbox(
+                endpoint_url=cloud.endpoint_url,
+                s3_endpoint_url=cloud.s3_endpoint_url,
+                state_path=str(Path(self._tmp.name) / "state.sqlite"),
+            )
+            # moto keeps S3 in process-wide memory and media ids repeat with the seed: a prefix
+            # of this run's own keeps an earlier run's objects from answering for this one's.
+            settings = dataclasses.replace(settings, media_prefix=f"replay-{uuid.uuid4().hex}/")
+            # The emulators check signatures, not who signed: the sandbox's fixed fake keys do.
+            session = boto3.session.Session(
+                region_name=defaults.REGION,
+                aws_access_key_id=defaults.ACCESS_KEY_ID,
+                aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+            )
+            # Ours to close when the scenario ends, so no connection outlives its emulators.
+            self._http = httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_SECONDS))
+            self._bridge = build_bridge(
+                settings, clock=cloud.clock, boto_session=session, http=self._http
+            )
+            cloud.inbound_topic.subscribe(self._on_inbound)
+            cloud.streaming_topic.subscribe(self._on_streaming)
+        except BaseException:
+            self._close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        bridge, self._bridge = self._bridge, None
+        close = getattr(bridge, "close", None)
+        if callable(close):
+            close()
+        http, self._http = self._http, None
+        if http is not None:
+            http.close()
+        cloud, self._cloud = self._cloud, None
+        if cloud is not None:
+            cloud.stop()
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            tmp.cleanup()
+
+    @property
+    def cloud(self) -> Cloud:
+        if self._cloud is None:
+            raise RuntimeError("the runner is not started")
+        return self._cloud
+
+    @property
+    def bridge(self) -> Bridge:
+        if self._bridge is None:
+            raise RuntimeError("the runner is not started")
+        return self._bridge
+
+    def kept_files(self) -> tuple[Path, ...]:
+        return self._keeper.written if self._keeper is not None else ()
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def run_step(self, step: Step) -> None:
+        """Run ``step`` to completion, then emit every effect it caused."""
+        journal = self.cloud.journal
+        start = journal.seq
+        if isinstance(step.action, Concurrently):
+            for _ in range(step.repeat):
+                self._run_concurrently(step.action.steps)
+        else:
+            self._guarded(step, concurrent=False)
+        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
+            self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
+        for effect in journal.since(start):
+            line = self._present(effect, step=step.index, label=step.label)
+            if self._keeper is not None:
+                self._keeper.keep(line, self.cloud)
+            self._emit(line)
+
+    def _run_concurrently(self, steps: Iterable[Step]) -> None:
+        threads = [
+            threading.Thread(target=self._guarded, args=(sub,), kwargs={"concurrent": True})
+            for sub in steps
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _guarded(self, step: Step, *, concurrent: bool) -> None:
+        try:
+            self._perform(step, concurrent=concurrent)
+        except StepFailed as exc:
+            self._reject(str(exc))
+        except (WaconnectError, ApiError, OSError, ValueError) as exc:
+            self._reject(f"{step.where}: {exc}")
+
+    def _reject(self, reason: str) -> None:
+        with self._lock:
+            self.any_step_failed = True
+        self.cloud.journal.record(to="system", kind="rejected", reason=reason)
+
+    def _perform(self, step: Step, *, concurrent: bool) -> None:
+        action: Action = step.action
+        match action:
+            case Invalid(reason=reason):
+                raise StepFailed(reason)
+            case Payload():
+                self._register(action.media)
+                self._repeat(step, concurrent, lambda: self._deliver(action.document, step))
+            case CustomerText() | CustomerFile() | CustomerLocation() | CustomerMessage():
+                self._customer_sends(step, action, concurrent=concurrent)
+            case AgentText(target=target, text=text, content_type=content_type):
+                contact_id = self._contact(target, step)
+                self._repeat(
+                    step,
+                    concurrent,
+                    lambda: self.cloud.agent_sends_text(contact_id, text, content_type),
+                )
+            case AgentFile(target=target, path=path, content_type=content_type):
+                contact_id = self._contact(target, step)
+                data = path.read_bytes()
+                self._repeat(
+                    step,
+                    concurrent,
+                    lambda: self.cloud.agent_sends_file(contact_id, data, path.name, content_type),
+                )
+            case AgentEnd(target=target):
+                contact_id = self._contact(target, step)
+                self._repeat(step, concurrent, lambda: self.cloud.end_chat(contact_id))
+            case TokenExpire(target=target):
+                contact_id = self._contact(target, step)
+                self._repeat(step, concurrent, lambda: self.cloud.expire_token(contact_id))
+            case ClockAdvance(seconds=seconds):
+                self._repeat(step, concurrent, lambda: self.cloud.clock.advance(seconds))
+            case Concurrently():
+                raise StepFailed(f"{step.where}: 'concurrently' cannot be nested")
+
+    def _repeat(self, step: Step, concurrent: bool, deliver: Callable[[], object]) -> None:
+        if not concurrent or step.repeat == 1:
+            for _ in range(step.repeat):
+                deliver()
+            return
+        # Inside a concurrent group the copies race each other too, as a retrying sender's would.
+        errors: list[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                deliver()
+            except (StepFailed, WaconnectError, ApiError, OSError, ValueError) as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=guarded) for _ in range(step.repeat)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise StepFailed(f"{step.where}: {errors[0]}")
+
+    # -- customer actions ------------------------------------------------------------------
+
+    def _customer_sends(self, step: Step, action: CustomerAction, *, concurrent: bool) -> None:
+        message = self._message_for(action, step)
+        business = action.business or None
+        wamid: str | None = None
+        if concurrent and step.repeat > 1:
+            # Every racing copy must carry the same wamid, so it is fixed before any is sent.
+            wamid = _replay_wamid(self._seed, step)
+
+            def send_same() -> None:
+                self.cloud.customer_sends(action.customer, message, business=business, wamid=wamid)
+
+            self._repeat(step, concurrent, send_same)
+        else:
+            for _ in range(step.repeat):
+                wamid = self.cloud.customer_sends(
+                    action.customer, message, business=business, wamid=wamid
+                )
+        if step.label and wamid:
+            with self._lock:
+                self._wamids[step.label] = (wamid, action.customer.wa_id)
+                self._labels_by_wamid[wamid] = step.label
+
+    def _message_for(self, action: CustomerAction, step: Step) -> dict[str, Any]:
+        match action:
+            case CustomerText(text=text, reply_to=reply_to):
+                message: dict[str, Any] = {"type": "text", "text": {"body": text}}
+                return self._with_reply(message, reply_to, step)
+            case CustomerFile(file=file, kind=kind):
+                media_id = self._register_one(file)
+                body: dict[str, Any] = {"id": media_id, "mime_type": file.mime_type}
+                if action.caption:
+                    body["caption"] = action.caption
+                if action.filename:
+                    body["filename"] = action.filename
+                if action.voice:
+                    body["voice"] = True
+                if kind == "sticker":
+                    body["animated"] = False
+                return {"type": kind, kind: body}
+            case CustomerLocation():
+                location: dict[str, Any] = {
+                    "latitude": action.latitude,
+                    "longitude": action.longitude,
+                }
+                if action.name:
+                    location["name"] = action.name
+                if action.address:
+                    location["address"] = action.address
+                return {"type": "location", "location": location}
+            case CustomerMessage(message=given, media=media, reply_to=reply_to):
+                self._register(media)
+                return self._with_reply(copy.deepcopy(given), reply_to, step)
+        raise StepFailed(f"{step.where}: not a customer action")
+
+    def _with_reply(self, message: dict[str, Any], label: str, step: Step) -> dict[str, Any]:
+        if not label:
+            return message
+        with self._lock:
+            found = self._wamids.get(label)
+        if found is None:
+            raise StepFailed(
+                f"{step.where}: field 'reply_to': step {label!r} sent no customer message"
+            )
+        wamid, sender = found
+        reaction = message.get("reaction")
+        if message.get("type") == "reaction" and isinstance(reaction, dict):
+            reaction.setdefault("message_id", wamid)
+        else:
+            message["context"] = {"from": sender, "id": wamid}
+        return message
+
+    def _register(self, media: Iterable[MediaFile]) -> None:
+        for file in media:
+            self._register_one(file)
+
+    def _register_one(self, file: MediaFile) -> str:
+        data = file.path.read_bytes()
+        media_id = self.cloud.register_media(file.media_id or None, data, file.mime_type)
+        if self._keeper is not None:
+            self._keeper.write(f"from-customer-{file.path.name}", data)
+        return media_id
+
+    # -- agent actions ---------------------------------------------------------------------
+
+    def _contact(self, target: AgentTarget, step: Step) -> str:
+        if target.contact_id:
+            return target.contact_id
+        if target.customer is None:
+            raise StepFailed(f"{step.where}: field 'customer': required")
+        contact_id = self.cloud.active_contact(target.customer.identity)
+        if contact_id is None:
+            raise StepFailed(
+                f"{step.where}: field 'customer': {target.customer.identity} has no open chat"
+            )
+        return contact_id
+
+    # -- the bridge's side -----------------------------------------------------------------
+
+    def _deliver(self, document: dict[str, Any], step: Step) -> None:
+        """Hand a raw payload to the bridge's entry function, as SNS or Lambda would."""
+        try:
+            source = classify(document)
+        except MalformedPayload as exc:
+            raise StepFailed(
+                f"{step.where}: not a sandbox action ('action'), nor a payload the bridge "
+                f"recognises: {exc}"
+            ) from exc
+        handle = (
+            self.bridge.handle_whatsapp_document
+            if source == "whatsapp"
+            else self.bridge.handle_connect_document
+        )
+        self._call_bridge(handle, document)
+
+    def _on_inbound(self, envelope: str) -> None:
+        self._call_bridge(self.bridge.handle_whatsapp_document, json.loads(envelope))
+
+    def _on_streaming(self, envelope: str) -> None:
+        self._call_bridge(self.bridge.handle_connect_document, json.loads(envelope))
+
+    def _call_bridge(self, handle: Callable[[dict[str, Any]], Any], document: Any) -> None:
+        journal = self.cloud.journal
+        try:
+            outcomes = handle(document)
+        except MalformedPayload as exc:
+            # What SNS or Lambda would see: the bridge refused the document outright.
+            journal.record(to="system", kind="rejected", reason=str(exc))
+            return
+        except Exception as exc:
+            logger.exception("the bridge failed on a document")
+            with self._lock:
+                self.any_step_failed = True
+            journal.record(
+                to="system", kind="failed", reason=f"bridge error: {type(exc).__name__}: {exc}"
+            )
+            return
+        for outcome in outcomes or ():
+            kind = str(getattr(outcome, "kind", ""))
+            if kind not in _VISIBLE_OUTCOMES:
+                continue
+            journal.record(
+                to="system",
+                kind=kind,
+                customer=_identity(getattr(outcome, "customer", None)),
+                contact_id=getattr(outcome, "contact_id", "") or None,
+                reason=getattr(outcome, "reason", "") or None,
+            )
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _present(self, effect: dict[str, Any], *, step: int, label: str) -> dict[str, Any]:
+        reply_to = effect.get("reply_to")
+        if isinstance(reply_to, str):
+            with self._lock:
+                effect = dict(effect, reply_to=self._labels_by_wamid.get(reply_to, reply_to))
+        return effect_line(effect, step=step, label=label)
+
+
+def _identity(customer: object) -> str | None:
+    if isinstance(customer, Customer):
+        return customer.identity or None
+    if isinstance(customer, str):
+        return customer or None
+    return None
+
+
+def _replay_wamid(seed: int, step: Step) -> str:
+    """A wamid for racing copies of one message: fixed by the seed and the step's place."""
+    digest = hashlib.sha256(f"{seed}:{step.where}".encode()).digest()[:20]
+    return "wamid." + base64.b64encode(b"\x15\x02\x00\x11\x18" + digest).decode("ascii")
+
+
+class FileKeeper:
+    """``--keep DIR``: every file that crossed the bridge, written under its own name.
+
+    Names are prefixed by who received the file (``agent-``, ``customer-`` for WhatsApp
+    sends, ``from-customer-`` for the customer's own media) and made unique with a counter, so
+    two files of the same name never overwrite each other.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._lock = threading.Lock()
+        self._names: set[str] = set()
+        self._written: list[Path] = []
+
+    @property
+    def written(self) -> tuple[Path, ...]:
+        with self._lock:
+            return tuple(self._written)
+
+    def write(self, name: str, data: bytes) -> Path:
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).lstrip(".") or "file"
+        with self._lock:
+            candidate, counter = safe, 1
+            while candidate in self._names:
+                counter += 1
+                stem, dot, suffix = safe.partition(".")
+                candidate = f"{stem}-{counter}{dot}{suffix}"
+            self._names.add(candidate)
+            self._root.mkdir(parents=True, exist_ok=True)
+            path = self._root / candidate
+            path.write_bytes(data)
+            self._written.append(path)
+        return path
+
+    def keep(self, line: dict[str, Any], cloud: Cloud) -> None:
+        digest = line.get("sha256")
+        if not isinstance(digest, str):
+            return
+        data = _crossed_bytes(cloud, line, digest)
+        if data is None:
+            logger.warning("--keep: no stored file for a %s %s line", line["to"], line["kind"])
+            return
+        name = line.get("attachment") or f"{line['kind']}{_suffix(line.get('content_type'))}"
+        self.write(f"{line['to']}-{name}", data)
+
+
+def _crossed_bytes(cloud: Cloud, line: dict[str, Any], digest: str) -> bytes | None:
+    """The bytes behind an effect line, found among the files the emulators hold."""
+    candidates: list[Callable[[], bytes]] = []
+    contact_id = line.get("contact_id")
+    if line["to"] == "agent" and isinstance(contact_id, str):
+        for item in cloud.transcript(contact_id):
+            for attachment in item.get("Attachments", ()):
+                attachment_id = attachment["AttachmentId"]
+                candidates.append(functools.partial(cloud.attachment_bytes, attachment_id))
+    elif line["to"] == "customer":
+        for body in reversed(cloud.sent_messages()):
+            media = body.get(line["kind"])
+            if isinstance(media, dict) and "id" in media:
+                media_id = str(media["id"])
+                candidates.append(functools.partial(cloud.media_bytes, media_id))
+    for read in candidates:
+        try:
+            data = read()
+        except KeyError:
+            continue
+        if hashlib.sha256(data).hexdigest() == digest:
+            return data
+    return None
+
+
+def _suffix(content_type: object) -> str:
+    if not isinstance(content_type, str):
+        return ""
+    base = content_type.split(";", 1)[0].strip()
+    return {"audio/ogg": ".ogg", "image/jpeg": ".jpg"}.get(base) or (
+        mimetypes.guess_extension(base) or ""
+    )
