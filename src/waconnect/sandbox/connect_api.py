@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from waconnect.sandbox import limits
+from waconnect.sandbox import defaults, limits
 from waconnect.sandbox.chats import ChatState, Contact, Participant
 from waconnect.sandbox.protocol import ApiError, Call, Handler
 
@@ -46,7 +46,7 @@ class ConnectApi:
             raise ApiError("ResourceNotFoundException", f"instance {instance_id} not found", 404)
 
     def _instance_arn(self) -> str:
-        region_account = f"us-east-1:{self._chats.account_id}"
+        region_account = f"{defaults.REGION}:{self._chats.account_id}"
         return f"arn:aws:connect:{region_account}:instance/{self._chats.instance_id}"
 
     def start_chat_contact(self, call: Call, _headers: Mapping[str, str]) -> dict[str, Any]:
