@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import ANA, REPO, projected
-from waconnect.sandbox.replay import EFFECT_KEY_ORDER, replay
+from waconnect.sandbox.replay import EFFECT_KEY_ORDER, pretty_line, replay
 
 pytestmark = pytest.mark.slow
 
@@ -181,3 +181,22 @@ def test_the_console_script_exits_2_on_a_file_that_is_not_a_scenario(tmp_path: P
     assert completed.returncode == 2
     assert completed.stdout == ""
     assert "not JSON" in completed.stderr
+
+
+def test_pretty_lines_show_step_direction_kind_and_what_crossed() -> None:
+    line = {
+        "step": 3,
+        "to": "agent",
+        "kind": "attachment",
+        "contact_id": "c-1",
+        "attachment": "voice-note.wav",
+        "content_type": "audio/wav",
+        "size": 128044,
+        "duration": 4.0,
+    }
+
+    text = pretty_line(line)
+
+    assert text.split()[:4] == ["3", "→", "agent", "attachment"]
+    for fragment in ("voice-note.wav", "audio/wav", "128,044 bytes", "4.0 s", "contact_id=c-1"):
+        assert fragment in text
