@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import boto3
 import pytest
-from moto import mock_aws
 from tests.contracts.test_session_store_contract import make_session
 from tests.fakes import FakeClock
+from tests.moto_isolation import isolated_mock_aws
 
 from waconnect.adapters.aws.dynamodb import (
     CONTACT_INDEX,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def client() -> Iterator[DynamoDBClient]:
-    with mock_aws():
+    with isolated_mock_aws():
         dynamodb = boto3.client(
             "dynamodb",
             region_name="us-east-1",
@@ -37,6 +37,9 @@ def client() -> Iterator[DynamoDBClient]:
         dynamodb.create_table(**session_table_definition("sessions"))
         dynamodb.create_table(**ledger_table_definition("ledger"))
         yield dynamodb
+        # The mock keeps its state (see tests/moto_isolation.py): leave nothing behind.
+        dynamodb.delete_table(TableName="sessions")
+        dynamodb.delete_table(TableName="ledger")
 
 
 def test_session_item_is_flat_and_indexed_by_contact(client: DynamoDBClient) -> None:

@@ -12,8 +12,8 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
+from tests.moto_isolation import isolated_mock_aws
 
 from waconnect.adapters.aws.s3 import MIN_PART_SIZE, S3MediaStore
 from waconnect.domain.media import StoredMedia
@@ -43,10 +43,16 @@ def chunked(data: bytes, size: int = 256 * 1024) -> Iterator[bytes]:
 
 @pytest.fixture
 def client() -> Iterator[S3Client]:
-    with mock_aws():
+    with isolated_mock_aws():
         s3 = make_client()
         s3.create_bucket(Bucket=BUCKET)
         yield s3
+        # The mock keeps its state (see tests/moto_isolation.py): leave nothing behind.
+        for upload in s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=BUCKET, Key=upload["Key"], UploadId=upload["UploadId"])
+        for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+            s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+        s3.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from tests.fakes import FakeClock, InMemoryLedger
+from tests.moto_isolation import isolated_mock_aws, unique
 from waconnect.adapters.aws.dynamodb import DynamoDbLedger, ledger_table_definition
 from waconnect.adapters.local.sqlite import SqliteLedger
 from waconnect.ports import LEDGER_TTL_SECONDS, Ledger
@@ -33,15 +33,16 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> 
         yield sqlite
         sqlite.close()
     else:
-        with mock_aws():
+        with isolated_mock_aws():
             client = boto3.client(
                 "dynamodb",
                 region_name="us-east-1",
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
             )
-            client.create_table(**ledger_table_definition("ledger"))
-            yield DynamoDbLedger(client, "ledger", clock)
+            table = unique("ledger")
+            client.create_table(**ledger_table_definition(table))
+            yield DynamoDbLedger(client, table, clock)
 
 
 def test_first_claim_wins_and_a_second_claim_loses(ledger: Ledger) -> None:

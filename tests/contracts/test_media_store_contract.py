@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 from botocore.config import Config
-from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 from tests.fakes import FakeClock, InMemoryMediaStore
+from tests.moto_isolation import isolated_mock_aws, unique
 from waconnect.adapters.aws.s3 import S3MediaStore
 from waconnect.adapters.local.files import FileMediaStore
 from waconnect.domain.media import StoredMedia
@@ -76,10 +76,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MediaStore
             clock=FakeClock(),
         )
     elif request.param == "s3-mock":
-        with mock_aws():
+        with isolated_mock_aws():
             client = s3_client()
-            client.create_bucket(Bucket=BUCKET)
-            yield S3MediaStore(client, BUCKET, prefix="bridge/")
+            bucket = unique(BUCKET)
+            client.create_bucket(Bucket=bucket)
+            yield S3MediaStore(client, bucket, prefix="bridge/")
     else:
         endpoint = request.getfixturevalue("moto_server")
         client = s3_client(endpoint)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from tests.fakes import InMemorySessionStore
+from tests.moto_isolation import isolated_mock_aws, unique
 from waconnect.adapters.aws.dynamodb import DynamoDbSessionStore, session_table_definition
 from waconnect.adapters.local.sqlite import SqliteSessionStore
 from waconnect.domain.session import ChatSession, SessionKey
@@ -57,15 +57,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionSto
         yield sqlite
         sqlite.close()
     else:
-        with mock_aws():
+        with isolated_mock_aws():
             client = boto3.client(
                 "dynamodb",
                 region_name="us-east-1",
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
             )
-            client.create_table(**session_table_definition("sessions"))
-            yield DynamoDbSessionStore(client, "sessions")
+            table = unique("sessions")
+            client.create_table(**session_table_definition(table))
+            yield DynamoDbSessionStore(client, table)
 
 
 def test_saved_session_reads_back_equal_in_every_field(store: SessionStore) -> None:
