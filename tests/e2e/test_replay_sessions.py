@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ANA, eum_notification, sha256_of
+from tests.e2e.conftest import ANA, connect_notification, eum_notification, sha256_of
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +119,27 @@ def test_two_customers_writing_at_once_each_get_their_own_chat(play: Any) -> Non
     assert set(started) == {ANA, "15550100002"}
     assert replayed.one(to="agent", text="From Ana")["contact_id"] == started[ANA]
     assert replayed.one(to="agent", text="From Ben")["contact_id"] == started["15550100002"]
+
+
+def test_an_agent_message_notified_three_times_reaches_the_customer_once(play: Any) -> None:
+    opening = {"action": "customer.text", "customer": ANA, "text": "Hello"}
+    # Ids repeat with the seed, so a first run tells which contact id the second one will mint.
+    contact_id = play([opening]).one(kind="chat.started")["contact_id"]
+    notification = connect_notification(
+        contact_id=contact_id,
+        content="Said once, notified thrice",
+        event_id="cccccccc-0000-4000-8000-00000000beef",
+    )
+    replayed = play(
+        [
+            opening,
+            {"payload": notification, "repeat": 3},
+            {"concurrently": [{"payload": notification}] * 3},
+        ]
+    )
+
+    assert replayed.exit_code == 0, replayed.dump()
+    assert replayed.one(kind="chat.started")["contact_id"] == contact_id
+    sent = replayed.where(to="customer", kind="text")
+    assert [line["text"] for line in sent] == ["Said once, notified thrice"]
+    assert sent[0]["step"] == 1
