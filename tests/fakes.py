@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.ports import MESSAGE_LOG_TTL_SECONDS, LoggedMessage
 
 
 @dataclass
@@ -98,3 +99,41 @@ class InMemoryMediaStore:
 
     def data(self, key: str) -> bytes:
         return self.objects[key][0]
+
+
+@dataclass
+class InMemoryMessageLog:
+    clock: FakeClock = field(default_factory=FakeClock)
+    ttl_seconds: float = MESSAGE_LOG_TTL_SECONDS
+    entries: dict[str, LoggedMessage] = field(default_factory=dict)
+    # Session key to the customer's wamids, oldest remembered first.
+    _order: dict[SessionKey, list[str]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def remember(self, entry: LoggedMessage) -> None:
+        with self._lock:
+            self.entries[entry.wamid] = entry
+            if entry.author == "customer":
+                order = self._order.setdefault(entry.key, [])
+                if entry.wamid in order:
+                    order.remove(entry.wamid)
+                order.append(entry.wamid)
+
+    def recall(self, wamid: str) -> LoggedMessage | None:
+        with self._lock:
+            entry = self.entries.get(wamid)
+        if entry is None or self._expired(entry):
+            return None
+        return entry
+
+    def latest_from_customer(self, key: SessionKey) -> str:
+        with self._lock:
+            candidates = [self.entries[w] for w in self._order.get(key, [])]
+        live = [e for e in candidates if not self._expired(e)]
+        if not live:
+            return ""
+        # max keeps the first of equals: reversed, the last remembered wins a tie.
+        return max(reversed(live), key=lambda e: e.at).wamid
+
+    def _expired(self, entry: LoggedMessage) -> bool:
+        return self.clock.now() - entry.at >= self.ttl_seconds

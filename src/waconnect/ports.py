@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import Outgoing
 from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.text import shorten
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
+# Replies and reactions usually come within days; a week matches WhatsApp's own media lifetime.
+MESSAGE_LOG_TTL_SECONDS = 7 * 24 * 3600
+SNIPPET_CHARS = 120
 
 
 class Clock(Protocol):
@@ -156,4 +160,46 @@ class Converter(Protocol):
 class Transcriber(Protocol):
     def transcribe(self, wav: StoredMedia, *, language: str) -> str:
         """Text spoken in a 16 kHz mono WAV; empty when nothing was recognised."""
+        ...
+
+
+Author = Literal["customer", "agent"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedMessage:
+    """A message of a chat, remembered by its wamid so a later reply or reaction can quote it.
+
+    ``snippet`` is a one-line excerpt of at most ``SNIPPET_CHARS`` characters ("" when snippets
+    are not kept); ``at`` is when the bridge handled it, in epoch seconds.
+    """
+
+    wamid: str
+    key: SessionKey
+    author: Author
+    snippet: str
+    at: float
+
+    @classmethod
+    def of(
+        cls, *, wamid: str, key: SessionKey, author: Author, text: str, at: float
+    ) -> LoggedMessage:
+        """An entry whose snippet is ``text`` shortened on a word boundary."""
+        snippet = shorten(text, SNIPPET_CHARS) if text.strip() else ""
+        return cls(wamid=wamid, key=key, author=author, snippet=snippet, at=at)
+
+
+class MessageLog(Protocol):
+    """Recent messages of every chat, kept for ``MESSAGE_LOG_TTL_SECONDS``."""
+
+    def remember(self, entry: LoggedMessage) -> None:
+        """Insert or replace the entry of ``entry.wamid``."""
+        ...
+
+    def recall(self, wamid: str) -> LoggedMessage | None:
+        """The entry of ``wamid``; None when unknown or older than the retention."""
+        ...
+
+    def latest_from_customer(self, key: SessionKey) -> str:
+        """The wamid the customer of ``key`` sent last (remembered last), or "" when none."""
         ...

@@ -1,4 +1,4 @@
-"""SessionStore and Ledger over DynamoDB (boto3 ``dynamodb`` client, injected).
+"""SessionStore, Ledger and MessageLog over DynamoDB (boto3 ``dynamodb`` client, injected).
 
 Tables (the CDK stack creates them; on-demand billing suits the bursty traffic):
 
@@ -14,6 +14,13 @@ Ledger table
     seconds) is the table's TTL attribute. DynamoDB deletes expired items only eventually (hours
     later), so a claim is a conditional put that succeeds when no item exists *or* the item has
     expired; the expiry is part of the condition, not left to TTL.
+
+Message log table
+    partition key ``log_key`` (S). Two kinds of item: ``wamid#<wamid>`` holds one message
+    (``session_key``, ``author``, ``snippet``, ``at``); ``latest#<session key>`` holds the wamid
+    the customer sent last, replaced only by a message at least as recent (a conditional put, so
+    a slow writer never moves it back). Both carry ``expires_at`` (the TTL attribute); reads
+    ignore expired items, since TTL deletes them late.
 """
 
 from __future__ import annotations
@@ -27,13 +34,14 @@ from botocore.exceptions import ClientError
 
 from waconnect.adapters.aws.errors import translate_errors
 from waconnect.adapters.session_codec import session_from_record, session_to_record
-from waconnect.ports import LEDGER_TTL_SECONDS
+from waconnect.domain.session import SessionKey
+from waconnect.ports import LEDGER_TTL_SECONDS, MESSAGE_LOG_TTL_SECONDS, LoggedMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
-    from waconnect.domain.session import ChatSession, SessionKey
+    from waconnect.domain.session import ChatSession
     from waconnect.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -43,6 +51,7 @@ SESSION_KEY = "session_key"
 CONTACT_INDEX = "by_contact"
 CLAIM_KEY = "claim_key"
 TTL_ATTRIBUTE = "expires_at"
+LOG_KEY = "log_key"
 
 
 def session_table_definition(table_name: str) -> dict[str, Any]:
@@ -72,6 +81,16 @@ def ledger_table_definition(table_name: str) -> dict[str, Any]:
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [{"AttributeName": CLAIM_KEY, "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": CLAIM_KEY, "KeyType": "HASH"}],
+    }
+
+
+def message_log_table_definition(table_name: str) -> dict[str, Any]:
+    """CreateTable arguments for a message log table; enable TTL on ``TTL_ATTRIBUTE`` afterwards."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": LOG_KEY, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": LOG_KEY, "KeyType": "HASH"}],
     }
 
 
@@ -173,3 +192,88 @@ class DynamoDbLedger:
     def release(self, key: str) -> None:
         with translate_errors("DeleteItem", service=SERVICE):
             self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": key}})
+
+
+class DynamoDbMessageLog:
+    """Messages by wamid plus a pointer to each customer's latest, all expiring by TTL."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        clock: Clock,
+        *,
+        ttl_seconds: int = MESSAGE_LOG_TTL_SECONDS,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._ttl = ttl_seconds
+
+    def remember(self, entry: LoggedMessage) -> None:
+        expires: AttributeValueTypeDef = {"N": str(int(entry.at + self._ttl))}
+        with translate_errors("PutItem", service=SERVICE):
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    LOG_KEY: {"S": f"wamid#{entry.wamid}"},
+                    SESSION_KEY: {"S": str(entry.key)},
+                    "business_number": {"S": entry.key.business_number},
+                    "customer": {"S": entry.key.customer},
+                    "author": {"S": entry.author},
+                    "snippet": {"S": entry.snippet},
+                    "at": {"N": repr(entry.at)},
+                    TTL_ATTRIBUTE: expires,
+                },
+            )
+        if entry.author == "customer":
+            self._point_latest(entry, expires)
+
+    def _point_latest(self, entry: LoggedMessage, expires: AttributeValueTypeDef) -> None:
+        with translate_errors("PutItem", service=SERVICE):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        LOG_KEY: {"S": f"latest#{entry.key}"},
+                        "wamid": {"S": entry.wamid},
+                        "at": {"N": repr(entry.at)},
+                        TTL_ATTRIBUTE: expires,
+                    },
+                    ConditionExpression="attribute_not_exists(#key) OR #at <= :at",
+                    ExpressionAttributeNames={"#key": LOG_KEY, "#at": "at"},
+                    ExpressionAttributeValues={":at": {"N": repr(entry.at)}},
+                )
+            except ClientError as exc:
+                # A newer message got there first: the pointer is already right.
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise
+
+    def recall(self, wamid: str) -> LoggedMessage | None:
+        item = self._live_item(f"wamid#{wamid}")
+        if item is None:
+            return None
+        return LoggedMessage(
+            wamid=wamid,
+            key=SessionKey(
+                business_number=str(item["business_number"]["S"]),
+                customer=str(item["customer"]["S"]),
+            ),
+            author="agent" if item["author"]["S"] == "agent" else "customer",
+            snippet=str(item["snippet"]["S"]),
+            at=float(item["at"]["N"]),
+        )
+
+    def latest_from_customer(self, key: SessionKey) -> str:
+        item = self._live_item(f"latest#{key}")
+        return "" if item is None else str(item["wamid"]["S"])
+
+    def _live_item(self, log_key: str) -> Mapping[str, Any] | None:
+        with translate_errors("GetItem", service=SERVICE):
+            response = self._client.get_item(
+                TableName=self._table, Key={LOG_KEY: {"S": log_key}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        if item is None or float(item["at"]["N"]) <= self._clock.now() - self._ttl:
+            return None
+        return item

@@ -1,4 +1,4 @@
-"""SessionStore and Ledger in one SQLite file, safe across threads and processes.
+"""SessionStore, Ledger and MessageLog in one SQLite file, safe across threads and processes.
 
 The file runs in WAL mode (readers never block the writer) with a busy timeout, so several bridge
 processes may share it. Each thread gets its own connection; ``":memory:"`` gives one private
@@ -7,6 +7,9 @@ database behind a lock (tests). Every write is a single statement, so atomicity 
 A claim is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE expired``: the row is created by the first
 claimant, taken over only once older than the retention, and left alone otherwise; SQLite's count
 of changed rows says who won. Expired rows are purged lazily, at most once per purge interval.
+
+The message log keeps one row per wamid; the customer's latest is the newest row of their session
+(ties go to the row written last, which ``INSERT OR REPLACE`` gives the highest rowid).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from waconnect.adapters.session_codec import FIELDS, session_from_record, session_to_record
-from waconnect.ports import LEDGER_TTL_SECONDS
+from waconnect.domain.session import SessionKey
+from waconnect.ports import LEDGER_TTL_SECONDS, MESSAGE_LOG_TTL_SECONDS, LoggedMessage
 
 if TYPE_CHECKING:
-    from waconnect.domain.session import ChatSession, SessionKey
+    from waconnect.domain.session import ChatSession
     from waconnect.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -41,6 +45,11 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS sessions_by_contact ON sessions (contact_id)",
     "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS claims_by_age ON claims (claimed_at)",
+    "CREATE TABLE IF NOT EXISTS messages (wamid TEXT PRIMARY KEY, business_number TEXT NOT NULL, "
+    "customer TEXT NOT NULL, author TEXT NOT NULL, snippet TEXT NOT NULL, at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS messages_by_customer "
+    "ON messages (business_number, customer, author, at)",
+    "CREATE INDEX IF NOT EXISTS messages_by_age ON messages (at)",
 )
 
 
@@ -180,6 +189,75 @@ class SqliteLedger:
     def release(self, key: str) -> None:
         with self._db.connection() as connection:
             connection.execute("DELETE FROM claims WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SqliteMessageLog:
+    """Messages by wamid, each kept for ``ttl_seconds`` (7 days by default)."""
+
+    def __init__(
+        self,
+        database: str | Path | SqliteDatabase,
+        clock: Clock,
+        *,
+        ttl_seconds: float = MESSAGE_LOG_TTL_SECONDS,
+    ) -> None:
+        self._db = _database(database)
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._next_purge = 0.0
+
+    def remember(self, entry: LoggedMessage) -> None:
+        now = self._clock.now()
+        with self._db.connection() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO messages "
+                "(wamid, business_number, customer, author, snippet, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    entry.wamid,
+                    entry.key.business_number,
+                    entry.key.customer,
+                    entry.author,
+                    entry.snippet,
+                    entry.at,
+                ),
+            )
+            if now >= self._next_purge:
+                self._next_purge = now + PURGE_INTERVAL_SECONDS
+                purged = connection.execute(
+                    "DELETE FROM messages WHERE at <= ?", (now - self._ttl,)
+                ).rowcount
+                if purged:
+                    logger.debug("purged %d expired messages", purged)
+
+    def recall(self, wamid: str) -> LoggedMessage | None:
+        with self._db.connection() as connection:
+            row = connection.execute(
+                "SELECT wamid, business_number, customer, author, snippet, at FROM messages "
+                "WHERE wamid = ? AND at > ?",
+                (wamid, self._clock.now() - self._ttl),
+            ).fetchone()
+        if row is None:
+            return None
+        return LoggedMessage(
+            wamid=row["wamid"],
+            key=SessionKey(business_number=row["business_number"], customer=row["customer"]),
+            author="agent" if row["author"] == "agent" else "customer",
+            snippet=row["snippet"],
+            at=float(row["at"]),
+        )
+
+    def latest_from_customer(self, key: SessionKey) -> str:
+        with self._db.connection() as connection:
+            row = connection.execute(
+                "SELECT wamid FROM messages WHERE business_number = ? AND customer = ? "
+                "AND author = 'customer' AND at > ? ORDER BY at DESC, rowid DESC LIMIT 1",
+                (key.business_number, key.customer, self._clock.now() - self._ttl),
+            ).fetchone()
+        return "" if row is None else str(row["wamid"])
 
     def close(self) -> None:
         self._db.close()
