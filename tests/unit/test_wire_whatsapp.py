@@ -141,6 +141,11 @@ META_CASES: dict[str, dict[str, Any]] = {
         "messages[0].errors[0].code": 131051,
         "messages[0].errors[0].details": "Message type is currently not supported.",
     },
+    "unsupported_legacy_unknown": {
+        "messages[0].type": MessageType.UNSUPPORTED,
+        "messages[0].wire_type": "unknown",
+        "messages[0].errors[0].code": 131051,
+    },
     "unknown_future_type": {
         "messages[0].type": MessageType.UNKNOWN,
         "messages[0].wire_type": "hologram",
@@ -180,6 +185,7 @@ META_CASES: dict[str, dict[str, Any]] = {
     "status_delivered": {"statuses[0].status": StatusKind.DELIVERED},
     "status_read": {"statuses[0].status": StatusKind.READ, "statuses[0].timestamp": 1764000000},
     "status_played": {"statuses[0].status": StatusKind.PLAYED},
+    "status_warning": {"statuses[0].status": StatusKind.WARNING},
     "status_failed_131047": {
         "statuses[0].status": StatusKind.FAILED,
         "statuses[0].errors[0].code": 131047,

@@ -62,6 +62,7 @@ class StatusKind(enum.StrEnum):
     FAILED = "failed"
     PLAYED = "played"
     DELETED = "deleted"
+    WARNING = "warning"  # the message names a catalogue item that is unavailable
     UNKNOWN = "unknown"
 
     @classmethod

@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -> InboundMessage:
     wire_type = node.req_str("type")
     kind = MessageType.parse(wire_type)
+    if wire_type == "unknown" and node.get("errors") is not None:
+        # Older API versions name a message WhatsApp could not deliver "unknown" (with errors).
+        kind = MessageType.UNSUPPORTED
     fields: dict[str, Any] = {}
     match kind:
         case MessageType.TEXT:
