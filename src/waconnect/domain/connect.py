@@ -27,6 +27,8 @@ class EventType(_Parsable):
     MESSAGE = "MESSAGE"
     EVENT = "EVENT"
     ATTACHMENT = "ATTACHMENT"
+    # Delivered/read receipts of a message (``MessageMetadata``); nothing for the customer yet.
+    MESSAGEMETADATA = "MESSAGEMETADATA"
     UNKNOWN = "UNKNOWN"
 
 
