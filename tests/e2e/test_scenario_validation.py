@@ -74,8 +74,8 @@ def test_a_missing_scenario_file_is_refused_as_a_whole(tmp_path: Path) -> None:
             "field 'customer': must be a wa_id string or an object",
         ),
         (
-            {"action": "customer.text", "customer": "+1 555 0100 001", "text": "hi"},
-            "field 'customer': a wa_id is digits only",
+            {"action": "customer.text", "customer": "Ana's phone", "text": "hi"},
+            "field 'customer': expected a phone number (wa_id) or a business-scoped user id",
         ),
         (
             {"action": "customer.text", "customer": {"name": "Ana"}, "text": "hi"},
@@ -312,3 +312,24 @@ def test_a_scenario_file_resolves_paths_against_its_own_folder(base: Path) -> No
     action = load_scenario(path).steps[0].action
     assert isinstance(action, CustomerFile)
     assert action.file.path == (base / "media" / "photo.jpg").resolve()
+
+
+@pytest.mark.parametrize(
+    ("given", "wa_id", "user_id"),
+    [
+        ("15550100001", "15550100001", ""),
+        ("+1 555-010-0001", "15550100001", ""),
+        ("US.13491208655302741918", "", "US.13491208655302741918"),
+        ({"wa_id": "+15550100001", "name": "Ana"}, "15550100001", ""),
+    ],
+)
+def test_a_customer_is_named_as_people_write_numbers_or_by_their_user_id(
+    tmp_path: Path, given: object, wa_id: str, user_id: str
+) -> None:
+    scenario = parse_steps(
+        [{"action": "customer.text", "customer": given, "text": "hi"}], base=tmp_path
+    )
+
+    action = scenario.steps[0].action
+    assert isinstance(action, CustomerText)
+    assert (action.customer.wa_id, action.customer.user_id) == (wa_id, user_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import mimetypes
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -416,11 +417,22 @@ class _Fields:
             raise _Bad(unknown[0], f"unknown field{suffix}")
 
 
+# A business-scoped user id: a country code, a dot, digits ("US.13491208655302741918").
+_BSUID = re.compile(r"[A-Z]{2}\.[0-9A-Za-z]+")
+
+
 def _parse_customer(raw: Any) -> Customer:
     if isinstance(raw, str):
-        if not raw.isdigit():
-            raise _Bad("customer", f"a wa_id is digits only (no '+' or spaces), not {raw!r}")
-        return Customer(wa_id=raw)
+        if _BSUID.fullmatch(raw):
+            return Customer(wa_id="", user_id=raw)
+        # People write numbers as "+1 555-010-0001"; WhatsApp's wa_id is the digits alone.
+        digits = re.sub(r"[\s().-]", "", raw).removeprefix("+")
+        if not digits.isdigit():
+            raise _Bad(
+                "customer",
+                f"expected a phone number (wa_id) or a business-scoped user id, not {raw!r}",
+            )
+        return Customer(wa_id=digits)
     if not isinstance(raw, dict):
         raise _Bad("customer", "must be a wa_id string or an object {wa_id, user_id, name}")
     unknown = sorted(set(raw) - {"wa_id", "user_id", "name"})
@@ -432,6 +444,7 @@ def _parse_customer(raw: Any) -> Customer:
         if not isinstance(value, str):
             raise _Bad(f"customer.{key}", f"must be a string, not a JSON {_json_type(value)}")
         values[key] = value
+    values["wa_id"] = re.sub(r"[\s().-]", "", values["wa_id"]).removeprefix("+")
     if values["wa_id"] and not values["wa_id"].isdigit():
         raise _Bad("customer.wa_id", "a wa_id is digits only (no '+' or spaces)")
     if not values["wa_id"] and not values["user_id"]:
