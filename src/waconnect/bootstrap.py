@@ -16,20 +16,28 @@ import httpx
 from botocore.config import Config
 
 from waconnect.adapters.aws.connect import AwsConnectChat
-from waconnect.adapters.aws.dynamodb import DynamoDbLedger, DynamoDbSessionStore
+from waconnect.adapters.aws.dynamodb import (
+    DynamoDbLedger,
+    DynamoDbMessageLog,
+    DynamoDbSessionStore,
+)
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore
-from waconnect.adapters.local.sqlite import SqliteDatabase, SqliteLedger, SqliteSessionStore
+from waconnect.adapters.local.sqlite import (
+    SqliteDatabase,
+    SqliteLedger,
+    SqliteMessageLog,
+    SqliteSessionStore,
+)
 from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.media.convert import PyAvConverter
 from waconnect.media.policy import ConnectLimits
 from waconnect.media.transcribe import NullTranscriber
-from waconnect.ports import Clock, Ledger, SessionStore
+from waconnect.ports import Clock, Ledger, MessageLog, SessionStore
 from waconnect.services.feedback import FeedbackSettings
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
-from waconnect.services.recent import RecentMessages
 from waconnect.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -67,7 +75,9 @@ def build_bridge(
 
     s3 = client("s3", settings.s3_endpoint_url, Config(signature_version="s3v4"))
     media = S3MediaStore(s3, settings.media_bucket, prefix=settings.media_prefix, clock=clock)
-    sessions, ledger = _state(settings, clock, lambda: client("dynamodb", settings.endpoint_url))
+    sessions, ledger, message_log = _state(
+        settings, clock, lambda: client("dynamodb", settings.endpoint_url)
+    )
     whatsapp = EumWhatsApp(
         client("socialmessaging", settings.endpoint_url),
         media,
@@ -94,7 +104,6 @@ def build_bridge(
         chat_duration_minutes=settings.chat_duration_minutes,
     )
     converter = PyAvConverter(media)
-    recent = RecentMessages()
     inbound = InboundService(
         sessions=sessions,
         ledger=ledger,
@@ -115,7 +124,8 @@ def build_bridge(
             max_bytes=settings.connect_max_attachment_bytes,
         ),
         language=settings.language,
-        recent=recent,
+        message_log=message_log,
+        remember_snippets=settings.remember_snippets,
     )
     outbound = OutboundService(
         sessions=sessions,
@@ -125,17 +135,26 @@ def build_bridge(
         connect=connect,
         converter=converter,
         clock=clock,
-        recent=recent,
+        message_log=message_log,
+        remember_snippets=settings.remember_snippets,
     )
     return Bridge(inbound, outbound, retry=retry)
 
 
-def _state(settings: Settings, clock: Clock, dynamodb: Any) -> tuple[SessionStore, Ledger]:
+def _state(
+    settings: Settings, clock: Clock, dynamodb: Any
+) -> tuple[SessionStore, Ledger, MessageLog]:
     if settings.uses_dynamodb:
         sessions_table, ledger_table = settings.dynamodb_tables
         client = dynamodb()
-        return DynamoDbSessionStore(client, sessions_table), DynamoDbLedger(
-            client, ledger_table, clock
+        return (
+            DynamoDbSessionStore(client, sessions_table),
+            DynamoDbLedger(client, ledger_table, clock),
+            DynamoDbMessageLog(client, settings.message_log_table, clock),
         )
     database = SqliteDatabase(settings.sqlite_path)
-    return SqliteSessionStore(database), SqliteLedger(database, clock)
+    return (
+        SqliteSessionStore(database),
+        SqliteLedger(database, clock),
+        SqliteMessageLog(database, clock),
+    )

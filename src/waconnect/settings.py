@@ -53,7 +53,7 @@ class Settings:
     streaming_topic_arn: str
     media_bucket: str
     media_prefix: str = ""
-    # A SQLite file path, or "dynamodb:<sessions table>,<ledger table>".
+    # A SQLite file path, or "dynamodb:<sessions table>,<ledger table>,<message log table>".
     state: str = "waconnect.sqlite3"
     # For every AWS service but S3 (the sandbox emulators); S3 has its own.
     endpoint_url: str = ""
@@ -64,6 +64,9 @@ class Settings:
     file_reaction: str = "📎"  # empty: no reaction
     failure_reaction: str = "❌"  # empty: no reaction
     failure_text: bool = True  # tell the customer in words what could not be delivered
+    # Keep a short excerpt of each message for 7 days, so replies and reactions quote it to the
+    # agent; off: only message ids are kept (typing indicators still work).
+    remember_snippets: bool = True
     chat_duration_minutes: int = 25 * 60
     meta_api_version: str = "v20.0"
     connect_allowed_extensions: tuple[str, ...] = DEFAULT_CONNECT_EXTENSIONS
@@ -121,10 +124,21 @@ class Settings:
     @property
     def dynamodb_tables(self) -> tuple[str, str]:
         """(sessions table, ledger table); empty names when state is in SQLite."""
-        if not self.uses_dynamodb:
-            return ("", "")
-        sessions, _, ledger = self.state.removeprefix("dynamodb:").partition(",")
-        return (sessions.strip(), ledger.strip())
+        sessions, ledger, _ = _dynamodb_tables(self.state)
+        return (sessions, ledger)
+
+    @property
+    def message_log_table(self) -> str:
+        """The DynamoDB table of the message log; empty when state is in SQLite."""
+        return _dynamodb_tables(self.state)[2]
+
+
+def _dynamodb_tables(state: str) -> tuple[str, str, str]:
+    if not state.startswith("dynamodb:"):
+        return ("", "", "")
+    names = [name.strip() for name in state.removeprefix("dynamodb:").split(",")]
+    names += [""] * (3 - len(names))
+    return (names[0], names[1], names[2])
 
 
 def _read_toml(path: str, problems: list[str]) -> dict[str, Any]:
@@ -184,10 +198,11 @@ def _check(values: Mapping[str, Any]) -> list[str]:
         )
     state = values.get("state")
     if isinstance(state, str) and state.startswith("dynamodb:"):
-        sessions, comma, ledger = state.removeprefix("dynamodb:").partition(",")
-        if not (comma and sessions.strip() and ledger.strip()):
+        names = state.removeprefix("dynamodb:").split(",")
+        if len(names) != 3 or not all(name.strip() for name in names):
             problems.append(
-                f"{PREFIX}STATE: expected 'dynamodb:<sessions table>,<ledger table>', got {state!r}"
+                f"{PREFIX}STATE: expected 'dynamodb:<sessions table>,<ledger table>,"
+                f"<message log table>', got {state!r}"
             )
     elif state is not None and not state:
         problems.append(f"{PREFIX}STATE: empty (a SQLite path or dynamodb:<tables>)")
@@ -261,6 +276,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "allow_http_loopback": _as_bool,
     "mark_read": _as_bool,
     "failure_text": _as_bool,
+    "remember_snippets": _as_bool,
     "file_reaction": _as_text,
     "failure_reaction": _as_text,
     "chat_duration_minutes": _as_int,

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes import FakeClock, InMemoryLedger, InMemoryMediaStore, InMemorySessionStore
+from tests.fakes import (
+    FakeClock,
+    InMemoryLedger,
+    InMemoryMediaStore,
+    InMemoryMessageLog,
+    InMemorySessionStore,
+)
 from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
 
 from waconnect.domain.outgoing import OutgoingReaction, OutgoingText
@@ -17,7 +23,6 @@ from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.errors import TransientError
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
-from waconnect.services.recent import RecentMessages
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 PHONE_ARN = (
@@ -35,7 +40,6 @@ class World:
         self.whatsapp = RecordingWhatsApp(self.store)
         self.connect = RecordingConnectChat(self.store, clock=self.clock)
         converter = RecordingConverter(self.store)
-        recent = RecentMessages()
         common: dict[str, Any] = {
             "sessions": self.sessions,
             "ledger": self.ledger,
@@ -44,7 +48,7 @@ class World:
             "connect": self.connect,
             "converter": converter,
             "clock": self.clock,
-            "recent": recent,
+            "message_log": InMemoryMessageLog(clock=self.clock),
         }
         self.sleeps: list[float] = []
         self.bridge = Bridge(

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import pytest
-from tests.fakes import FakeClock, InMemoryLedger, InMemoryMediaStore, InMemorySessionStore
+from tests.fakes import (
+    FakeClock,
+    InMemoryLedger,
+    InMemoryMediaStore,
+    InMemoryMessageLog,
+    InMemorySessionStore,
+)
 from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
 
 from waconnect.domain.outgoing import OutgoingReaction, OutgoingText, ReadReceipt
@@ -46,8 +52,10 @@ class World:
     store: InMemoryMediaStore = field(default_factory=InMemoryMediaStore)
     sessions: InMemorySessionStore = field(default_factory=InMemorySessionStore)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    remember_snippets: bool = True
 
     def __post_init__(self) -> None:
+        self.log = InMemoryMessageLog(clock=self.clock)
         self.ledger = InMemoryLedger(clock=self.clock)
         self.whatsapp = RecordingWhatsApp(self.store)
         self.connect = RecordingConnectChat(self.store, clock=self.clock)
@@ -60,7 +68,9 @@ class World:
             connect=self.connect,
             converter=self.converter,
             clock=self.clock,
+            message_log=self.log,
             feedback=self.feedback,
+            remember_snippets=self.remember_snippets,
         )
 
     def session(self, customer: Customer = ANA) -> ChatSession | None:

@@ -6,7 +6,13 @@ import json
 from dataclasses import dataclass, field, replace
 
 import pytest
-from tests.fakes import FakeClock, InMemoryLedger, InMemoryMediaStore, InMemorySessionStore
+from tests.fakes import (
+    FakeClock,
+    InMemoryLedger,
+    InMemoryMediaStore,
+    InMemoryMessageLog,
+    InMemorySessionStore,
+)
 from tests.fakes_remote import (
     OGG_OPUS_HEAD,
     RecordingConnectChat,
@@ -28,9 +34,9 @@ from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, Re
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import PermanentError, TransientError
+from waconnect.ports import LoggedMessage
 from waconnect.services.client_tokens import client_token
 from waconnect.services.outbound import OutboundService
-from waconnect.services.recent import RecentMessages
 
 BUSINESS = BusinessNumber(
     meta_phone_number_id="100000000000001",
@@ -47,9 +53,10 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     store: InMemoryMediaStore = field(default_factory=InMemoryMediaStore)
     sessions: InMemorySessionStore = field(default_factory=InMemorySessionStore)
-    recent: RecentMessages = field(default_factory=RecentMessages)
+    remember_snippets: bool = True
 
     def __post_init__(self) -> None:
+        self.log = InMemoryMessageLog(clock=self.clock)
         self.ledger = InMemoryLedger(clock=self.clock)
         self.whatsapp = RecordingWhatsApp(self.store)
         self.connect = RecordingConnectChat(self.store, clock=self.clock)
@@ -62,7 +69,8 @@ class World:
             connect=self.connect,
             converter=self.converter,
             clock=self.clock,
-            recent=self.recent,
+            message_log=self.log,
+            remember_snippets=self.remember_snippets,
         )
 
     def open_chat(self, customer: Customer = ANA) -> ChatSession:
@@ -408,7 +416,12 @@ def test_customer_leaving_closes_the_session_but_an_agent_leaving_does_not() -> 
 def test_typing_shows_the_indicator_on_the_customers_last_message() -> None:
     world = World()
     session = world.open_chat()
-    world.recent.remember(session.key, "wamid.last")
+    for wamid in ("wamid.before", "wamid.last"):
+        world.log.remember(
+            LoggedMessage.of(
+                wamid=wamid, key=session.key, author="customer", text="hi", at=world.clock.now()
+            )
+        )
     typing = event(session, type=EventType.EVENT, content_type=EVENT_PREFIX + "typing")
 
     outcome = world.service.handle_agent_event(typing)

@@ -92,7 +92,8 @@ def test_values_are_converted_from_strings() -> None:
             "WACONNECT_FILE_REACTION": "",
             "WACONNECT_CHAT_DURATION_MINUTES": "120",
             "WACONNECT_CONNECT_ALLOWED_EXTENSIONS": "pdf, .OGG png",
-            "WACONNECT_STATE": "dynamodb:sessions-table,ledger-table",
+            "WACONNECT_STATE": "dynamodb:sessions-table,ledger-table,messages-table",
+            "WACONNECT_REMEMBER_SNIPPETS": "off",
         }
     )
 
@@ -103,7 +104,19 @@ def test_values_are_converted_from_strings() -> None:
     assert settings.connect_allowed_extensions == (".pdf", ".ogg", ".png")
     assert settings.uses_dynamodb
     assert settings.dynamodb_tables == ("sessions-table", "ledger-table")
+    assert settings.message_log_table == "messages-table"
+    assert settings.remember_snippets is False
     assert settings.sqlite_path == ""
+
+
+def test_dynamodb_state_without_a_message_log_table_is_refused() -> None:
+    environ = {**BASE, "WACONNECT_STATE": "dynamodb:sessions-table,ledger-table"}
+    with pytest.raises(ConfigurationError, match="message log table"):
+        Settings.from_env(environ)
+
+
+def test_snippets_are_remembered_unless_turned_off() -> None:
+    assert Settings.from_env(BASE).remember_snippets is True
 
 
 def test_region_falls_back_to_the_lambda_runtime_variable() -> None:

@@ -11,13 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from waconnect.domain.failures import Direction, Failure, failure_from_error
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.render import render_for_agent, render_media_notice, render_transcript
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
-from waconnect.domain.whatsapp import InboundBatch, InboundMessage, Media, StatusUpdate
+from waconnect.domain.whatsapp import (
+    InboundBatch,
+    InboundMessage,
+    Media,
+    MessageType,
+    StatusUpdate,
+)
 from waconnect.errors import DeliveryError, SessionEnded, TransientError
 from waconnect.media.policy import ConnectLimits, inbound_plan
 from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
@@ -26,7 +33,9 @@ from waconnect.ports import (
     ConnectChat,
     Converter,
     Ledger,
+    LoggedMessage,
     MediaStore,
+    MessageLog,
     SessionStore,
     Transcriber,
     WhatsApp,
@@ -35,8 +44,8 @@ from waconnect.services.chats import ChatLifecycle
 from waconnect.services.client_tokens import client_token
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.outcome import Outcome, OutcomeKind
-from waconnect.services.recent import RecentMessages
 from waconnect.services.redact import mask
+from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +75,12 @@ class InboundService:
         connect: ConnectChat,
         converter: Converter,
         clock: Clock,
+        message_log: MessageLog,
         transcriber: Transcriber | None = None,
         feedback: FeedbackSettings | None = None,
         limits: ConnectLimits | None = None,
         language: str = "en-US",
-        recent: RecentMessages | None = None,
+        remember_snippets: bool = True,
     ) -> None:
         self._ledger = ledger
         self._media = media
@@ -80,7 +90,9 @@ class InboundService:
         self._transcriber = transcriber
         self._limits = limits or ConnectLimits()
         self._language = language
-        self._recent = recent or RecentMessages()
+        self._log = message_log
+        self._remember_snippets = remember_snippets
+        self._clock = clock
         self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
         self._feedback = CustomerFeedback(whatsapp, feedback or FeedbackSettings())
 
@@ -103,7 +115,7 @@ class InboundService:
             raise
         except DeliveryError as exc:
             return self.report_failure(message, exc, session=session)
-        self._recent.remember(session.key, message.wamid)
+        self._remember(session, message, parts)
         file_reached = any(p.media is not None for p in parts)
         self._feedback.delivered(message, file_reached=file_reached)
         logger.info(
@@ -165,11 +177,37 @@ class InboundService:
     # ---- preparing the parts ------------------------------------------------------------------
 
     def _prepare(self, message: InboundMessage) -> list[_Part]:
+        quoted = self._quoted(message)
         if message.media is None:
-            return _text_parts("text", render_for_agent(message))
+            return _text_parts("text", render_for_agent(message, quoted=quoted))
         parts = self._file_parts(message, message.media)
-        parts += _text_parts("caption", message.media.caption)
+        parts += _text_parts("caption", render_for_agent(message, quoted=quoted))
         return parts
+
+    def _quoted(self, message: InboundMessage) -> str | None:
+        """The snippet of the message this one replies or reacts to, when it is remembered."""
+        wamid = quoted_wamid(message)
+        if not wamid:
+            return None
+        entry = self._log.recall(wamid)
+        # A wamid is unique, but a quote must never show one customer another's words.
+        if entry is None or entry.key != SessionKey.of(message.business, message.customer):
+            return None
+        return entry.snippet or None
+
+    def _remember(self, session: ChatSession, message: InboundMessage, parts: list[_Part]) -> None:
+        if not worth_remembering(message):
+            return
+        file_name = next((p.name for p in parts if p.media is not None), "")
+        text = customer_snippet(message, file_name=file_name) if self._remember_snippets else ""
+        entry = LoggedMessage.of(
+            wamid=message.wamid, key=session.key, author="customer", text=text, at=self._clock.now()
+        )
+        try:
+            self._log.remember(entry)
+        except DeliveryError as exc:
+            # The message reached the agent; only a later quote or typing indicator is lost.
+            logger.warning("message %s not remembered: %s", mask(message.wamid), exc)
 
     def _file_parts(self, message: InboundMessage, media: Media) -> list[_Part]:
         fetched = self._whatsapp.fetch_media(
@@ -184,6 +222,7 @@ class InboundService:
             filename=media.filename,
             voice=media.voice,
             limits=self._limits,
+            stem=_stem(message, media),
         )
         if plan.action == "notice":
             notice = render_media_notice(
@@ -270,6 +309,25 @@ def _text_parts(purpose: str, text: str) -> list[_Part]:
         _Part(purpose=purpose, index=index, text=part)
         for index, part in enumerate(split_text(text, CONNECT_TEXT_LIMIT))
     ]
+
+
+_STEM_WORDS = {
+    MessageType.IMAGE: "photo",
+    MessageType.VIDEO: "video",
+    MessageType.AUDIO: "audio",
+    MessageType.STICKER: "sticker",
+    MessageType.DOCUMENT: "document",
+}
+
+
+def _stem(message: InboundMessage, media: Media) -> str:
+    """A name for a file that came without one, e.g. "photo-2026-11-24-230412" (UTC).
+
+    WhatsApp names only documents; without the time, every photo would be "image.jpg".
+    """
+    word = "voice-note" if media.voice else _STEM_WORDS.get(message.type, "file")
+    when = datetime.fromtimestamp(message.timestamp, tz=UTC)
+    return f"{word}-{when:%Y-%m-%d-%H%M%S}"
 
 
 def _claim_key(wamid: str) -> str:

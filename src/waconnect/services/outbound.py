@@ -32,15 +32,17 @@ from waconnect.ports import (
     ConnectChat,
     Converter,
     Ledger,
+    LoggedMessage,
     MediaStore,
+    MessageLog,
     SessionStore,
     WhatsApp,
 )
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.interactive import interactive_as_text
 from waconnect.services.outcome import Outcome, OutcomeKind
-from waconnect.services.recent import RecentMessages
 from waconnect.services.redact import mask
+from waconnect.services.snippets import agent_file_snippet
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ class OutboundService:
         connect: ConnectChat,
         converter: Converter,
         clock: Clock,
-        recent: RecentMessages | None = None,
+        message_log: MessageLog,
+        remember_snippets: bool = True,
     ) -> None:
         self._sessions = sessions
         self._ledger = ledger
@@ -66,7 +69,9 @@ class OutboundService:
         self._whatsapp = whatsapp
         self._connect = connect
         self._converter = converter
-        self._recent = recent or RecentMessages()
+        self._log = message_log
+        self._remember_snippets = remember_snippets
+        self._clock = clock
         self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
 
     def session_for(self, event: ConnectEvent) -> ChatSession | None:
@@ -118,7 +123,10 @@ class OutboundService:
 
         def send() -> None:
             for part in parts:
-                self._whatsapp.send(session.business, OutgoingText(to=session.customer, text=part))
+                wamid = self._whatsapp.send(
+                    session.business, OutgoingText(to=session.customer, text=part)
+                )
+                self._remember(session, wamid, part)
 
         return self._once(f"connect:{event.event_id}", event, session, send, subject="message")
 
@@ -197,7 +205,23 @@ class OutboundService:
             filename=plan.filename if plan.kind is MediaKind.DOCUMENT else "",
             voice=plan.voice,
         )
-        self._whatsapp.send(session.business, message)
+        wamid = self._whatsapp.send(session.business, message)
+        self._remember(session, wamid, agent_file_snippet(plan.filename))
+
+    def _remember(self, session: ChatSession, wamid: str, text: str) -> None:
+        """Keep what the agent sent, so the customer's reply or reaction to it can quote it."""
+        entry = LoggedMessage.of(
+            wamid=wamid,
+            key=session.key,
+            author="agent",
+            text=text if self._remember_snippets else "",
+            at=self._clock.now(),
+        )
+        try:
+            self._log.remember(entry)
+        except DeliveryError as exc:
+            # Sent is sent: failing here would only make a retry send it twice.
+            logger.warning("message %s not remembered: %s", mask(wamid), exc)
 
     def _head(self, media: StoredMedia) -> bytes:
         head = b""
@@ -213,7 +237,13 @@ class OutboundService:
     def _event(self, event: ConnectEvent, session: ChatSession) -> Outcome:
         name = event.event_name
         if name == "typing":
-            wamid = self._recent.last(session.key)
+            try:
+                wamid = self._log.latest_from_customer(session.key)
+            except DeliveryError as exc:
+                logger.info(
+                    "no message for the typing indicator of %s: %s", session.contact_id, exc
+                )
+                wamid = ""
             if not wamid:
                 return _outcome(event, "skipped", reason="typing: no message to show it on")
             try:
