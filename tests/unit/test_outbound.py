@@ -448,3 +448,43 @@ def test_message_read_by_the_agent_is_skipped_for_now() -> None:
 
     assert world.service.handle_agent_event(read).kind == "skipped"
     assert world.whatsapp.sent == []
+
+
+# ---- failures of the agent's files are told as failures toward the customer ---------------
+
+
+def test_agent_file_that_cannot_be_converted_is_told_as_not_reaching_the_customer() -> None:
+    world = World()
+    session = world.open_chat()
+    world.converter.fail_next(PermanentError("invalid data in the WAV header", operation="convert"))
+    attachment = attach(world, session, "hello.wav", "audio/wav", WAV)
+
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
+
+    assert outcome.kind == "failed"
+    assert world.whatsapp.sent == []
+    assert world.connect.chats[session.contact_id].messages() == [
+        "⚠️ Your file “hello.wav” did not reach the customer: it could not be converted to a "
+        "format WhatsApp accepts (invalid data in the WAV header)."
+    ]
+
+
+def test_agent_file_that_cannot_be_downloaded_is_told_to_the_agent_with_a_try_again() -> None:
+    world = World()
+    session = world.open_chat()
+    attachment = attach(world, session, "terms.pdf", "application/pdf", PDF)
+    world.connect.fail_next(
+        PermanentError(
+            "attachment not found", operation="GetAttachment", code="ResourceNotFoundException"
+        ),
+        operation="get_attachment",
+    )
+
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
+
+    assert outcome.kind == "failed"
+    assert world.whatsapp.sent == []
+    assert world.connect.chats[session.contact_id].messages() == [
+        "⚠️ Your file “terms.pdf” did not reach the customer: the file could not be downloaded "
+        "(attachment not found, code ResourceNotFoundException). You can try again."
+    ]
