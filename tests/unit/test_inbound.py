@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import pytest
@@ -493,3 +493,68 @@ def test_statuses_are_only_acknowledged() -> None:
     assert [(o.kind, o.wamid) for o in outcomes] == [("skipped", "wamid.out.1")]
     assert world.whatsapp.sent == []
     assert world.connect.chats == {}
+
+
+# ---- names of files that came without one -------------------------------------------------
+
+MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "mime_type", "voice", "expected"),
+    [
+        (MessageType.IMAGE, JPEG, "image/jpeg", False, "photo-2025-11-24-160000.jpg"),
+        (MessageType.VIDEO, MP4, "video/mp4", False, "video-2025-11-24-160000.mp4"),
+        (
+            MessageType.AUDIO,
+            OGG,
+            "audio/ogg; codecs=opus",
+            True,
+            "voice-note-2025-11-24-160000.wav",
+        ),
+        (MessageType.AUDIO, OGG, "audio/ogg; codecs=opus", False, "audio-2025-11-24-160000.wav"),
+    ],
+    ids=["photo", "video", "voice-note", "audio"],
+)
+def test_file_without_a_name_is_named_by_its_kind_and_utc_time(
+    kind: MessageType, data: bytes, mime_type: str, voice: bool, expected: str
+) -> None:
+    world = World()
+    world.whatsapp.add_customer_media("3001", data, mime_type)
+
+    world.service.handle_message(media_message(kind, "3001", mime_type=mime_type, voice=voice))
+
+    [chat] = world.connect.chats.values()
+    assert [a.name for a in chat.attachments()] == [expected]
+
+
+def test_two_photos_sent_at_different_times_get_different_names() -> None:
+    world = World()
+    world.whatsapp.add_customer_media("3002", JPEG, "image/jpeg")
+    first = media_message(MessageType.IMAGE, "3002", mime_type="image/jpeg")
+    second = replace(
+        media_message(MessageType.IMAGE, "3002", mime_type="image/jpeg"),
+        timestamp=first.timestamp + 61,
+    )
+
+    world.service.handle_customer_messages(InboundBatch(source="eum", messages=(first, second)))
+
+    [chat] = world.connect.chats.values()
+    assert [a.name for a in chat.attachments()] == [
+        "photo-2025-11-24-160000.jpg",
+        "photo-2025-11-24-160101.jpg",
+    ]
+
+
+def test_document_keeps_its_own_name_made_safe() -> None:
+    world = World()
+    world.whatsapp.add_customer_media("3003", PDF, "application/pdf")
+
+    world.service.handle_message(
+        media_message(
+            MessageType.DOCUMENT, "3003", mime_type="application/pdf", filename="../Invoice: 12.pdf"
+        )
+    )
+
+    [chat] = world.connect.chats.values()
+    assert [a.name for a in chat.attachments()] == ["Invoice_ 12.pdf"]
