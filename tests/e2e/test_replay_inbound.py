@@ -6,6 +6,7 @@ customer gets back (read receipts, the 📎 reaction).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def test_an_image_with_a_caption_arrives_as_the_same_jpeg_plus_its_caption(
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=1, to="agent", kind="attachment")
     assert attachment["content_type"] == "image/jpeg"
-    assert attachment["attachment"].endswith((".jpg", ".jpeg"))
+    assert re.fullmatch(r"photo-\d{4}-\d\d-\d\d-\d{6}\.jpg", attachment["attachment"])
     assert attachment["size"] == photo.stat().st_size
     assert attachment["sha256"] == sha256_of(photo)
     assert replayed.one(step=1, to="agent", kind="message")["text"] == "The receipt"
@@ -84,7 +85,7 @@ def test_a_video_arrives_as_the_same_mp4(play: Any, media: Path) -> None:
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=0, to="agent", kind="attachment")
     assert attachment["content_type"] == "video/mp4"
-    assert attachment["attachment"].endswith(".mp4")
+    assert re.fullmatch(r"video-\d{4}-\d\d-\d\d-\d{6}\.mp4", attachment["attachment"])
     assert attachment["sha256"] == sha256_of(clip)
     assert replayed.one(step=0, to="agent", kind="message")["text"] == "Look"
 
@@ -130,7 +131,7 @@ def test_a_voice_note_reaches_the_agent_as_16khz_mono_16bit_wav_of_the_same_leng
 
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=0, to="agent", kind="attachment")
-    assert attachment["attachment"].endswith(".wav")
+    assert re.fullmatch(r"voice-note-\d{4}-\d\d-\d\d-\d{6}\.wav", attachment["attachment"])
     assert attachment["content_type"] in ("audio/wav", "audio/x-wav", "audio/wave")
     [wav] = replayed.kept(attachment["attachment"])
     assert wav.stat().st_size == attachment["size"]
@@ -233,7 +234,7 @@ def test_a_location_from_the_action_reaches_the_agent_with_coordinates(play: Any
     assert all(fragment in text for fragment in ("Harbour", "-33.8688", "151.2093"))
 
 
-def test_a_reaction_and_a_reply_to_an_earlier_message_reach_the_agent_as_such(play: Any) -> None:
+def test_a_reaction_and_a_reply_to_an_earlier_message_quote_it_to_the_agent(play: Any) -> None:
     replayed = play(
         [
             {"label": "question", "action": "customer.text", "customer": ANA,
@@ -248,14 +249,28 @@ def test_a_reaction_and_a_reply_to_an_earlier_message_reach_the_agent_as_such(pl
     )  # fmt: skip
 
     assert replayed.exit_code == 0, replayed.dump()
-    reaction = replayed.one(step=1, to="agent", kind="message")["text"]
-    assert "👍" in reaction
-    assert "react" in reaction.lower()
-    removed = replayed.one(step=2, to="agent", kind="message")["text"]
-    assert "remov" in removed.lower()
-    reply = replayed.one(step=3, to="agent", kind="message")["text"]
-    assert reply.endswith("Any news?")
-    assert reply != "Any news?", "the agent must see that it replies to an earlier message"
+    texts = [replayed.one(step=step, to="agent", kind="message")["text"] for step in (1, 2, 3)]
+    assert texts == [
+        "reacted 👍 to: «Is the blue one in stock?»",
+        "removed their reaction to: «Is the blue one in stock?»",
+        "↩ «Is the blue one in stock?»\nAny news?",
+    ]
+
+
+def test_a_reply_to_a_photo_without_caption_quotes_its_file_name(play: Any, media: Path) -> None:
+    replayed = play(
+        [
+            {"label": "photo", "action": "customer.file", "customer": ANA,
+             "path": str(media / "photo.jpg")},
+            {"action": "customer.text", "customer": ANA, "reply_to": "photo",
+             "text": "That is the scratch"},
+        ]
+    )  # fmt: skip
+
+    assert replayed.exit_code == 0, replayed.dump()
+    name = replayed.one(step=0, to="agent", kind="attachment")["attachment"]
+    reply = replayed.one(step=1, to="agent", kind="message")["text"]
+    assert reply == f"↩ «📎 {name}»\nThat is the scratch"
 
 
 def test_the_customers_own_messages_are_not_echoed_back_to_them(play: Any) -> None:
