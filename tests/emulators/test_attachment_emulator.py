@@ -112,6 +112,39 @@ def test_put_to_an_expired_or_tampered_url_is_refused(fresh_cloud: Cloud) -> Non
     assert b"expired" in response.content
 
 
+def test_put_after_complete_is_refused_and_leaves_the_attachment_unchanged(chat: Chat) -> None:
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "once")
+    meta = started["UploadMetadata"]
+    first = httpx.put(meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"])
+    assert first.status_code == 200
+    chat.participant.complete_attachment_upload(
+        ConnectionToken=chat.connection_token,
+        AttachmentIds=[started["AttachmentId"]],
+        ClientToken="complete-once",
+    )
+    other = bytes(reversed(PNG_BYTES))
+    again = httpx.put(meta["Url"], content=other, headers=meta["HeadersToInclude"])
+    assert (again.status_code, b"AccessDenied" in again.content) == (403, True)
+    got = chat.participant.get_attachment(
+        ConnectionToken=chat.connection_token, AttachmentId=started["AttachmentId"]
+    )
+    assert httpx.get(got["Url"]).content == PNG_BYTES
+
+
+def test_put_may_be_repeated_before_complete_and_the_last_one_counts(chat: Chat) -> None:
+    started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "twice")
+    meta = started["UploadMetadata"]
+    other = bytes(reversed(PNG_BYTES))
+    for data in (other, PNG_BYTES):
+        assert httpx.put(meta["Url"], content=data, headers=meta["HeadersToInclude"]).is_success
+    chat.participant.complete_attachment_upload(
+        ConnectionToken=chat.connection_token,
+        AttachmentIds=[started["AttachmentId"]],
+        ClientToken="complete-twice",
+    )
+    assert chat.cloud.attachment_bytes(started["AttachmentId"]) == PNG_BYTES
+
+
 def test_completed_attachment_is_journaled_with_digest_and_duration(
     cloud: Cloud, chat: Chat
 ) -> None:

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 
 # Headers any HTTP client sends on its own; every other x-amz-* header must have been signed.
 _AMZ_PREFIX = "x-amz-"
+# Connect's upload URL is good for the upload before CompleteAttachmentUpload, never after: the
+# bucket policy then denies the write, which S3 answers with 403 AccessDenied.
+_UPLOADABLE = frozenset({"PENDING_UPLOAD", "UPLOADED"})
 
 
 class AttachmentTransfers:
@@ -27,6 +30,7 @@ class AttachmentTransfers:
     async def upload(self, request: Request) -> Response:
         try:
             attachment = self._authorise(request, "PUT", UPLOAD_PATH)
+            _check_uploadable(attachment)
             _check_upload_headers(request, attachment)
         except SignatureRefused as refused:
             return _refusal(refused)
@@ -43,6 +47,10 @@ class AttachmentTransfers:
             return _refusal(refused)
         blob = writer.finish()
         with self._chats.lock:
+            # Checked again: the upload may have been completed while the body was streaming.
+            if attachment.status not in _UPLOADABLE:
+                blob.path.unlink(missing_ok=True)
+                return _refusal(_completed())
             attachment.blob = blob
             attachment.status = "UPLOADED"
         return Response(status_code=200, headers={"ETag": f'"{blob.sha256[:32]}"'})
@@ -68,6 +76,15 @@ class AttachmentTransfers:
         if attachment is None:
             raise SignatureRefused(404, "NoSuchKey", "The object does not exist")
         return attachment
+
+
+def _completed() -> SignatureRefused:
+    return SignatureRefused(403, "AccessDenied", "the attachment upload was already completed")
+
+
+def _check_uploadable(attachment: Attachment) -> None:
+    if attachment.status not in _UPLOADABLE:
+        raise _completed()
 
 
 def _check_upload_headers(request: Request, attachment: Attachment) -> None:
