@@ -216,3 +216,39 @@ def test_customer_message_is_published_as_an_eum_notification(fresh_cloud: Cloud
     assert message["image"]["sha256"] == hashlib.sha256(JPEG_BYTES).hexdigest()
     assert fresh_cloud.customer_sends(customer, {"type": "text", "text": {"body": "again"}},
                                       wamid=wamid) == wamid  # fmt: skip
+
+
+def _fetch_metadata(cloud: Cloud, media_id: str, origination: str) -> int:
+    client = cloud.client("socialmessaging", **NO_RETRY)
+    got = client.get_whatsapp_message_media(
+        mediaId=media_id, originationPhoneNumberId=origination, metadataOnly=True
+    )
+    return int(got["fileSize"])
+
+
+def test_customer_media_is_readable_only_through_the_number_that_received_it(
+    fresh_cloud: Cloud,
+) -> None:
+    other_meta_id = "105550100999"
+    media_id = fresh_cloud.register_media(None, JPEG_BYTES, "image/jpeg")
+    customer = Customer(wa_id="15550100311", name="Cy")
+    fresh_cloud.customer_sends(
+        customer, {"type": "image", "image": {"id": media_id}}, business=other_meta_id
+    )
+    assert fresh_cloud.settle(10)
+    (other,) = (n for n in fresh_cloud.eum.numbers.values() if n.meta_id == other_meta_id)
+    assert _fetch_metadata(fresh_cloud, media_id, other.arn) == len(JPEG_BYTES)
+    client = fresh_cloud.client("socialmessaging", **NO_RETRY)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        _fetch_metadata(fresh_cloud, media_id, defaults.AWS_PHONE_NUMBER_ID)
+
+
+def test_registered_customer_media_belongs_to_the_sandbox_number_by_default(
+    fresh_cloud: Cloud,
+) -> None:
+    elsewhere = fresh_cloud.register_media(None, JPEG_BYTES, "image/jpeg", business="105550100998")
+    here = fresh_cloud.register_media(None, JPEG_BYTES, "image/jpeg")
+    assert _fetch_metadata(fresh_cloud, here, defaults.AWS_PHONE_NUMBER_ID) == len(JPEG_BYTES)
+    client = fresh_cloud.client("socialmessaging", **NO_RETRY)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        _fetch_metadata(fresh_cloud, elsewhere, defaults.AWS_PHONE_NUMBER_ID)

@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -240,15 +241,29 @@ class Cloud:
 
     # --- customer actions ----------------------------------------------------------------------
 
-    def register_media(self, media_id: str | None, data: bytes, mime_type: str) -> str:
-        """Media a customer sent, as WhatsApp holds it until the business downloads it."""
+    def register_media(
+        self, media_id: str | None, data: bytes, mime_type: str, *, business: str | None = None
+    ) -> str:
+        """Media a customer sent, as WhatsApp holds it until the business downloads it.
+
+        Only the receiving business number (``business``, a Meta phone number id; the sandbox's
+        own by default) may download it; ``customer_sends`` moves it to the number it is sent to.
+        """
+        recipient = self._number(business).aws_id
         blob = self._blobs.put_bytes(data, content_type=mime_type)
         eum = self.eum
         with eum.lock:
             media_id = media_id or self._ids.media_id()
         codec = audio_codec(blob) if mime_type.startswith("audio/") else ""
         eum.add_media(
-            Media(media_id=media_id, blob=blob, mime_type=mime_type, owner="", codec=codec)
+            Media(
+                media_id=media_id,
+                blob=blob,
+                mime_type=mime_type,
+                owner="",
+                codec=codec,
+                recipient=recipient,
+            )
         )
         return media_id
 
@@ -295,7 +310,7 @@ class Cloud:
         completed.update({"from": customer.wa_id, "id": wamid, "timestamp": str(int(now))})
         if customer.user_id:
             completed["from_user_id"] = customer.user_id
-        self._complete_media(completed)
+        self._complete_media(completed, number)
         contact: dict[str, Any] = {"profile": {"name": customer.name}, "wa_id": customer.wa_id}
         if customer.user_id:
             contact["user_id"] = customer.user_id
@@ -318,13 +333,17 @@ class Cloud:
         self.inbound_topic.publish(notification)
         return wamid
 
-    def _complete_media(self, message: dict[str, Any]) -> None:
+    def _complete_media(self, message: dict[str, Any], number: PhoneNumber) -> None:
         kind = message.get("type")
         payload = message.get(kind) if isinstance(kind, str) else None
         if kind not in MEDIA_KINDS or not isinstance(payload, dict) or "id" not in payload:
             return
-        with self.eum.lock:
-            media = self.eum.media.get(str(payload["id"]))
+        eum = self.eum
+        with eum.lock:
+            media = eum.media.get(str(payload["id"]))
+            if media is not None and not media.owner and media.recipient != number.aws_id:
+                media = replace(media, recipient=number.aws_id)
+                eum.media[media.media_id] = media
         if media is not None:
             payload.setdefault("mime_type", media.mime_type)
             payload.setdefault("sha256", media.blob.sha256)

@@ -45,6 +45,12 @@ class Media:
     mime_type: str
     owner: str  # AWS phone number id for uploads; "" for media a customer sent
     codec: str = ""
+    # For media a customer sent: the AWS phone number id of the business number that received it,
+    # the only one WhatsApp lets download it.
+    recipient: str = ""
+
+    def readable_by(self, aws_id: str) -> bool:
+        return self.owner == aws_id if self.owner else self.recipient == aws_id
 
 
 _UNTYPED = frozenset({"binary/octet-stream", "application/octet-stream"})
@@ -152,7 +158,8 @@ class EumApi:
         number = self.number(params["originationPhoneNumberId"])
         with self.lock:
             media = self.media.get(params["mediaId"])
-        if media is None or media.owner not in {"", number.aws_id}:
+        # Another number's media answers as if it did not exist, telling nothing about it.
+        if media is None or not media.readable_by(number.aws_id):
             raise _not_found(f"media {params['mediaId']} not found")
         result = {"mimeType": media.mime_type, "fileSize": media.blob.size}
         if params.get("metadataOnly"):
