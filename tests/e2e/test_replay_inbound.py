@@ -49,7 +49,7 @@ def test_an_image_with_a_caption_arrives_as_the_same_jpeg_plus_its_caption(
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=1, to="agent", kind="attachment")
     assert attachment["content_type"] == "image/jpeg"
-    assert re.fullmatch(r"photo-\d{4}-\d\d-\d\d-\d{6}\.jpg", attachment["attachment"])
+    assert re.fullmatch(r"photo-\d{4}-\d\d-\d\d-\d{6}-[0-9a-f]{4}\.jpg", attachment["attachment"])
     assert attachment["size"] == photo.stat().st_size
     assert attachment["sha256"] == sha256_of(photo)
     assert replayed.one(step=1, to="agent", kind="message")["text"] == "The receipt"
@@ -85,7 +85,7 @@ def test_a_video_arrives_as_the_same_mp4(play: Any, media: Path) -> None:
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=0, to="agent", kind="attachment")
     assert attachment["content_type"] == "video/mp4"
-    assert re.fullmatch(r"video-\d{4}-\d\d-\d\d-\d{6}\.mp4", attachment["attachment"])
+    assert re.fullmatch(r"video-\d{4}-\d\d-\d\d-\d{6}-[0-9a-f]{4}\.mp4", attachment["attachment"])
     assert attachment["sha256"] == sha256_of(clip)
     assert replayed.one(step=0, to="agent", kind="message")["text"] == "Look"
 
@@ -131,7 +131,8 @@ def test_a_voice_note_reaches_the_agent_as_16khz_mono_16bit_wav_of_the_same_leng
 
     assert replayed.exit_code == 0, replayed.dump()
     attachment = replayed.one(step=0, to="agent", kind="attachment")
-    assert re.fullmatch(r"voice-note-\d{4}-\d\d-\d\d-\d{6}\.wav", attachment["attachment"])
+    name_pattern = r"voice-note-\d{4}-\d\d-\d\d-\d{6}-[0-9a-f]{4}\.wav"
+    assert re.fullmatch(name_pattern, attachment["attachment"])
     assert attachment["content_type"] in ("audio/wav", "audio/x-wav", "audio/wave")
     [wav] = replayed.kept(attachment["attachment"])
     assert wav.stat().st_size == attachment["size"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -503,16 +504,22 @@ MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 @pytest.mark.parametrize(
     ("kind", "data", "mime_type", "voice", "expected"),
     [
-        (MessageType.IMAGE, JPEG, "image/jpeg", False, "photo-2025-11-24-160000.jpg"),
-        (MessageType.VIDEO, MP4, "video/mp4", False, "video-2025-11-24-160000.mp4"),
+        (MessageType.IMAGE, JPEG, "image/jpeg", False, r"photo-2025-11-24-160000-[0-9a-f]{4}\.jpg"),
+        (MessageType.VIDEO, MP4, "video/mp4", False, r"video-2025-11-24-160000-[0-9a-f]{4}\.mp4"),
         (
             MessageType.AUDIO,
             OGG,
             "audio/ogg; codecs=opus",
             True,
-            "voice-note-2025-11-24-160000.wav",
+            r"voice-note-2025-11-24-160000-[0-9a-f]{4}\.wav",
         ),
-        (MessageType.AUDIO, OGG, "audio/ogg; codecs=opus", False, "audio-2025-11-24-160000.wav"),
+        (
+            MessageType.AUDIO,
+            OGG,
+            "audio/ogg; codecs=opus",
+            False,
+            r"audio-2025-11-24-160000-[0-9a-f]{4}\.wav",
+        ),
     ],
     ids=["photo", "video", "voice-note", "audio"],
 )
@@ -525,7 +532,8 @@ def test_file_without_a_name_is_named_by_its_kind_and_utc_time(
     world.service.handle_message(media_message(kind, "3001", mime_type=mime_type, voice=voice))
 
     [chat] = world.connect.chats.values()
-    assert [a.name for a in chat.attachments()] == [expected]
+    [name] = [a.name for a in chat.attachments()]
+    assert re.fullmatch(expected, name)
 
 
 def test_two_photos_sent_at_different_times_get_different_names() -> None:
@@ -540,10 +548,24 @@ def test_two_photos_sent_at_different_times_get_different_names() -> None:
     world.service.handle_customer_messages(InboundBatch(source="eum", messages=(first, second)))
 
     [chat] = world.connect.chats.values()
-    assert [a.name for a in chat.attachments()] == [
-        "photo-2025-11-24-160000.jpg",
-        "photo-2025-11-24-160101.jpg",
-    ]
+    first_name, second_name = (a.name for a in chat.attachments())
+    assert re.fullmatch(r"photo-2025-11-24-160000-[0-9a-f]{4}\.jpg", first_name)
+    assert re.fullmatch(r"photo-2025-11-24-160101-[0-9a-f]{4}\.jpg", second_name)
+
+
+def test_two_photos_of_an_album_sent_in_the_same_second_get_different_names() -> None:
+    world = World()
+    world.whatsapp.add_customer_media("3003", JPEG, "image/jpeg")
+    first = media_message(MessageType.IMAGE, "3003", mime_type="image/jpeg")
+    second = media_message(MessageType.IMAGE, "3003", mime_type="image/jpeg")
+    assert (first.timestamp, first.wamid != second.wamid) == (second.timestamp, True)
+
+    world.service.handle_customer_messages(InboundBatch(source="eum", messages=(first, second)))
+
+    [chat] = world.connect.chats.values()
+    names = [a.name for a in chat.attachments()]
+    assert len(set(names)) == 2
+    assert all(name.startswith("photo-2025-11-24-160000-") for name in names)
 
 
 def test_document_keeps_its_own_name_made_safe() -> None:

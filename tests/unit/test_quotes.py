@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -230,7 +231,9 @@ def test_reply_to_a_photo_without_caption_quotes_the_name_the_agent_saw() -> Non
 
     world.customer(text="That is the damage", reply_to=photo.wamid)
 
-    assert world.agent_sees()[-1] == ("↩ «📎 photo-2025-11-24-160000.jpg»\nThat is the damage")
+    quote, text = world.agent_sees()[-1].split("\n")
+    assert re.fullmatch(r"↩ «📎 photo-2025-11-24-160000-[0-9a-f]{4}\.jpg»", quote)
+    assert text == "That is the damage"
 
 
 def test_long_agent_text_is_quoted_shortened_on_a_word_boundary() -> None:

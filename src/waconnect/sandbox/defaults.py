@@ -24,3 +24,5 @@ INBOUND_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:waconnect-eum-inbound"
 MEDIA_BUCKET = "waconnect-sandbox-media"
 
 SEED = 20261124
+# Replay's clock starts here and moves only when a scenario advances it (2026-01-15 09:30 UTC).
+REPLAY_EPOCH = 1_768_469_400.0

@@ -30,6 +30,7 @@ from waconnect.bootstrap import build_bridge
 from waconnect.domain.whatsapp import Customer
 from waconnect.errors import MalformedPayload, WaconnectError
 from waconnect.sandbox import defaults
+from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.replay import effect_line
@@ -98,7 +99,7 @@ class ScenarioRunner:
 
     def __enter__(self) -> ScenarioRunner:
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-replay-")
-        cloud = Cloud(seed=self._seed)
+        cloud = Cloud(seed=self._seed, clock=SandboxClock(defaults.REPLAY_EPOCH, ticking=False))
         cloud.start()
         self._cloud = cloud
         try:

@@ -8,6 +8,7 @@ nothing the agent already has.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -321,13 +322,15 @@ _STEM_WORDS = {
 
 
 def _stem(message: InboundMessage, media: Media) -> str:
-    """A name for a file that came without one, e.g. "photo-2026-11-24-230412" (UTC).
+    """A name for a file that came without one, e.g. "photo-2026-11-24-230412-9f3c" (UTC).
 
-    WhatsApp names only documents; without the time, every photo would be "image.jpg".
+    WhatsApp names only documents; without the time, every photo would be "image.jpg". The last
+    part comes from the wamid, so the photos of an album, sent within one second, differ too.
     """
     word = "voice-note" if media.voice else _STEM_WORDS.get(message.type, "file")
     when = datetime.fromtimestamp(message.timestamp, tz=UTC)
-    return f"{word}-{when:%Y-%m-%d-%H%M%S}"
+    tag = hashlib.sha256(message.wamid.encode("utf-8")).hexdigest()[:4]
+    return f"{word}-{when:%Y-%m-%d-%H%M%S}-{tag}"
 
 
 def _claim_key(wamid: str) -> str:
