@@ -252,3 +252,33 @@ def test_registered_customer_media_belongs_to_the_sandbox_number_by_default(
     client = fresh_cloud.client("socialmessaging", **NO_RETRY)
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         _fetch_metadata(fresh_cloud, elsewhere, defaults.AWS_PHONE_NUMBER_ID)
+
+
+@pytest.mark.parametrize(
+    ("media_id", "origination"),
+    [
+        pytest.param("media-1!", defaults.AWS_PHONE_NUMBER_ID, id="media-id-not-alphanumeric"),
+        pytest.param("1234", "15550100000", id="display-number-instead-of-an-id"),
+        pytest.param("1234", "arn:aws:social-messaging:us-east-1:123456789012:waba/1",
+                     id="arn-of-something-else"),
+    ],
+)  # fmt: skip
+def test_ids_that_break_the_model_patterns_are_refused(
+    cloud: Cloud, media_id: str, origination: str
+) -> None:
+    client = cloud.client("socialmessaging", **NO_RETRY)
+    with pytest.raises(client.exceptions.ValidationException, match="pattern"):
+        client.get_whatsapp_message_media(
+            mediaId=media_id, originationPhoneNumberId=origination, metadataOnly=True
+        )
+
+
+def test_presigned_url_that_is_neither_s3_nor_the_sandbox_is_refused(cloud: Cloud) -> None:
+    media_id = cloud.register_media(None, JPEG_BYTES, "image/jpeg")
+    client = cloud.client("socialmessaging", **NO_RETRY)
+    with pytest.raises(client.exceptions.ValidationException, match="pattern"):
+        client.get_whatsapp_message_media(
+            mediaId=media_id,
+            originationPhoneNumberId=defaults.AWS_PHONE_NUMBER_ID,
+            destinationS3PresignedUrl={"url": "https://files.example.com/in.jpeg", "headers": {}},
+        )

@@ -2,12 +2,14 @@
 
 Requests are routed on each operation's ``requestUri`` in botocore's service model, rebuilt with
 botocore's own REST-JSON parser and validated with its ``ParamValidator``; the limits botocore
-leaves unchecked (maximum lengths and values, enums) are checked here from the same model.
+leaves unchecked (maximum lengths and values, enums, patterns, minimum sizes of maps and blobs)
+are checked here from the same model.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -42,6 +44,13 @@ VALIDATION_ERROR = {
     "connect": "InvalidParameterException",
     "connectparticipant": "ValidationException",
 }
+
+logger = logging.getLogger(__name__)
+
+# Patterns that name AWS's own hosts: a URL of the sandbox's S3 (plain HTTP on loopback) stands in
+# for them, as the sandbox cannot serve https://<bucket>.s3.amazonaws.com.
+_AWS_HOST_PATTERNS = frozenset({"S3PresignedUrlUrlString"})
+_SANDBOX_URL = re.compile(r"http://127\.0\.0\.1:\d+/.*")
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
@@ -193,7 +202,8 @@ def _validate(service: str, shape: StructureShape, params: dict[str, Any]) -> No
 
 
 def check_limits(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
-    """Maximum lengths and values and enums from the model, which ``ParamValidator`` skips."""
+    """The model's limits that ``ParamValidator`` skips: maximum lengths and values, enums,
+    ``pattern``s, and minimum sizes of maps and blobs."""
     meta = shape.metadata
     kind = shape.type_name
     if isinstance(shape, StructureShape) and isinstance(value, dict):
@@ -205,7 +215,7 @@ def check_limits(shape: Shape, value: Any, path: str, problems: list[str]) -> No
         for index, item in enumerate(value):
             check_limits(shape.member, item, f"{path}[{index}]", problems)
     elif isinstance(shape, MapShape) and isinstance(value, dict):
-        _check_max(meta, len(value), path, "entries", problems)
+        _check_size(meta, len(value), path, "entries", problems)
         for key, item in value.items():
             check_limits(shape.key, key, f"{path}.key", problems)
             check_limits(shape.value, item, f"{path}.{key}", problems)
@@ -214,8 +224,9 @@ def check_limits(shape: Shape, value: Any, path: str, problems: list[str]) -> No
         enum = shape.enum
         if enum and value not in enum:
             problems.append(f"{path}: {value!r} is not one of {list(enum)}")
+        _check_pattern(shape, value, path, problems)
     elif kind == "blob" and isinstance(value, bytes | bytearray):
-        _check_max(meta, len(value), path, "bytes", problems)
+        _check_size(meta, len(value), path, "bytes", problems)
     elif kind in {"integer", "long"} and isinstance(value, int) and value > meta.get("max", value):
         problems.append(f"{path}: {value} is greater than the maximum {meta['max']}")
 
@@ -223,6 +234,34 @@ def check_limits(shape: Shape, value: Any, path: str, problems: list[str]) -> No
 def _check_max(meta: Mapping[str, Any], size: int, path: str, unit: str, out: list[str]) -> None:
     if "max" in meta and size > meta["max"]:
         out.append(f"{path}: {size} {unit} is more than the maximum {meta['max']}")
+
+
+def _check_size(meta: Mapping[str, Any], size: int, path: str, unit: str, out: list[str]) -> None:
+    _check_max(meta, size, path, unit, out)
+    if "min" in meta and size < meta["min"]:
+        out.append(f"{path}: {size} {unit} is less than the minimum {meta['min']}")
+
+
+def _check_pattern(shape: StringShape, value: str, path: str, out: list[str]) -> None:
+    source = shape.metadata.get("pattern")
+    if not isinstance(source, str):
+        return
+    if shape.name in _AWS_HOST_PATTERNS and _SANDBOX_URL.fullmatch(value):
+        return
+    pattern = _compiled(source)
+    # AWS services match the whole value (Java's String.matches), hence fullmatch.
+    if pattern is not None and not pattern.fullmatch(value):
+        out.append(f"{path}: {value!r} does not match the pattern {source}")
+
+
+@cache
+def _compiled(source: str) -> re.Pattern[str] | None:
+    """The model's (Java) regex in Python; None, logged once, for what ``re`` cannot read."""
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        logger.warning("pattern %r is not checked: %s", source, exc)
+        return None
 
 
 @dataclass(slots=True, kw_only=True)
