@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-
-import av
-import av.error
+from typing import TYPE_CHECKING
 
 from waconnect.domain.media import StoredMedia
 from waconnect.errors import PermanentError
 from waconnect.media.naming import file_name_for
 from waconnect.media.policy import OGG_OPUS, WAV16K, Target
 from waconnect.ports import Conversion, MediaStore
+
+if TYPE_CHECKING:
+    import av
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,11 @@ class PyAvConverter:
 
 def _transcode(source: Path, output: Path, encoding: _Encoding, *, what: str) -> float:
     """Decode the first audio stream of ``source`` into ``output``; returns the seconds written."""
+    # PyAV loads FFmpeg's libraries: only a process that converts pays for it (a Lambda function
+    # that only relays text starts faster).
+    import av  # noqa: PLC0415
+    import av.error  # noqa: PLC0415
+
     try:
         container = av.open(str(source), "r")
     except (av.error.FFmpegError, ValueError) as exc:
@@ -146,6 +152,9 @@ def _encode_stream(
     *,
     what: str,
 ) -> int:
+    import av  # noqa: PLC0415 - see _transcode
+    import av.error  # noqa: PLC0415
+
     resampler = av.AudioResampler(format="s16", layout="mono", rate=encoding.rate)
     time_base = Fraction(1, encoding.rate)
     written = 0
