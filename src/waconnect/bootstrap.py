@@ -84,6 +84,7 @@ def build_bridge(
         s3_bucket=settings.media_bucket,
         s3_prefix=settings.media_prefix,
         meta_api_version=settings.meta_api_version,
+        phone_numbers=settings.eum_phone_numbers,
     )
     transfers = SignedUrlTransfers(
         http

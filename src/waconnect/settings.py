@@ -8,10 +8,12 @@ or bad value. Nothing else in waconnect reads the environment.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from waconnect.errors import ConfigurationError
@@ -73,6 +75,9 @@ class Settings:
     connect_max_attachment_bytes: int = DEFAULT_CONNECT_MAX_BYTES
     transcription: str = "none"
     language: str = "en-US"
+    # Meta phone-number id -> End User Messaging id (``phone-number-id-<hex>`` or its ARN), for
+    # business numbers whose events carry no End User Messaging id (Meta webhook bodies).
+    eum_phone_numbers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -107,6 +112,7 @@ class Settings:
                 "endpoint_url": endpoint_url,
                 "s3_endpoint_url": s3_endpoint_url,
                 "allow_http_loopback": True,
+                "eum_phone_numbers": {defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID},
             },
             [],
             source="sandbox",
@@ -272,7 +278,46 @@ def _as_text(value: Any) -> str:
     return value
 
 
+_META_PHONE_NUMBER_ID = re.compile(r"[0-9]{1,32}")
+_EUM_PHONE_NUMBER_ID = re.compile(
+    r"phone-number-id-[0-9a-f]{1,64}"
+    r"|arn:aws[a-z-]*:social-messaging:[a-z0-9-]+:[0-9]{12}:phone-number-id/[0-9a-f]{1,64}"
+)
+
+
+def _as_phone_number_map(value: Any) -> Mapping[str, str]:
+    """``{meta id: eum id}`` from a TOML table or ``"metaid=phone-number-id-abc,..."``."""
+    if isinstance(value, Mapping):
+        pairs = [(str(k), v) for k, v in value.items()]
+    elif isinstance(value, str):
+        pairs = []
+        for item in value.replace(";", ",").split(","):
+            if not item.strip():
+                continue
+            meta_id, sep, eum_id = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected 'metaid=phone-number-id-<hex>', got {item.strip()!r}")
+            pairs.append((meta_id, eum_id))
+    else:
+        raise ValueError(f"expected a table or 'metaid=phone-number-id-<hex>,...', got {value!r}")
+    result: dict[str, str] = {}
+    for raw_meta, raw_eum in pairs:
+        meta_id = raw_meta.strip()
+        eum_id = raw_eum.strip() if isinstance(raw_eum, str) else ""
+        if not _META_PHONE_NUMBER_ID.fullmatch(meta_id):
+            raise ValueError(f"not a Meta phone-number id: {meta_id!r}")
+        if not _EUM_PHONE_NUMBER_ID.fullmatch(eum_id):
+            raise ValueError(
+                f"{meta_id}: expected 'phone-number-id-<hex>' or its ARN, got {raw_eum!r}"
+            )
+        if result.get(meta_id, eum_id) != eum_id:
+            raise ValueError(f"{meta_id} is mapped twice")
+        result[meta_id] = eum_id
+    return MappingProxyType(result)
+
+
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "eum_phone_numbers": _as_phone_number_map,
     "allow_http_loopback": _as_bool,
     "mark_read": _as_bool,
     "failure_text": _as_bool,

@@ -10,13 +10,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 from tests.fakes import InMemoryMediaStore
 
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
-from waconnect.errors import ConfigurationError, PermanentError, TransientError
+from waconnect.errors import PermanentError, TransientError
 
 PHONE_ID = "phone-number-id-0123456789abcdef0123456789abcdef"
 BUSINESS = BusinessNumber(
@@ -29,7 +29,7 @@ BUCKET = "example-media-bucket"
 
 
 class Harness:
-    def __init__(self, *, prefix: str = "") -> None:
+    def __init__(self, *, prefix: str = "", phone_numbers: dict[str, str] | None = None) -> None:
         session = boto3.session.Session(
             aws_access_key_id="AKIDTESTEXAMPLE",
             aws_secret_access_key="test-secret",
@@ -43,7 +43,13 @@ class Harness:
         self.wire: list[dict[str, Any]] = []
         # What botocore would put on the wire, captured just before the stub answers.
         self.client.meta.events.register("before-call.*.*", self._capture)
-        self.whatsapp = EumWhatsApp(self.client, self.store, s3_bucket=BUCKET, s3_prefix=prefix)
+        self.whatsapp = EumWhatsApp(
+            self.client,
+            self.store,
+            s3_bucket=BUCKET,
+            s3_prefix=prefix,
+            phone_numbers=phone_numbers,
+        )
 
     def _capture(self, params: dict[str, Any], **_: Any) -> None:
         self.wire.append(params)
@@ -107,14 +113,66 @@ def test_send_of_a_voice_note_and_a_read_receipt_use_metas_bodies(harness: Harne
     }
 
 
-def test_a_business_without_an_eum_phone_number_id_is_a_configuration_error(
+def test_a_business_number_in_neither_the_event_nor_the_map_is_a_permanent_error_naming_it(
     harness: Harness,
 ) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(PermanentError, match="100000000000009") as raised:
         harness.whatsapp.send(
-            BusinessNumber(meta_phone_number_id="100000000000001"),
+            BusinessNumber(meta_phone_number_id="100000000000009"),
             OutgoingText(to=CUSTOMER, text="hi"),
         )
+    assert raised.value.code == "UnknownBusinessNumber"
+    assert raised.value.operation == "SendWhatsAppMessage"
+
+
+def test_a_business_number_without_an_eum_id_is_sent_from_the_mapped_id() -> None:
+    # What a Meta webhook body gives: the Meta phone-number id only.
+    meta_only = BusinessNumber(meta_phone_number_id="100000000000001")
+    h = Harness(phone_numbers={"100000000000001": PHONE_ID})
+    with h.stub:
+        h.stub.add_response(
+            "send_whatsapp_message",
+            {"messageId": "wamid.OUT9"},
+            {"originationPhoneNumberId": PHONE_ID, "message": ANY, "metaApiVersion": "v20.0"},
+        )
+        stored = h.store.put("out/c/a.pdf", [b"%PDF"], content_type="application/pdf")
+        h.stub.add_response(
+            "post_whatsapp_message_media",
+            {"mediaId": "777"},
+            {
+                "originationPhoneNumberId": PHONE_ID,
+                "sourceS3File": {"bucketName": BUCKET, "key": "out/c/a.pdf"},
+            },
+        )
+        assert h.whatsapp.send(meta_only, OutgoingText(to=CUSTOMER, text="hi")) == "wamid.OUT9"
+        assert h.whatsapp.upload_media(meta_only, stored) == "777"
+    h.stub.assert_no_pending_responses()
+
+
+def test_the_id_an_event_carries_wins_over_the_map() -> None:
+    other = "phone-number-id-ffffffffffffffffffffffffffffffff"
+    h = Harness(phone_numbers={"100000000000001": other})
+    with h.stub:
+        h.stub.add_response(
+            "send_whatsapp_message",
+            {"messageId": "wamid.OUT10"},
+            {
+                "originationPhoneNumberId": PHONE_ID,
+                "message": json.dumps(
+                    {
+                        "messaging_product": "whatsapp",
+                        "recipient_type": "individual",
+                        "to": "15550101234",
+                        "type": "text",
+                        "text": {"body": "hi", "preview_url": False},
+                    },
+                    separators=(",", ":"),
+                ).encode(),
+                "metaApiVersion": "v20.0",
+            },
+        )
+        h.whatsapp.send(BUSINESS, OutgoingText(to=CUSTOMER, text="hi"))
+    h.stub.assert_no_pending_responses()
 
 
 def test_fetch_media_asks_eum_to_write_under_the_key_and_finds_the_object_by_prefix() -> None:

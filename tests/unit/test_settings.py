@@ -168,3 +168,56 @@ def test_sandbox_settings_use_the_sandbox_identities_and_allow_loopback() -> Non
     assert settings.allow_http_loopback is True
     assert settings.endpoint_url == "http://127.0.0.1:4000"
     assert settings.sqlite_path == "/tmp/state.sqlite3"
+    assert settings.eum_phone_numbers == {
+        defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID
+    }
+
+
+def test_eum_phone_numbers_map_meta_ids_from_the_environment() -> None:
+    arn = "arn:aws:social-messaging:eu-west-2:123456789012:phone-number-id/abcdef0123"
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "WACONNECT_EUM_PHONE_NUMBERS": (
+                " 100000000000001=phone-number-id-0123456789abcdef, 100000000000002=" + arn
+            ),
+        }
+    )
+
+    assert settings.eum_phone_numbers == {
+        "100000000000001": "phone-number-id-0123456789abcdef",
+        "100000000000002": arn,
+    }
+
+
+def test_eum_phone_numbers_are_empty_unless_configured() -> None:
+    assert dict(Settings.from_env(BASE).eum_phone_numbers) == {}
+
+
+def test_eum_phone_numbers_from_a_toml_table(tmp_path: Path) -> None:
+    config = tmp_path / "waconnect.toml"
+    config.write_text(
+        '[eum_phone_numbers]\n"100000000000003" = "phone-number-id-00ff"\n', encoding="utf-8"
+    )
+
+    settings = Settings.from_env({**BASE, "WACONNECT_CONFIG": str(config)})
+
+    assert settings.eum_phone_numbers == {"100000000000003": "phone-number-id-00ff"}
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("100000000000001", "metaid=phone-number-id"),
+        ("100000000000001=pn-123", "100000000000001"),
+        ("+1 555 0100=phone-number-id-00ff", "not a Meta phone-number id"),
+        ("100000000000001=phone-number-id-00ff,100000000000001=phone-number-id-11ff", "twice"),
+    ],
+    ids=["no-equals", "bad-eum-id", "bad-meta-id", "mapped-twice"],
+)
+def test_a_bad_eum_phone_number_map_is_refused_when_settings_are_built(
+    value: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigurationError, match="WACONNECT_EUM_PHONE_NUMBERS") as caught:
+        Settings.from_env({**BASE, "WACONNECT_EUM_PHONE_NUMBERS": value})
+    assert complaint in str(caught.value)

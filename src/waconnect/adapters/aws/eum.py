@@ -3,12 +3,16 @@
 Media moves through an S3 bucket that End User Messaging writes to and reads from; the media store
 given here must be a store on that same bucket (and ``s3_prefix`` its key prefix), so that the
 object EUM writes is the file the store finds.
+
+A business number normally carries its End User Messaging id (parsed from the SNS context). When
+it does not (a Meta webhook body), ``phone_numbers`` maps its Meta phone-number id to one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -16,7 +20,7 @@ from waconnect.adapters.aws.errors import translate_errors
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import Outgoing
 from waconnect.domain.whatsapp import BusinessNumber, Media
-from waconnect.errors import ConfigurationError, PermanentError
+from waconnect.errors import PermanentError
 from waconnect.wire.meta_send import build_message
 
 if TYPE_CHECKING:
@@ -41,8 +45,10 @@ class EumWhatsApp:
         s3_bucket: str,
         s3_prefix: str = "",
         meta_api_version: str = DEFAULT_META_API_VERSION,
+        phone_numbers: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
+        self._phone_numbers = dict(phone_numbers or {})
         self._store = media_store
         self._bucket = s3_bucket
         self._prefix = s3_prefix
@@ -52,7 +58,7 @@ class EumWhatsApp:
         body = json.dumps(build_message(message), ensure_ascii=False, separators=(",", ":"))
         with translate_errors("SendWhatsAppMessage", service=SERVICE):
             response = self._client.send_whatsapp_message(
-                originationPhoneNumberId=_origination(business),
+                originationPhoneNumberId=self._origination(business, "SendWhatsAppMessage"),
                 message=body.encode("utf-8"),
                 metaApiVersion=self._api_version,
             )
@@ -68,7 +74,7 @@ class EumWhatsApp:
         with translate_errors("GetWhatsAppMessageMedia", service=SERVICE):
             response = self._client.get_whatsapp_message_media(
                 mediaId=media.media_id,
-                originationPhoneNumberId=_origination(business),
+                originationPhoneNumberId=self._origination(business, "GetWhatsAppMessageMedia"),
                 destinationS3File={"bucketName": self._bucket, "key": self._prefix + key},
             )
         # EUM names the object after the media id, maybe with an extension: look, don't guess.
@@ -87,7 +93,7 @@ class EumWhatsApp:
     def upload_media(self, business: BusinessNumber, media: StoredMedia) -> str:
         with translate_errors("PostWhatsAppMessageMedia", service=SERVICE):
             response = self._client.post_whatsapp_message_media(
-                originationPhoneNumberId=_origination(business),
+                originationPhoneNumberId=self._origination(business, "PostWhatsAppMessageMedia"),
                 sourceS3File={"bucketName": self._bucket, "key": self._prefix + media.key},
             )
         media_id = response.get("mediaId", "")
@@ -97,10 +103,17 @@ class EumWhatsApp:
             )
         return media_id
 
-
-def _origination(business: BusinessNumber) -> str:
-    if not business.aws_phone_number_id:
-        raise ConfigurationError(
-            f"business number {business.meta_phone_number_id} has no End User Messaging id"
+    def _origination(self, business: BusinessNumber, operation: str) -> str:
+        if business.aws_phone_number_id:
+            return business.aws_phone_number_id
+        mapped = self._phone_numbers.get(business.meta_phone_number_id, "")
+        if mapped:
+            return mapped
+        # A gap in the settings, not a fault of this message: no retry will fill it, and the
+        # process must keep serving the numbers it does know.
+        raise PermanentError(
+            f"business number {business.meta_phone_number_id} has no End User Messaging id "
+            "(add it to eum_phone_numbers)",
+            operation=operation,
+            code="UnknownBusinessNumber",
         )
-    return business.aws_phone_number_id
