@@ -5,24 +5,26 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-# The effect vocabulary of docs/replay.md, minus `step`/`step_label` which the replay adds.
-EFFECT_KEYS = frozenset(
-    {
-        "to",
-        "kind",
-        "customer",
-        "contact_id",
-        "text",
-        "attachment",
-        "content_type",
-        "size",
-        "sha256",
-        "duration",
-        "emoji",
-        "reply_to",
-        "reason",
-    }
+# docs/replay.md "Output": every effect line's keys, in this order.
+EFFECT_KEY_ORDER = (
+    "step",
+    "step_label",
+    "to",
+    "kind",
+    "customer",
+    "contact_id",
+    "text",
+    "attachment",
+    "content_type",
+    "size",
+    "sha256",
+    "duration",
+    "emoji",
+    "reply_to",
+    "reason",
 )
+# What the emulators record; replay adds `step` and `step_label`.
+EFFECT_KEYS = frozenset(EFFECT_KEY_ORDER) - {"step", "step_label"}
 
 
 class Journal:

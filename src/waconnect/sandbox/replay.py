@@ -17,28 +17,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from waconnect.sandbox import defaults
+from waconnect.sandbox.journal import EFFECT_KEY_ORDER
 from waconnect.sandbox.scenario import Scenario, ScenarioFileError, load_scenario
 
 logger = logging.getLogger(__name__)
-
-# docs/replay.md "Output": every line's keys, in this order.
-EFFECT_KEY_ORDER = (
-    "step",
-    "step_label",
-    "to",
-    "kind",
-    "customer",
-    "contact_id",
-    "text",
-    "attachment",
-    "content_type",
-    "size",
-    "sha256",
-    "duration",
-    "emoji",
-    "reply_to",
-    "reason",
-)
 
 Emit = Callable[[dict[str, Any]], None]
 
