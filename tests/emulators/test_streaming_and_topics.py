@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -77,6 +78,73 @@ def test_topic_delivers_in_publish_order_on_one_worker() -> None:
     topic.close()
     assert received == list(range(50))
     assert len(threads) == 1
+
+
+def test_topic_with_several_workers_delivers_concurrently() -> None:
+    topic = Topic(ARN, workers=2)
+    # Each delivery waits for the other one to be running: only overlapping deliveries pass.
+    both_running = threading.Barrier(2, timeout=5)
+    topic.subscribe(lambda _text: both_running.wait() and None)
+    topic.publish({"n": 1})
+    topic.publish({"n": 2})
+    assert topic.wait_idle(10)
+    topic.close()
+    assert (topic.errors, len(topic.delivered)) == ([], 2)
+
+
+def test_one_worker_never_overlaps_deliveries() -> None:
+    topic = Topic(ARN)
+    both_running = threading.Barrier(2, timeout=0.2)
+    topic.subscribe(lambda _text: both_running.wait() and None)
+    topic.publish({"n": 1})
+    topic.publish({"n": 2})
+    assert topic.wait_idle(10)
+    topic.close()
+    assert [type(error) for error in topic.errors] == [threading.BrokenBarrierError] * 2
+
+
+def test_wait_idle_waits_for_every_in_flight_delivery() -> None:
+    topic = Topic(ARN, workers=3)
+    started = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow(_text: str) -> None:
+        started.release()
+        release.wait(5)
+
+    topic.subscribe(slow)
+    for n in range(3):
+        topic.publish({"n": n})
+    for _ in range(3):
+        assert started.acquire(timeout=5)
+    # Every message was taken off the queue and is being delivered: still not idle.
+    assert not topic.wait_idle(0.05)
+    assert not topic.idle
+    release.set()
+    assert topic.wait_idle(5)
+    topic.close()
+    assert len(topic.delivered) == 3
+
+
+def test_cloud_inbound_topic_is_concurrent_and_streaming_ordered(fresh_cloud: Cloud) -> None:
+    assert fresh_cloud.inbound_topic.workers > 1
+    assert fresh_cloud.streaming_topic.workers == 1
+
+
+def test_settle_waits_for_concurrent_inbound_deliveries(fresh_cloud: Cloud) -> None:
+    finished: list[int] = []
+    lock = threading.Lock()
+
+    def slow(text: str) -> None:
+        time.sleep(0.2)
+        with lock:
+            finished.append(json.loads(json.loads(text)["Message"])["n"])
+
+    fresh_cloud.inbound_topic.subscribe(slow)
+    for n in range(4):
+        fresh_cloud.inbound_topic.publish({"n": n})
+    assert fresh_cloud.settle(10)
+    assert sorted(finished) == [0, 1, 2, 3]
 
 
 def test_failing_subscriber_is_recorded_and_delivery_goes_on() -> None:

@@ -42,6 +42,8 @@ from waconnect.sandbox.transfers import AttachmentTransfers
 
 logger = logging.getLogger(__name__)
 
+INBOUND_WORKERS = 4
+
 
 class Cloud:
     """All emulators on one port of 127.0.0.1 (plus moto's S3 on another), seeded ids."""
@@ -65,7 +67,11 @@ class Cloud:
         self._chats: ChatState | None = None
         self.endpoint_url = ""
         self.s3_endpoint_url = ""
-        self.inbound_topic = self.topic(defaults.INBOUND_TOPIC_ARN)
+        # SNS delivers a topic's notifications concurrently, so customer messages sent at once
+        # reach the bridge at once and its races show here as they would in AWS.
+        self.inbound_topic = self.topic(defaults.INBOUND_TOPIC_ARN, workers=INBOUND_WORKERS)
+        # Streaming stays on one worker, in publish order: the agent's items of one chat are then
+        # seen in the order the agent made them, and a replay's journal reads the same each run.
         self.streaming_topic = self.topic(defaults.STREAMING_TOPIC_ARN)
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -165,12 +171,12 @@ class Cloud:
 
     # --- topics and settling -------------------------------------------------------------------
 
-    def topic(self, arn: str) -> Topic:
-        """The SNS topic with this ARN, created on first use."""
+    def topic(self, arn: str, *, workers: int = 1) -> Topic:
+        """The SNS topic with this ARN, created on first use with ``workers`` delivery threads."""
         with self._topics_lock:
             topic = self._topics.get(arn)
             if topic is None:
-                topic = Topic(arn, now=self.clock.now)
+                topic = Topic(arn, now=self.clock.now, workers=workers)
                 self._topics[arn] = topic
             return topic
 

@@ -30,15 +30,19 @@ def iso_millis(epoch: float) -> str:
 class Topic:
     """One standard SNS topic.
 
-    ``publish`` only queues; one worker thread per topic delivers in publish order to every
-    subscriber, each getting the JSON text an SNS HTTP(S) subscription would receive. A
-    subscriber that raises is logged and recorded in ``errors``; delivery goes on.
+    ``publish`` only queues; ``workers`` threads deliver to every subscriber, each getting the
+    JSON text an SNS HTTP(S) subscription would receive. With one worker deliveries come one at
+    a time in publish order; with more they overlap and may finish in any order, as real SNS
+    delivers. A subscriber that raises is logged and recorded in ``errors``; delivery goes on.
     """
 
-    def __init__(self, arn: str, *, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, arn: str, *, now: Callable[[], float] = time.time, workers: int = 1) -> None:
         if not arn.startswith("arn:aws:sns:") or arn.count(":") != 5:
             raise ValueError(f"not an SNS topic ARN: {arn!r}")
+        if workers < 1:
+            raise ValueError(f"a topic needs at least one worker, not {workers}")
         self.arn = arn
+        self.workers = workers
         self._now = now
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -46,7 +50,7 @@ class Topic:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._pending = 0
         self._published = 0
-        self._worker: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._closed = False
         self.errors: list[BaseException] = []
         self.delivered: list[str] = []
@@ -74,12 +78,14 @@ class Topic:
             message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}#{self._published}"))
             envelope = self._envelope(message_id, json.dumps(document), attributes or {})
             self._pending += 1
-            if self._worker is None:
-                self._worker = threading.Thread(
-                    target=self._deliver_forever, name=f"sns-{self.arn.rsplit(':', 1)[1]}"
-                )
-                self._worker.daemon = True
-                self._worker.start()
+            if not self._threads:
+                name = self.arn.rsplit(":", 1)[1]
+                for index in range(self.workers):
+                    thread = threading.Thread(
+                        target=self._deliver_forever, name=f"sns-{name}-{index}", daemon=True
+                    )
+                    thread.start()
+                    self._threads.append(thread)
         self._queue.put(envelope)
         return message_id
 
@@ -132,14 +138,17 @@ class Topic:
             return self._pending == 0
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until everything published so far was delivered; False on timeout."""
+        """Block until everything published so far was delivered, including deliveries still
+        running on other workers; False on timeout."""
         with self._lock:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
             self._closed = True
-            worker = self._worker
-        if worker is not None:
+            threads = list(self._threads)
+        for _thread in threads:
             self._queue.put(None)
-            worker.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
