@@ -23,6 +23,7 @@ from waconnect.errors import MalformedPayload, TransientError
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.outcome import Outcome
+from waconnect.services.redact import mask
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
 
@@ -92,7 +93,14 @@ class Bridge:
 
     def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
         """WhatsApp statuses of messages the business sent (logged only, for now)."""
-        return self.inbound.handle_statuses(statuses)
+        outcomes: list[Outcome] = []
+        for status in statuses:
+            try:
+                outcomes.extend(self.inbound.handle_statuses([status]))
+            except Exception as exc:
+                logger.exception("status of %s failed unexpectedly", mask(status.wamid))
+                outcomes.append(Outcome(kind="failed", reason=_unexpected(exc), wamid=status.wamid))
+        return outcomes
 
     def handle_connect_document(self, doc: Document) -> list[Outcome]:
         """Connect streaming events, each forwarded to its customer (or dropped with a reason)."""
@@ -105,6 +113,20 @@ class Bridge:
         return [self._outbound(event) for event in events]
 
     def _inbound(self, message: InboundMessage) -> Outcome:
+        try:
+            return self._inbound_with_retries(message)
+        except Exception as exc:
+            # One message's bug or broken store must not cost the rest of the document; the
+            # service released its claim, so a redelivery can try it again.
+            logger.exception("message %s failed unexpectedly", mask(message.wamid))
+            return Outcome(
+                kind="failed",
+                reason=_unexpected(exc),
+                customer=message.customer.identity,
+                wamid=message.wamid,
+            )
+
+    def _inbound_with_retries(self, message: InboundMessage) -> Outcome:
         waits = self._retry.waits()
         while True:
             try:
@@ -116,6 +138,13 @@ class Bridge:
                 self._sleep(waits.pop(0))
 
     def _outbound(self, event: ConnectEvent) -> Outcome:
+        try:
+            return self._outbound_with_retries(event)
+        except Exception as exc:
+            logger.exception("event %s failed unexpectedly", event.event_id)
+            return Outcome(kind="failed", reason=_unexpected(exc), contact_id=event.contact_id)
+
+    def _outbound_with_retries(self, event: ConnectEvent) -> Outcome:
         session = self.outbound.session_for(event)
         lock_key = str(session.key) if session is not None else f"contact#{event.contact_id}"
         waits = self._retry.waits()
@@ -132,6 +161,11 @@ class Bridge:
                             event, exc, session=session, subject="message"
                         )
                     self._sleep(waits.pop(0))
+
+
+def _unexpected(error: Exception) -> str:
+    """The reason of a ``failed`` outcome for an error outside the delivery tree."""
+    return f"unexpected {type(error).__name__}"
 
 
 def _rejected(error: MalformedPayload) -> Outcome:

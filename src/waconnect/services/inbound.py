@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 
 from waconnect.domain.failures import Direction, Failure, failure_from_error
 from waconnect.domain.media import StoredMedia
-from waconnect.domain.render import render_for_agent, render_media_notice, render_transcript
+from waconnect.domain.render import (
+    human_size,
+    render_for_agent,
+    render_media_notice,
+    render_transcript,
+)
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
 from waconnect.domain.whatsapp import (
@@ -115,7 +120,11 @@ class InboundService:
             self._ledger.release(_claim_key(message.wamid))
             raise
         except DeliveryError as exc:
-            return self.report_failure(message, exc, session=session)
+            return self._report(message, exc, session=session)
+        except Exception:
+            # A bug or a broken store is not the message's fault: a retry must be able to redo it.
+            self._ledger.release(_claim_key(message.wamid))
+            raise
         self._remember(session, message, parts)
         file_reached = any(p.media is not None for p in parts)
         self._feedback.delivered(message, file_reached=file_reached)
@@ -132,9 +141,19 @@ class InboundService:
     ) -> Outcome:
         """Tell the customer (and the agent, when the chat is reachable) what did not arrive.
 
-        The claim is kept: the failure itself is the message's one outcome.
+        For a message whose claim was released (after transient failures): the claim is taken
+        again and kept, the failure itself being the message's one outcome. If another worker
+        took it meanwhile, that worker owns the message: nobody is told anything here.
         """
-        self._ledger.claim(_claim_key(message.wamid))
+        if not self._ledger.claim(_claim_key(message.wamid)):
+            logger.info("message %s taken by another worker; no failure told", mask(message.wamid))
+            return _outcome(message, "duplicate", reason="handled elsewhere")
+        return self._report(message, error, session=session)
+
+    def _report(
+        self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None
+    ) -> Outcome:
+        """``report_failure`` for a message whose claim this worker holds."""
         failure = failure_from_error(error, subject=_subject(message), direction=Direction.TO_AGENT)
         logger.warning(
             "message %s (%s) not delivered: %s",
@@ -242,6 +261,19 @@ class InboundService:
             fetched, target=plan.target, key=f"inbound/{message.wamid}/converted/{plan.name}"
         )
         stored = replace(converted.stored, content_type=plan.content_type, filename=plan.name)
+        if stored.size > self._limits.max_bytes:
+            # Long recordings convert to more than Connect takes (16 kHz s16 mono is 32 KB/s):
+            # the agent still gets the converted file, as a link.
+            notice = render_media_notice(
+                "voice" if media.voice else message.type.value,
+                plan.name,
+                plan.content_type,
+                stored.size,
+                f"once converted it is larger than the {human_size(self._limits.max_bytes)} "
+                "Connect accepts",
+                link=self._link(stored),
+            )
+            return _text_parts("notice", notice)
         parts = [_Part(purpose="file", media=stored, name=plan.name)]
         if self._transcriber is not None:
             transcript = self._transcriber.transcribe(stored, language=self._language)
@@ -275,17 +307,36 @@ class InboundService:
                 token = client_token(
                     message.wamid, part.purpose, part=part.index, generation=current.generation
                 )
-                if part.media is not None:
-                    self._connect.send_attachment(
-                        current.connection_token, part.media, name=part.name, client_token=token
-                    )
-                else:
-                    self._connect.send_message(
-                        current.connection_token, text=part.text, client_token=token
-                    )
+                self._send_once(current, part, token)
 
         _, session = self._chats.deliver(session, message, send_all)
         return session
+
+    def _send_once(self, session: ChatSession, part: _Part, token: str) -> None:
+        """Send ``part`` unless it already reached this chat (generation) on an earlier try.
+
+        A ClientToken alone is not enough: a repeated StartAttachmentUpload hands back the
+        first, possibly expired or already used, upload URL. The token's generation makes a
+        new chat get every part again.
+        """
+        done = f"done:{token}"
+        if not self._ledger.claim(done):
+            logger.debug(
+                "part %s:%d already in contact %s", part.purpose, part.index, session.contact_id
+            )
+            return
+        try:
+            if part.media is not None:
+                self._connect.send_attachment(
+                    session.connection_token, part.media, name=part.name, client_token=token
+                )
+            else:
+                self._connect.send_message(
+                    session.connection_token, text=part.text, client_token=token
+                )
+        except BaseException:
+            self._ledger.release(done)
+            raise
 
     def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
         def send(current: ChatSession) -> None:

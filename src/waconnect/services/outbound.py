@@ -62,8 +62,10 @@ class OutboundService:
         clock: Clock,
         message_log: MessageLog,
         remember_snippets: bool = True,
+        mark_read: bool = True,
     ) -> None:
         self._sessions = sessions
+        self._mark_read = mark_read
         self._ledger = ledger
         self._media = media
         self._whatsapp = whatsapp
@@ -121,14 +123,22 @@ class OutboundService:
         if not parts:
             return _outcome(event, "skipped", reason="empty message", session=session)
 
-        def send() -> None:
-            for part in parts:
+        def send_part(part: str) -> Callable[[], None]:
+            def send() -> None:
                 wamid = self._whatsapp.send(
                     session.business, OutgoingText(to=session.customer, text=part)
                 )
                 self._remember(session, wamid, part)
 
-        return self._once(f"connect:{event.event_id}", event, session, send, subject="message")
+            return send
+
+        # SendWhatsAppMessage takes no ClientToken: each part is claimed on its own, so a retry
+        # after a later part failed resends only what the customer does not have yet.
+        steps = [
+            (f"connect:{event.event_id}:{index}", send_part(part))
+            for index, part in enumerate(parts)
+        ]
+        return self._once_each(steps, event, session, subject="message")
 
     # ---- attachments --------------------------------------------------------------------------
 
@@ -164,8 +174,10 @@ class OutboundService:
         def send() -> None:
             self._send_file(session, attachment)
 
-        claim = f"connect:{event.event_id}:{attachment.attachment_id}"
-        return self._once(claim, event, session, send, subject=attachment.name or "file")
+        # The attachment id alone: Connect may publish the same APPROVED attachment again under
+        # a new event Id, and the customer must get the file once.
+        claim = f"connect:attachment:{attachment.attachment_id}"
+        return self._once_each([(claim, send)], event, session, subject=attachment.name or "file")
 
     def _send_file(self, session: ChatSession, attachment: ConnectAttachment) -> None:
         key = f"outbound/{session.contact_id}/{attachment.attachment_id}/"
@@ -237,6 +249,10 @@ class OutboundService:
     def _event(self, event: ConnectEvent, session: ChatSession) -> Outcome:
         name = event.event_name
         if name == "typing":
+            if not self._mark_read:
+                # WhatsApp's typing indicator is a read receipt too: it would mark the message
+                # read against the operator's setting.
+                return _outcome(event, "skipped", reason="typing: read receipts are off")
             try:
                 wamid = self._log.latest_from_customer(session.key)
             except DeliveryError as exc:
@@ -270,24 +286,37 @@ class OutboundService:
 
     # ---- once, with failures reported ---------------------------------------------------------
 
-    def _once(
+    def _once_each(
         self,
-        claim: str,
+        steps: list[tuple[str, Callable[[], None]]],
         event: ConnectEvent,
         session: ChatSession,
-        send: Callable[[], None],
         *,
         subject: str,
     ) -> Outcome:
-        if not self._ledger.claim(claim):
+        """Run each (claim, send) step whose claim is new, in order; keep claims of sent steps.
+
+        A transient error (or any unexpected one) releases only the failing step's claim and
+        propagates, so a retry resumes there; any other ``DeliveryError`` keeps it and is
+        reported as this event's one failure.
+        """
+        sent = 0
+        for claim, send in steps:
+            if not self._ledger.claim(claim):
+                continue
+            try:
+                send()
+            except DeliveryError as exc:
+                if isinstance(exc, TransientError):
+                    self._ledger.release(claim)
+                    raise
+                return self.report_failure(event, exc, session=session, subject=subject)
+            except Exception:
+                self._ledger.release(claim)
+                raise
+            sent += 1
+        if not sent:
             return _outcome(event, "duplicate", reason="already sent", session=session)
-        try:
-            send()
-        except TransientError:
-            self._ledger.release(claim)
-            raise
-        except DeliveryError as exc:
-            return self.report_failure(event, exc, session=session, subject=subject)
         logger.info("event %s sent to customer %s", event.event_id, mask(session.customer.identity))
         return _outcome(event, "delivered", session=session)
 

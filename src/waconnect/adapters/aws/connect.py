@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -36,6 +38,8 @@ DEFAULT_CHAT_DURATION_MINUTES = 1500  # Connect's own default: 25 hours
 # Used only when Connect's Expiry cannot be read: a connection token lives one day.
 FALLBACK_CONNECTION_SECONDS = 24 * 3600
 SUPPORTED_CONTENT_TYPES = ("text/plain", "text/markdown")
+# Retries come within minutes; the services' Ledger covers longer gaps and restarts.
+COMPLETED_UPLOADS_KEPT = 1024
 
 
 def masked_display_name(customer: Customer) -> str:
@@ -88,6 +92,9 @@ class AwsConnectChat:
         self._display_name = display_name
         self._attributes = dict(attributes or {})
         self._url_expiry = attachment_url_expiry_seconds
+        # ClientToken -> AttachmentId of uploads this process completed, newest last.
+        self._completed: OrderedDict[str, str] = OrderedDict()
+        self._completed_lock = threading.Lock()
 
     # ---- Amazon Connect -----------------------------------------------------------------------
 
@@ -194,6 +201,13 @@ class AwsConnectChat:
     def send_attachment(
         self, connection_token: str, media: StoredMedia, *, name: str, client_token: str
     ) -> str:
+        with self._completed_lock:
+            done = self._completed.get(client_token)
+        if done is not None:
+            # StartAttachmentUpload with this token would hand back the used upload URL: a
+            # second PUT fails (or overwrites a file the agent already has).
+            logger.debug("attachment %s already completed", done)
+            return done
         with translate_errors("StartAttachmentUpload", service=PARTICIPANT):
             started = self._participant.start_attachment_upload(
                 ContentType=media.content_type,
@@ -214,6 +228,10 @@ class AwsConnectChat:
                 ClientToken=derived_token(client_token, "complete"),
                 ConnectionToken=connection_token,
             )
+        with self._completed_lock:
+            self._completed[client_token] = attachment_id
+            while len(self._completed) > COMPLETED_UPLOADS_KEPT:
+                self._completed.popitem(last=False)
         logger.debug("attached %s (%d bytes)", attachment_id, media.size)
         return attachment_id
 
