@@ -29,6 +29,7 @@ class FakeClock:
 @dataclass
 class InMemorySessionStore:
     sessions: dict[SessionKey, ChatSession] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, key: SessionKey) -> ChatSession | None:
         return self.sessions.get(key)
@@ -39,8 +40,13 @@ class InMemorySessionStore:
                 return session
         return None
 
-    def save(self, session: ChatSession) -> None:
-        self.sessions[session.key] = session
+    def save(self, session: ChatSession) -> bool:
+        with self._lock:
+            stored = self.sessions.get(session.key)
+            if stored is not None and stored.generation > session.generation:
+                return False
+            self.sessions[session.key] = session
+            return True
 
 
 @dataclass

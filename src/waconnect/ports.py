@@ -36,8 +36,13 @@ class SessionStore(Protocol):
         """The session whose current chat has this contact id (initial or current)."""
         ...
 
-    def save(self, session: ChatSession) -> None:
-        """Insert or replace the session of ``session.key``."""
+    def save(self, session: ChatSession) -> bool:
+        """Insert or replace the session of ``session.key``, unless a newer one is stored.
+
+        A session whose ``generation`` is lower than the stored one's changes nothing and gives
+        False (an old chat must never overwrite the customer's new one); the same generation
+        overwrites (token refreshes, closing). True when stored.
+        """
         ...
 
 

@@ -88,8 +88,8 @@ def test_save_replaces_the_session_with_the_same_key(store: SessionStore) -> Non
     second = replace(
         first, contact_id="contact-2", generation=4, connection_token="connection-token-new"
     )
-    store.save(first)
-    store.save(second)
+    assert store.save(first) is True
+    assert store.save(second) is True
     assert store.get(first.key) == second
     assert store.find_by_contact("contact-1") is None
     assert store.find_by_contact("contact-2") == second
@@ -125,3 +125,33 @@ def test_username_customer_without_phone_number_is_keyed_by_user_id(store: Sessi
     store.save(session)
     assert session.key.customer == "US.99999999999999999999"
     assert store.get(session.key) == session
+
+
+def test_an_older_generation_never_overwrites_the_customers_newer_chat(
+    store: SessionStore,
+) -> None:
+    # Outbound still holds generation 3 (by contact id) while inbound opened generation 4.
+    old = make_session(contact_id="contact-old")
+    new = replace(old, contact_id="contact-new", generation=old.generation + 1)
+    assert store.save(new) is True
+
+    assert store.save(old.with_connection("connection-token-refreshed", 1_764_100_000.0)) is False
+    assert store.save(old.closed()) is False
+
+    assert store.get(old.key) == new
+    assert store.find_by_contact("contact-new") == new
+    assert store.find_by_contact("contact-old") is None
+
+
+def test_the_same_generation_overwrites_for_refreshes_and_closing(store: SessionStore) -> None:
+    session = make_session()
+    store.save(session)
+    refreshed = session.with_connection("connection-token-refreshed", 1_764_100_000.25)
+    assert store.save(refreshed) is True
+    assert store.get(session.key) == refreshed
+
+    assert store.save(refreshed.closed()) is True
+    found = store.get(session.key)
+    assert found is not None
+    assert found.ended is True
+    assert found.connection_token == "connection-token-refreshed"

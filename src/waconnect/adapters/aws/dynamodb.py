@@ -8,6 +8,8 @@ Sessions table
     Every other attribute is a flat field of ``session_codec.FIELDS`` (S, N or BOOL).
     ``get`` reads consistently; ``find_by_contact`` goes through the index, which is eventually
     consistent: a session saved a moment ago may not be found by its contact id yet.
+    ``save`` is a put conditional on the stored ``generation`` being no newer, so a process still
+    holding an old chat can never overwrite the customer's new one.
 
 Ledger table
     partition key ``claim_key`` (S); ``claimed_at`` (N, epoch seconds); ``expires_at`` (N, epoch
@@ -145,10 +147,28 @@ class DynamoDbSessionStore:
             return None
         return max(sessions, key=lambda session: session.started_at)
 
-    def save(self, session: ChatSession) -> None:
+    def save(self, session: ChatSession) -> bool:
         item = {name: _to_attribute(value) for name, value in session_to_record(session).items()}
         with translate_errors("PutItem", service=SERVICE):
-            self._client.put_item(TableName=self._table, Item=item)
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#key) OR #generation <= :generation",
+                    ExpressionAttributeNames={"#key": SESSION_KEY, "#generation": "generation"},
+                    ExpressionAttributeValues={":generation": {"N": str(session.generation)}},
+                )
+            except ClientError as exc:
+                # A newer chat is stored: keeping it is the answer, not a failure.
+                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    logger.info(
+                        "kept a newer session instead of generation %d of contact %s",
+                        session.generation,
+                        session.contact_id,
+                    )
+                    return False
+                raise
+        return True
 
 
 class DynamoDbLedger:

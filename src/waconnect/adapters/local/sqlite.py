@@ -8,6 +8,13 @@ A claim is ``INSERT ... ON CONFLICT DO UPDATE ... WHERE expired``: the row is cr
 claimant, taken over only once older than the retention, and left alone otherwise; SQLite's count
 of changed rows says who won. Expired rows are purged lazily, at most once per purge interval.
 
+A session save is monotonic: ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` the stored generation
+is not newer, so a process still holding an old chat can never overwrite the customer's new one.
+
+Errors are translated in one place (``translate_sqlite_errors``, applied around every use of a
+connection): a database still locked after the busy timeout is a ``TransientError``; corruption,
+a read-only or full disk and the like are a ``PermanentError``.
+
 The message log keeps one row per wamid; the customer's latest is the newest row of their session
 (ties go to the row written last, which ``INSERT OR REPLACE`` gives the highest rowid).
 """
@@ -24,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from waconnect.adapters.session_codec import FIELDS, session_from_record, session_to_record
 from waconnect.domain.session import SessionKey
+from waconnect.errors import PermanentError, TransientError
 from waconnect.ports import LEDGER_TTL_SECONDS, MESSAGE_LOG_TTL_SECONDS, LoggedMessage
 
 if TYPE_CHECKING:
@@ -53,11 +61,43 @@ _SCHEMA = (
 )
 
 
+_TRANSIENT_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+@contextmanager
+def translate_sqlite_errors(operation: str) -> Iterator[None]:
+    """Run SQLite work, raising our errors (``from`` sqlite3's) with the SQLite error name kept."""
+    try:
+        yield
+    except sqlite3.ProgrammingError:
+        # Misuse of the API (a closed connection, a bad statement) is a bug: let it show as one.
+        raise
+    except sqlite3.DatabaseError as exc:
+        code = getattr(exc, "sqlite_errorname", "") or type(exc).__name__
+        # Extended codes (SQLITE_BUSY_SNAPSHOT, ...) keep their primary code in the low byte.
+        primary = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        busy = primary in _TRANSIENT_CODES or (
+            primary == 0 and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+        )
+        kind = TransientError if busy else PermanentError
+        logger.info("sqlite %s failed: %s", operation, code)
+        raise kind(f"{operation}: {code}: {exc}", operation=operation, code=code) from exc
+
+
+_SAVE_SESSION = (
+    f"INSERT INTO sessions ({_COLUMNS}) VALUES ({', '.join('?' for _ in FIELDS)}) "  # noqa: S608
+    "ON CONFLICT (session_key) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name, _ in FIELDS if name != "session_key")
+    + " WHERE excluded.generation >= sessions.generation"
+)
+
+
 class SqliteDatabase:
     """Connections to one SQLite file: one per thread, opened on first use and set up once."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self._path = str(path)
+        self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: list[sqlite3.Connection] = []
@@ -71,12 +111,12 @@ class SqliteDatabase:
         # Autocommit: every statement is its own transaction; nothing is left half-open.
         connection = sqlite3.connect(
             self._path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=self._busy_timeout_ms / 1000,
             isolation_level=None,
             check_same_thread=False,
         )
         connection.row_factory = sqlite3.Row
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         if self._path != MEMORY:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
@@ -85,22 +125,24 @@ class SqliteDatabase:
         return connection
 
     @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        if self._path == MEMORY:
-            # One private database, so one connection for all threads: serialise them.
-            with self._lock:
-                if self._shared is None:
-                    self._shared = self._open()
-                    self._opened.append(self._shared)
-                yield self._shared
-            return
-        current: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if current is None:
-            current = self._open()
-            self._local.connection = current
-            with self._lock:
-                self._opened.append(current)
-        yield current
+    def connection(self, operation: str = "sqlite") -> Iterator[sqlite3.Connection]:
+        """A connection for this thread; SQLite errors in the block become waconnect's."""
+        with translate_sqlite_errors(operation):
+            if self._path == MEMORY:
+                # One private database, so one connection for all threads: serialise them.
+                with self._lock:
+                    if self._shared is None:
+                        self._shared = self._open()
+                        self._opened.append(self._shared)
+                    yield self._shared
+                return
+            current: sqlite3.Connection | None = getattr(self._local, "connection", None)
+            if current is None:
+                current = self._open()
+                self._local.connection = current
+                with self._lock:
+                    self._opened.append(current)
+            yield current
 
     def close(self) -> None:
         with self._lock:
@@ -122,7 +164,7 @@ class SqliteSessionStore:
         self._db = _database(database)
 
     def get(self, key: SessionKey) -> ChatSession | None:
-        with self._db.connection() as connection:
+        with self._db.connection("get session") as connection:
             row = connection.execute(
                 f"SELECT {_COLUMNS} FROM sessions WHERE session_key = ?",  # noqa: S608
                 (str(key),),
@@ -130,7 +172,7 @@ class SqliteSessionStore:
         return None if row is None else session_from_record(dict(row))
 
     def find_by_contact(self, contact_id: str) -> ChatSession | None:
-        with self._db.connection() as connection:
+        with self._db.connection("find session by contact") as connection:
             row = connection.execute(
                 f"SELECT {_COLUMNS} FROM sessions WHERE contact_id = ? "  # noqa: S608
                 "ORDER BY started_at DESC LIMIT 1",
@@ -138,14 +180,18 @@ class SqliteSessionStore:
             ).fetchone()
         return None if row is None else session_from_record(dict(row))
 
-    def save(self, session: ChatSession) -> None:
+    def save(self, session: ChatSession) -> bool:
         record = session_to_record(session)
-        placeholders = ", ".join("?" for _ in FIELDS)
-        with self._db.connection() as connection:
-            connection.execute(
-                f"INSERT OR REPLACE INTO sessions ({_COLUMNS}) VALUES ({placeholders})",  # noqa: S608
-                tuple(record[name] for name, _ in FIELDS),
+        with self._db.connection("save session") as connection:
+            cursor = connection.execute(_SAVE_SESSION, tuple(record[name] for name, _ in FIELDS))
+        stored = cursor.rowcount == 1
+        if not stored:
+            logger.info(
+                "kept a newer session instead of generation %d of contact %s",
+                session.generation,
+                session.contact_id,
             )
+        return stored
 
     def close(self) -> None:
         self._db.close()
@@ -169,7 +215,7 @@ class SqliteLedger:
     def claim(self, key: str) -> bool:
         now = self._clock.now()
         expired_before = now - self._ttl
-        with self._db.connection() as connection:
+        with self._db.connection("claim") as connection:
             cursor = connection.execute(
                 "INSERT INTO claims (key, claimed_at) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at "
@@ -187,7 +233,7 @@ class SqliteLedger:
         return won
 
     def release(self, key: str) -> None:
-        with self._db.connection() as connection:
+        with self._db.connection("release claim") as connection:
             connection.execute("DELETE FROM claims WHERE key = ?", (key,))
 
     def close(self) -> None:
@@ -211,7 +257,7 @@ class SqliteMessageLog:
 
     def remember(self, entry: LoggedMessage) -> None:
         now = self._clock.now()
-        with self._db.connection() as connection:
+        with self._db.connection("remember message") as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO messages "
                 "(wamid, business_number, customer, author, snippet, at) "
@@ -234,7 +280,7 @@ class SqliteMessageLog:
                     logger.debug("purged %d expired messages", purged)
 
     def recall(self, wamid: str) -> LoggedMessage | None:
-        with self._db.connection() as connection:
+        with self._db.connection("recall message") as connection:
             row = connection.execute(
                 "SELECT wamid, business_number, customer, author, snippet, at FROM messages "
                 "WHERE wamid = ? AND at > ?",
@@ -251,7 +297,7 @@ class SqliteMessageLog:
         )
 
     def latest_from_customer(self, key: SessionKey) -> str:
-        with self._db.connection() as connection:
+        with self._db.connection("latest message") as connection:
             row = connection.execute(
                 "SELECT wamid FROM messages WHERE business_number = ? AND customer = ? "
                 "AND author = 'customer' AND at > ? ORDER BY at DESC, rowid DESC LIMIT 1",
