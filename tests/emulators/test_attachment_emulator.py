@@ -58,6 +58,39 @@ def test_start_attachment_upload_refuses_what_connect_refuses(
         _start_upload(chat, name, size, "application/octet-stream", f"refuse-{name}")
 
 
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        pytest.param("report.pdf", "image/png", id="pdf-name-png-type"),
+        pytest.param("photo.png", "image/jpeg", id="png-name-jpeg-type"),
+        pytest.param("notes.txt", "application/octet-stream", id="untyped"),
+        pytest.param("photo.png", "png", id="not-a-mime-type"),
+        pytest.param("photo.png", "image/png extra", id="garbage-after-the-type"),
+    ],
+)
+def test_start_attachment_upload_refuses_a_content_type_the_name_disagrees_with(
+    chat: Chat, name: str, content_type: str
+) -> None:
+    with pytest.raises(chat.participant.exceptions.ValidationException, match="ContentType"):
+        _start_upload(chat, name, 100, content_type, f"type-{name}-{content_type}")
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        pytest.param("Photo.JPG", "IMAGE/JPEG", id="case-insensitive"),
+        pytest.param("voice.wav", "audio/x-wav", id="common-alias"),
+        pytest.param("notes.txt", "text/plain; charset=utf-8", id="with-parameter"),
+        pytest.param("clip.mp4", "video/mp4", id="video"),
+    ],
+)
+def test_start_attachment_upload_accepts_the_types_of_its_extension(
+    chat: Chat, name: str, content_type: str
+) -> None:
+    started = _start_upload(chat, name, 100, content_type, f"ok-{name}-{content_type}")
+    assert started["UploadMetadata"]["HeadersToInclude"]["Content-Type"] == content_type
+
+
 def test_exactly_20_mb_is_accepted(chat: Chat) -> None:
     assert _start_upload(chat, "big.pdf", 20 * 1024 * 1024, "application/pdf", "20mb")
 
@@ -224,3 +257,15 @@ def test_agent_file_connect_would_refuse_is_rejected(cloud: Cloud, chat: Chat) -
         chat.participant.get_attachment(
             ConnectionToken=chat.connection_token, AttachmentId=attachment_id
         )
+
+
+def test_agent_file_whose_type_disagrees_with_its_name_is_rejected(
+    cloud: Cloud, chat: Chat
+) -> None:
+    cloud.agent_sends_file(chat.contact_id, PNG_BYTES, "plan.pdf", "image/png")
+    statuses = [
+        e["Message"]["Attachments"][0]["Status"]
+        for e in chat.envelopes()
+        if e["Message"]["Type"] == "ATTACHMENT"
+    ]
+    assert statuses == ["IN_PROGRESS", "REJECTED"]

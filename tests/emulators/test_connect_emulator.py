@@ -33,6 +33,11 @@ def _start(cloud: Cloud, connect: Any = None, **changes: Any) -> dict[str, Any]:
             {"InitialMessage": {"ContentType": "text/plain", "Content": "x" * 1025}},
             id="initial-message-1025",
         ),
+        pytest.param({"Attributes": {"customer id": "1"}}, id="attribute-key-with-a-space"),
+        pytest.param({"Attributes": {"kunde.nr": "1"}}, id="attribute-key-with-a-dot"),
+        pytest.param({"Attributes": {"": "1"}}, id="attribute-key-empty"),
+        pytest.param({"Attributes": {"a": "x" * 32767, "b": ""}}, id="attributes-32769-bytes"),
+        pytest.param({"Attributes": {"a": "é" * 16384}}, id="attributes-counted-in-utf8-bytes"),
     ],
 )
 def test_start_chat_contact_refuses_documented_limits_as_invalid_parameter(
@@ -53,6 +58,11 @@ def test_start_chat_contact_accepts_the_limits_themselves(cloud: Cloud) -> None:
     )
     transcript = cloud.transcript(started["ContactId"])
     assert [item["Content"] for item in transcript] == ["y" * 1024]
+
+
+def test_start_chat_contact_accepts_attributes_of_exactly_32768_bytes(cloud: Cloud) -> None:
+    attributes = {"customer_id-1": "5" * (32768 - len("customer_id-1") - 1), "A": ""}
+    assert _start(cloud, Attributes=attributes)["ContactId"]
 
 
 @pytest.mark.parametrize(

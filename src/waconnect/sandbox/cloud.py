@@ -405,7 +405,7 @@ class Cloud:
             )
             chats.attachments[attachment.attachment_id] = attachment
             contact.attachments.append(attachment.attachment_id)
-            for status in ("IN_PROGRESS", _agent_file_status(name, data)):
+            for status in ("IN_PROGRESS", _agent_file_status(name, data, content_type)):
                 attachment.status = status
                 chats.add_item(
                     contact,
@@ -463,7 +463,7 @@ class Cloud:
             return [json.loads(json.dumps(body)) for body in self.eum.sent]
 
 
-def _agent_file_status(name: str, data: bytes) -> str:
-    if attachment_problem(name, len(data)) is not None:
+def _agent_file_status(name: str, data: bytes, content_type: str) -> str:
+    if attachment_problem(name, len(data), content_type) is not None:
         return "REJECTED"
     return scan(data[:4096])

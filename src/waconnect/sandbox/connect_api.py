@@ -13,6 +13,7 @@ from waconnect.sandbox.protocol import ApiError, Call, Handler
 
 logger = logging.getLogger(__name__)
 
+_ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 
 # Where a bridge may put the customer's identity when it starts a chat.
@@ -73,6 +74,7 @@ class ConnectApi:
                 raise _invalid("InitialMessage.ContentType is not a supported content type")
             if not 1 <= len(initial["Content"]) <= limits.CONNECT_TEXT_MAX:
                 raise _invalid("InitialMessage.Content must be 1 to 1024 characters")
+        _check_attributes(params.get("Attributes", {}))
         minutes = params.get("ChatDurationInMinutes", limits.DEFAULT_CHAT_MINUTES)
         if not 60 <= minutes <= 10080:
             raise _invalid("ChatDurationInMinutes must be between 60 and 10080")
@@ -171,6 +173,20 @@ class ConnectApi:
             result = {"StreamingId": chats.ids.uuid()}
             contact.idempotent[key] = dict(result)
             return result
+
+
+def _check_attributes(attributes: Mapping[str, str]) -> None:
+    bad = sorted(key for key in attributes if not _ATTRIBUTE_KEY.fullmatch(key))
+    if bad:
+        raise _invalid(
+            f"attribute keys {bad} may hold only letters, digits, dashes and underscores"
+        )
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in attributes.items())
+    if size > limits.CONNECT_ATTRIBUTES_MAX_BYTES:
+        raise _invalid(
+            f"attributes take {size} UTF-8 bytes, over the {limits.CONNECT_ATTRIBUTES_MAX_BYTES}"
+            " allowed per contact"
+        )
 
 
 def _customer_identity(params: Mapping[str, Any]) -> str | None:

@@ -9,9 +9,35 @@ CONNECT_ATTACHMENT_EXTENSIONS = frozenset(
         ".pdf", ".png", ".ppt", ".pptx", ".rtf", ".txt", ".wav", ".xls", ".xlsx",
     }
 )  # fmt: skip
+# The MIME types each default extension is uploaded with (IANA's, plus the common aliases
+# browsers and operating systems send): Connect refuses a ContentType its file name disagrees with.
+_XLS = "application/vnd.ms-excel"
+_OOXML = "application/vnd.openxmlformats-officedocument."
+CONNECT_ATTACHMENT_TYPES: dict[str, frozenset[str]] = {
+    ".csv": frozenset({"text/csv", "application/csv", _XLS}),
+    ".doc": frozenset({"application/msword"}),
+    ".docx": frozenset({_OOXML + "wordprocessingml.document"}),
+    ".heic": frozenset({"image/heic", "image/heif"}),
+    ".jfif": frozenset({"image/jpeg", "image/pjpeg"}),
+    ".jpeg": frozenset({"image/jpeg", "image/pjpeg"}),
+    ".jpg": frozenset({"image/jpeg", "image/pjpeg"}),
+    ".mov": frozenset({"video/quicktime"}),
+    ".mp4": frozenset({"video/mp4", "audio/mp4", "application/mp4"}),
+    ".pdf": frozenset({"application/pdf"}),
+    ".png": frozenset({"image/png"}),
+    ".ppt": frozenset({"application/vnd.ms-powerpoint"}),
+    ".pptx": frozenset({_OOXML + "presentationml.presentation"}),
+    ".rtf": frozenset({"application/rtf", "text/rtf"}),
+    ".txt": frozenset({"text/plain"}),
+    ".wav": frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}),
+    ".xls": frozenset({_XLS}),
+    ".xlsx": frozenset({_OOXML + "spreadsheetml.sheet"}),
+}
 CONNECT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 CONNECT_ATTACHMENTS_PER_CHAT = 35
 CONNECT_MAX_ACTIVE_CHATS = 100
+# Contact attributes: UTF-8 bytes of every key and value together.
+CONNECT_ATTRIBUTES_MAX_BYTES = 32768
 CONNECT_TEXT_MAX = 1024
 CONNECT_RICH_MAX = 12288
 CONNECT_FIRST_CONNECTION_SECONDS = 5 * 60

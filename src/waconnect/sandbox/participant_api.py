@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import posixpath
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,11 @@ logger = logging.getLogger(__name__)
 
 # The EICAR test string: a file carrying it is what a malware scan rejects.
 _EICAR = b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE"
+# type/subtype (RFC 6838 restricted names), then optional ;parameters.
+_MIME = re.compile(
+    r"(?P<base>[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126})"
+    r"(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=(\"[^\"]*\"|[A-Za-z0-9!#$&^_.+-]+))*"
+)
 UPLOAD_PATH = "/connect-attachments/upload/"
 DOWNLOAD_PATH = "/connect-attachments/download/"
 
@@ -30,13 +36,25 @@ def scan(data_head: bytes) -> str:
     return "REJECTED" if _EICAR in data_head else "APPROVED"
 
 
-def attachment_problem(name: str, size: int) -> str | None:
-    """Why Connect's default attachment settings refuse a file, or None."""
+def attachment_problem(name: str, size: int, content_type: str | None = None) -> str | None:
+    """Why Connect's default attachment settings refuse a file, or None.
+
+    With ``content_type``, it must also be a MIME type (case-insensitive, parameters allowed)
+    that files with the name's extension are sent as.
+    """
     extension = posixpath.splitext(name)[1].lower()
     if extension not in limits.CONNECT_ATTACHMENT_EXTENSIONS:
         return f"attachment extension {extension or '(none)'!r} is not allowed"
     if size > limits.CONNECT_ATTACHMENT_MAX_BYTES:
         return f"attachment size {size} is over the limit {limits.CONNECT_ATTACHMENT_MAX_BYTES}"
+    if content_type is None:
+        return None
+    match = _MIME.fullmatch(content_type.strip())
+    if match is None:
+        return f"ContentType {content_type!r} is not a MIME type"
+    expected = limits.CONNECT_ATTACHMENT_TYPES.get(extension, frozenset())
+    if match["base"].lower() not in expected:
+        return f"ContentType {content_type!r} does not match a {extension} file"
     return None
 
 
@@ -184,11 +202,9 @@ class ParticipantApi:
         params = call.params
         name, size = params["AttachmentName"], params["AttachmentSizeInBytes"]
         content_type = params["ContentType"]
-        problem = attachment_problem(name, size)
+        problem = attachment_problem(name, size, content_type)
         if problem is not None:
             raise _invalid(problem)
-        if "/" not in content_type:
-            raise _invalid(f"ContentType {content_type!r} is not a MIME type")
         chats = self._chats
         with chats.lock:
             contact, participant = self._connected(call)
