@@ -1,0 +1,52 @@
+"""The composition root wires settings into the adapters: checked end to end on the emulators."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from tests.fakes import FakeClock
+
+from waconnect.bootstrap import build_bridge
+from waconnect.sandbox import defaults
+from waconnect.settings import Settings
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[Any]:
+    cloud_module = pytest.importorskip("waconnect.sandbox.cloud")
+    with cloud_module.Cloud() as running:
+        yield running
+
+
+def test_a_meta_webhook_body_is_answered_from_the_mapped_eum_number(
+    cloud: Any, tmp_path: Path
+) -> None:
+    # A Meta webhook body names the business number by its Meta id only; the sandbox settings
+    # map that id to End User Messaging's, so the read receipt can be sent.
+    settings = Settings.for_sandbox(
+        endpoint_url=cloud.endpoint_url,
+        s3_endpoint_url=cloud.s3_endpoint_url,
+        state_path=str(tmp_path / "state.sqlite3"),
+    )
+    session = boto3.session.Session(
+        aws_access_key_id=defaults.ACCESS_KEY_ID,
+        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+        region_name=defaults.REGION,
+    )
+    bridge = build_bridge(settings, clock=FakeClock(), boto_session=session)
+    body = json.loads((EVENTS / "meta" / "text.json").read_text(encoding="utf-8"))
+    message = body["entry"][0]["changes"][0]["value"]["messages"][0]
+    assert "aws_phone_number_id" not in json.dumps(body)
+
+    outcomes = bridge.handle_document(body)
+
+    assert [o.kind for o in outcomes] == ["delivered"], outcomes
+    receipts = [m for m in cloud.sent_messages() if m.get("status") == "read"]
+    assert [r["message_id"] for r in receipts] == [message["id"]]
