@@ -66,6 +66,8 @@ HTTP_TIMEOUT_SECONDS = 30.0
 # Outcomes a reader of the replay must see; delivered/duplicate/skipped show through the
 # emulators' own effects (or, for a duplicate, through the absence of any).
 _VISIBLE_OUTCOMES = frozenset({"ignored", "rejected", "failed"})
+# What an agent's text or file becomes on WhatsApp (not a read mark, typing or reaction).
+_AGENT_MESSAGE_TYPES = frozenset({"text", "image", "document", "audio", "video", "sticker"})
 
 
 class StepFailed(Exception):
@@ -173,6 +175,7 @@ class ScenarioRunner:
         """Run ``step`` to completion, then emit every effect it caused."""
         journal = self.cloud.journal
         start = journal.seq
+        sent_before = self._sent_count()
         if isinstance(step.action, Concurrently):
             for _ in range(step.repeat):
                 self._run_concurrently(step.action.steps)
@@ -180,6 +183,8 @@ class ScenarioRunner:
             self._guarded(step, concurrent=False)
         if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
+        if step.label and isinstance(step.action, AgentText | AgentFile):
+            self._label_agent_message(step.label, sent_before)
         for effect in journal.since(start):
             line = self._present(effect, step=step.index, label=step.label)
             if self._keeper is not None:
@@ -267,6 +272,30 @@ class ScenarioRunner:
         if errors:
             raise StepFailed(f"{step.where}: {errors[0]}")
 
+    def _sent_count(self) -> tuple[int, int]:
+        """How many messages the bridge has sent on WhatsApp, and how many wamids exist."""
+        eum = self.cloud.eum
+        with eum.lock:
+            return len(eum.sent), len(eum.wamid_customers)
+
+    def _label_agent_message(self, label: str, before: tuple[int, int]) -> None:
+        """Name by ``label`` the first message the bridge sent on WhatsApp for an agent step."""
+        eum = self.cloud.eum
+        sent_before, wamids_before = before
+        with eum.lock:
+            # During an agent step only the bridge sends: each send adds one body and one wamid.
+            bodies = eum.sent[sent_before:]
+            wamids = list(eum.wamid_customers)[wamids_before:]
+        if len(bodies) != len(wamids):
+            logger.warning("step %r: cannot tell which wamid the bridge sent", label)
+            return
+        for wamid, body in zip(wamids, bodies, strict=True):
+            if body.get("type") in _AGENT_MESSAGE_TYPES:
+                with self._lock:
+                    self._wamids[label] = (wamid, defaults.DISPLAY_PHONE_NUMBER)
+                    self._labels_by_wamid[wamid] = label
+                return
+
     # -- customer actions ------------------------------------------------------------------
 
     def _customer_sends(self, step: Step, action: CustomerAction, *, concurrent: bool) -> None:
@@ -329,9 +358,7 @@ class ScenarioRunner:
         with self._lock:
             found = self._wamids.get(label)
         if found is None:
-            raise StepFailed(
-                f"{step.where}: field 'reply_to': step {label!r} sent no customer message"
-            )
+            raise StepFailed(f"{step.where}: field 'reply_to': step {label!r} sent no message")
         wamid, sender = found
         reaction = message.get("reaction")
         if message.get("type") == "reaction" and isinstance(reaction, dict):
