@@ -35,6 +35,7 @@ from waconnect.sandbox.meta_send import MEDIA_KINDS
 from waconnect.sandbox.participant_api import ParticipantApi, attachment_problem, scan
 from waconnect.sandbox.protocol import Faults
 from waconnect.sandbox.s3 import S3Server
+from waconnect.sandbox.scans import PendingScans
 from waconnect.sandbox.server import Activity, Dispatcher, ServerThread, build_app
 from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.topics import Topic
@@ -43,6 +44,7 @@ from waconnect.sandbox.transfers import AttachmentTransfers
 logger = logging.getLogger(__name__)
 
 INBOUND_WORKERS = 4
+_VISIBILITIES = frozenset({"AGENT", "CUSTOMER", "ALL"})
 
 
 class Cloud:
@@ -65,6 +67,7 @@ class Cloud:
         self._s3_server = S3Server()
         self._eum: EumApi | None = None
         self._chats: ChatState | None = None
+        self._scans: PendingScans | None = None
         self.endpoint_url = ""
         self.s3_endpoint_url = ""
         # SNS delivers a topic's notifications concurrently, so customer messages sent at once
@@ -98,6 +101,9 @@ class Cloud:
             account_id=defaults.ACCOUNT_ID,
         )
         self.clock.on_advance(self._chats.sweep)
+        # After the sweep: a scan due at the same jump still reports on a chat that just ended.
+        self._scans = PendingScans(chats=self._chats)
+        self.clock.on_advance(self._scans.run_due)
         self._eum = EumApi(ids=self._ids, journal=self.journal, blobs=blobs, s3=s3)
         self._eum.add_number(
             PhoneNumber(
@@ -134,6 +140,9 @@ class Cloud:
         return self
 
     def stop(self) -> None:
+        if self._scans is not None:
+            self._scans.close()
+            self._scans = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -162,6 +171,12 @@ class Cloud:
         if self._chats is None:
             raise RuntimeError("the cloud is not started")
         return self._chats
+
+    @property
+    def scans(self) -> PendingScans:
+        if self._scans is None:
+            raise RuntimeError("the cloud is not started")
+        return self._scans
 
     @property
     def eum(self) -> EumApi:
@@ -363,15 +378,30 @@ class Cloud:
         return contact
 
     def agent_sends_text(
-        self, contact_id: str, text: str, content_type: str = limits.TEXT_PLAIN
+        self,
+        contact_id: str,
+        text: str,
+        content_type: str = limits.TEXT_PLAIN,
+        *,
+        visibility: str = "ALL",
     ) -> str:
-        """The agent writes in the chat; returns the message id."""
+        """The agent writes in the chat; returns the message id.
+
+        ``visibility`` is the streamed ``MessageVisibility``: CUSTOMER, AGENT (an agent-only
+        message the customer must never get) or ALL.
+        """
+        _check_visibility(visibility)
         chats = self.chats
         with chats.lock:
             contact = self._active(contact_id)
             agent = chats.agent_of(contact)
             item = chats.add_item(
-                contact, participant=agent, kind="MESSAGE", content_type=content_type, content=text
+                contact,
+                participant=agent,
+                kind="MESSAGE",
+                content_type=content_type,
+                content=text,
+                visibility=visibility,
             )
             return str(item["Id"])
 
@@ -386,8 +416,24 @@ class Cloud:
                 content_type=limits.TYPING,
             )
 
-    def agent_sends_file(self, contact_id: str, data: bytes, name: str, content_type: str) -> str:
-        """The agent attaches a file: IN_PROGRESS, then APPROVED or REJECTED after the scan."""
+    def agent_sends_file(
+        self,
+        contact_id: str,
+        data: bytes,
+        name: str,
+        content_type: str,
+        *,
+        visibility: str = "ALL",
+        scan_seconds: float = 0.0,
+    ) -> str:
+        """The agent attaches a file: IN_PROGRESS, then APPROVED or REJECTED after the scan.
+
+        The scan takes ``scan_seconds`` of the sandbox clock (real time or ``clock.advance``);
+        its result is streamed even if the chat ended meanwhile. ``visibility`` as for text.
+        """
+        _check_visibility(visibility)
+        if scan_seconds < 0:
+            raise ValueError("scan_seconds cannot be negative")
         chats = self.chats
         blob = self._blobs.put_bytes(data, content_type=content_type)
         with chats.lock:
@@ -405,22 +451,29 @@ class Cloud:
             )
             chats.attachments[attachment.attachment_id] = attachment
             contact.attachments.append(attachment.attachment_id)
-            for status in ("IN_PROGRESS", _agent_file_status(name, data, content_type)):
-                attachment.status = status
-                chats.add_item(
-                    contact,
-                    participant=agent,
-                    kind="ATTACHMENT",
-                    content_type=content_type,
-                    attachments=[
-                        {
-                            "AttachmentId": attachment.attachment_id,
-                            "AttachmentName": name,
-                            "ContentType": content_type,
-                            "Status": status,
-                        }
-                    ],
-                )
+            chats.add_item(
+                contact,
+                participant=agent,
+                kind="ATTACHMENT",
+                content_type=content_type,
+                attachments=[
+                    {
+                        "AttachmentId": attachment.attachment_id,
+                        "AttachmentName": name,
+                        "ContentType": content_type,
+                        "Status": "IN_PROGRESS",
+                    }
+                ],
+                visibility=visibility,
+            )
+            self.scans.schedule(
+                contact=contact,
+                attachment=attachment,
+                participant=agent,
+                status=_agent_file_status(name, data, content_type),
+                seconds=scan_seconds,
+                visibility=visibility,
+            )
             return attachment.attachment_id
 
     def end_chat(self, contact_id: str) -> None:
@@ -461,6 +514,11 @@ class Cloud:
     def sent_messages(self) -> list[dict[str, Any]]:
         with self.eum.lock:
             return [json.loads(json.dumps(body)) for body in self.eum.sent]
+
+
+def _check_visibility(visibility: str) -> None:
+    if visibility not in _VISIBILITIES:
+        raise ValueError(f"visibility must be one of {sorted(_VISIBILITIES)}, not {visibility!r}")
 
 
 def _agent_file_status(name: str, data: bytes, content_type: str) -> str:
