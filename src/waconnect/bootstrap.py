@@ -138,6 +138,7 @@ def build_bridge(
         clock=clock,
         message_log=message_log,
         remember_snippets=settings.remember_snippets,
+        mark_read=settings.mark_read,
     )
     return Bridge(inbound, outbound, retry=retry)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from tests.fakes import FakeClock
 
 from waconnect.bootstrap import build_bridge
+from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
 from waconnect.settings import Settings
 
@@ -50,3 +52,44 @@ def test_a_meta_webhook_body_is_answered_from_the_mapped_eum_number(
     assert [o.kind for o in outcomes] == ["delivered"], outcomes
     receipts = [m for m in cloud.sent_messages() if m.get("status") == "read"]
     assert [r["message_id"] for r in receipts] == [message["id"]]
+
+
+def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
+    tmp_path: Path,
+) -> None:
+    # WhatsApp's typing indicator is a read receipt too: turning receipts off must silence both.
+    cloud_module = pytest.importorskip("waconnect.sandbox.cloud")
+    with cloud_module.Cloud() as cloud:
+        settings = dataclasses.replace(
+            Settings.for_sandbox(
+                endpoint_url=cloud.endpoint_url,
+                s3_endpoint_url=cloud.s3_endpoint_url,
+                state_path=str(tmp_path / "state.sqlite3"),
+            ),
+            mark_read=False,
+        )
+        session = boto3.session.Session(
+            aws_access_key_id=defaults.ACCESS_KEY_ID,
+            aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+            region_name=defaults.REGION,
+        )
+        bridge = build_bridge(settings, clock=FakeClock(), boto_session=session)
+        cloud.inbound_topic.subscribe(bridge.handle_document)
+        cloud.streaming_topic.subscribe(bridge.handle_document)
+        customer = Customer(wa_id="15550100001", name="Ana")
+
+        cloud.customer_sends(customer, {"type": "text", "text": {"body": "Hello"}})
+        cloud.settle()
+        contact_id = cloud.active_contact(customer.identity)
+        assert contact_id is not None
+        said = [
+            m.get("Content") for m in cloud.transcript(contact_id) if m.get("Type") == "MESSAGE"
+        ]
+        assert said == ["Hello"]
+        cloud.agent_sends_typing(contact_id)
+        cloud.agent_sends_text(contact_id, "Hi Ana")
+        cloud.settle()
+
+        sent = cloud.sent_messages()
+        assert [m.get("type") for m in sent] == ["text"]
+        assert not [m for m in sent if m.get("status") == "read" or "typing_indicator" in m]
