@@ -19,6 +19,7 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import Outgoing, OutgoingText
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 from waconnect.errors import PermanentError, SessionEnded
+from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.ports import (
     Clock,
     Connection,
@@ -32,29 +33,8 @@ CONNECT_TEXT_LIMIT = 1024
 WHATSAPP_TEXT_LIMIT = 4096
 CONNECTION_LIFETIME_SECONDS = 24 * 3600
 CHAT_DURATION_SECONDS = 25 * 3600
-CONNECT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-CONNECT_ALLOWED_EXTENSIONS = frozenset(
-    [
-        ".csv",
-        ".doc",
-        ".docx",
-        ".heic",
-        ".jfif",
-        ".jpeg",
-        ".jpg",
-        ".mov",
-        ".mp4",
-        ".pdf",
-        ".png",
-        ".ppt",
-        ".pptx",
-        ".rtf",
-        ".txt",
-        ".wav",
-        ".xls",
-        ".xlsx",
-    ]
-)
+CONNECT_MAX_ATTACHMENT_BYTES = CONNECT_DEFAULT_MAX_BYTES
+CONNECT_ALLOWED_EXTENSIONS = CONNECT_DEFAULT_EXTENSIONS
 
 
 @dataclass

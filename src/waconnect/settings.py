@@ -17,32 +17,14 @@ from types import MappingProxyType
 from typing import Any
 
 from waconnect.errors import ConfigurationError
+from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.sandbox import defaults
 
 PREFIX = "WACONNECT_"
 
-# Connect's documented defaults for chat attachments.
-DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = (
-    ".csv",
-    ".doc",
-    ".docx",
-    ".heic",
-    ".jfif",
-    ".jpeg",
-    ".jpg",
-    ".mov",
-    ".mp4",
-    ".pdf",
-    ".png",
-    ".ppt",
-    ".pptx",
-    ".rtf",
-    ".txt",
-    ".wav",
-    ".xls",
-    ".xlsx",
-)
-DEFAULT_CONNECT_MAX_BYTES = 20 * 1024 * 1024
+# Connect's documented defaults for chat attachments (one table: the media policy's).
+DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = tuple(sorted(CONNECT_DEFAULT_EXTENSIONS))
+DEFAULT_CONNECT_MAX_BYTES = CONNECT_DEFAULT_MAX_BYTES
 _MIB = 1024 * 1024
 TRANSCRIPTION_ENGINES = frozenset({"none"})
 
