@@ -9,6 +9,7 @@ here runs at import time; callers build once and keep the result.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -75,8 +76,9 @@ def build_bridge(
 
     s3 = client("s3", settings.s3_endpoint_url, Config(signature_version="s3v4"))
     media = S3MediaStore(s3, settings.media_bucket, prefix=settings.media_prefix, clock=clock)
+    closers: list[Callable[[], None]] = []
     sessions, ledger, message_log = _state(
-        settings, clock, lambda: client("dynamodb", settings.endpoint_url)
+        settings, clock, lambda: client("dynamodb", settings.endpoint_url), closers
     )
     whatsapp = EumWhatsApp(
         client("socialmessaging", settings.endpoint_url),
@@ -86,13 +88,12 @@ def build_bridge(
         meta_api_version=settings.meta_api_version,
         phone_numbers=settings.eum_phone_numbers,
     )
-    transfers = SignedUrlTransfers(
-        http
-        or httpx.Client(
+    if http is None:
+        http = httpx.Client(
             timeout=httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
-        ),
-        allow_http_loopback=settings.allow_http_loopback,
-    )
+        )
+        closers.append(http.close)  # a client the caller passed in stays the caller's
+    transfers = SignedUrlTransfers(http, allow_http_loopback=settings.allow_http_loopback)
     connect = AwsConnectChat(
         client("connect", settings.endpoint_url),
         client("connectparticipant", settings.endpoint_url),
@@ -140,11 +141,11 @@ def build_bridge(
         remember_snippets=settings.remember_snippets,
         mark_read=settings.mark_read,
     )
-    return Bridge(inbound, outbound, retry=retry)
+    return Bridge(inbound, outbound, retry=retry, closers=closers)
 
 
 def _state(
-    settings: Settings, clock: Clock, dynamodb: Any
+    settings: Settings, clock: Clock, dynamodb: Any, closers: list[Callable[[], None]]
 ) -> tuple[SessionStore, Ledger, MessageLog]:
     if settings.uses_dynamodb:
         sessions_table, ledger_table = settings.dynamodb_tables
@@ -155,6 +156,7 @@ def _state(
             DynamoDbMessageLog(client, settings.message_log_table, clock),
         )
     database = SqliteDatabase(settings.sqlite_path)
+    closers.append(database.close)
     return (
         SqliteSessionStore(database),
         SqliteLedger(database, clock),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from tests.fakes import FakeClock
 
@@ -93,3 +94,31 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
         sent = cloud.sent_messages()
         assert [m.get("type") for m in sent] == ["text"]
         assert not [m for m in sent if m.get("status") == "read" or "typing_indicator" in m]
+
+
+def test_closing_the_bridge_releases_its_database_and_leaves_the_callers_client_open(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.for_sandbox(
+        endpoint_url="http://127.0.0.1:9",
+        s3_endpoint_url="http://127.0.0.1:9",
+        state_path=str(tmp_path / "state.sqlite3"),
+    )
+    session = boto3.session.Session(
+        aws_access_key_id=defaults.ACCESS_KEY_ID,
+        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+        region_name=defaults.REGION,
+    )
+    callers_http = httpx.Client()
+    event = json.loads((EVENTS / "connect" / "agent_text.json").read_text(encoding="utf-8"))
+    wal = tmp_path / "state.sqlite3-wal"
+
+    with build_bridge(settings, clock=FakeClock(), boto_session=session, http=callers_http) as b:
+        # Looking the contact up opens the database (in WAL mode, with its -wal file).
+        assert [o.kind for o in b.handle_document(event)] == ["ignored"]
+        assert wal.exists()
+
+    # SQLite removes the -wal file when the last connection to the database closes.
+    assert not wal.exists()
+    assert not callers_http.is_closed
+    callers_http.close()

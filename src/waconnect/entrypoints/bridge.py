@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from waconnect.domain.connect import ConnectEvent
@@ -53,12 +54,31 @@ class Bridge:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         locks: KeyedLock | None = None,
+        closers: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.inbound = inbound
         self.outbound = outbound
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._locks = locks or KeyedLock()
+        self._closers = list(closers)
+
+    def close(self) -> None:
+        """Release what the composition root opened for this bridge (connections, clients)."""
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            close()
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def handle_document(self, doc: Document) -> list[Outcome]:
         """Any inbound document: WhatsApp traffic or Connect streaming events, by its shape."""

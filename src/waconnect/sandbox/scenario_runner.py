@@ -113,7 +113,8 @@ class ScenarioRunner:
             # moto keeps S3 in process-wide memory and media ids repeat with the seed: a prefix
             # of this run's own keeps an earlier run's objects from answering for this one's.
             settings = dataclasses.replace(settings, media_prefix=f"replay-{uuid.uuid4().hex}/")
-            # The emulators check signatures, not who signed: the sandbox's fixed fake keys do.
+            # boto3 signs every request; the emulators route on the signature's scope, so the
+            # sandbox's fixed fake keys do.
             session = boto3.session.Session(
                 region_name=defaults.REGION,
                 aws_access_key_id=defaults.ACCESS_KEY_ID,
@@ -141,9 +142,8 @@ class ScenarioRunner:
 
     def _close(self) -> None:
         bridge, self._bridge = self._bridge, None
-        close = getattr(bridge, "close", None)
-        if callable(close):
-            close()
+        if bridge is not None:
+            bridge.close()
         http, self._http = self._http, None
         if http is not None:
             http.close()
