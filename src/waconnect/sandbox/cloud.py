@@ -354,6 +354,16 @@ class Cloud:
         self.inbound_topic.publish(notification)
         return wamid
 
+    def note_customer_message(self, wamid: str, customer: Customer) -> None:
+        """A message the customer sent outside ``customer_sends`` (a raw payload) is theirs:
+        marking it read names them, as for the emulator's own messages."""
+        eum = self.eum
+        with eum.lock:
+            eum.wamid_customers.setdefault(wamid, customer.identity)
+            for key in (customer.wa_id, customer.user_id):
+                if key:
+                    eum.identities.setdefault(key, customer.identity)
+
     def _complete_media(self, message: dict[str, Any], number: PhoneNumber) -> None:
         kind = message.get("type")
         payload = message.get(kind) if isinstance(kind, str) else None
