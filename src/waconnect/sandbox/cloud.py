@@ -48,10 +48,22 @@ _VISIBILITIES = frozenset({"AGENT", "CUSTOMER", "ALL"})
 
 
 class Cloud:
-    """All emulators on one port of 127.0.0.1 (plus moto's S3 on another), seeded ids."""
+    """All emulators on one port of 127.0.0.1 (plus moto's S3 on another), seeded ids.
 
-    def __init__(self, *, seed: int = defaults.SEED, clock: SandboxClock | None = None) -> None:
+    ``statuses`` makes WhatsApp report ``sent``, ``delivered`` and ``read`` statuses of the
+    messages the business sends on the inbound topic, as End User Messaging does; a message
+    that fails (outside the customer service window) reports ``failed`` either way.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = defaults.SEED,
+        clock: SandboxClock | None = None,
+        statuses: bool = True,
+    ) -> None:
         self.seed = seed
+        self.statuses = statuses
         self.clock = clock or SandboxClock()
         self.journal = Journal()
         self.faults = Faults()
@@ -104,7 +116,15 @@ class Cloud:
         # After the sweep: a scan due at the same jump still reports on a chat that just ended.
         self._scans = PendingScans(chats=self._chats)
         self.clock.on_advance(self._scans.run_due)
-        self._eum = EumApi(ids=self._ids, journal=self.journal, blobs=blobs, s3=s3)
+        self._eum = EumApi(
+            ids=self._ids,
+            journal=self.journal,
+            blobs=blobs,
+            s3=s3,
+            now=self.clock.now,
+            notify=self.inbound_topic.publish,
+            statuses=self.statuses,
+        )
         self._eum.add_number(
             PhoneNumber(
                 aws_id=defaults.AWS_PHONE_NUMBER_ID,
@@ -320,14 +340,11 @@ class Cloud:
         number = self._number(business)
         eum = self.eum
         completed = json.loads(json.dumps(message))
+        now = self.clock.now()
         with eum.lock:
             wamid = wamid or self._ids.wamid()
             eum.wamid_customers[wamid] = customer.identity
-            if customer.wa_id:
-                eum.identities[customer.wa_id] = customer.identity
-            if customer.user_id:
-                eum.identities[customer.user_id] = customer.identity
-        now = self.clock.now()
+            eum.note_inbound(aws_id=number.aws_id, customer=customer, at=now)
         completed.update({"from": customer.wa_id, "id": wamid, "timestamp": str(int(now))})
         if customer.user_id:
             completed["from_user_id"] = customer.user_id
@@ -378,6 +395,14 @@ class Cloud:
         if media is not None:
             payload.setdefault("mime_type", media.mime_type)
             payload.setdefault("sha256", media.blob.sha256)
+
+    def customer_reads(self, wamid: str) -> None:
+        """The customer opens a message the business sent them: WhatsApp reports ``read``.
+
+        ValueError for a wamid the business never sent, a message that failed, or a reaction
+        (WhatsApp reports only ``sent`` for those).
+        """
+        self.eum.customer_reads(wamid)
 
     # --- agent actions -------------------------------------------------------------------------
 
@@ -522,8 +547,22 @@ class Cloud:
             return self.eum.media[media_id].blob.read()
 
     def sent_messages(self) -> list[dict[str, Any]]:
+        """Every body End User Messaging accepted, in order, including ones that then failed."""
         with self.eum.lock:
             return [json.loads(json.dumps(body)) for body in self.eum.sent]
+
+    def received_messages(self, customer: str | None = None) -> list[dict[str, Any]]:
+        """The messages WhatsApp delivered (to ``customer``, an identity, if given), in order."""
+        with self.eum.lock:
+            return [
+                json.loads(json.dumps(body))
+                for identity, body in self.eum.received
+                if customer is None or identity == customer
+            ]
+
+    def message_status(self, wamid: str) -> str | None:
+        """WhatsApp's last status for a message the business sent: sent, delivered, read, failed."""
+        return self.eum.status_of(wamid)
 
 
 def _check_visibility(visibility: str) -> None:

@@ -101,3 +101,29 @@ def eum_notification(
         "aws_account_id": account_id,
         "message_timestamp": iso_millis(timestamp)[:-5] + f".{nanos}Z",
     }
+
+
+def meta_status_entry(
+    *,
+    waba_id: str,
+    display_phone_number: str,
+    meta_phone_number_id: str,
+    statuses: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One Meta webhook ``entry`` carrying statuses of messages the business sent."""
+    return {
+        "id": waba_id,
+        "changes": [
+            {
+                "value": {
+                    "messaging_product": "whatsapp",
+                    "metadata": {
+                        "display_phone_number": display_phone_number,
+                        "phone_number_id": meta_phone_number_id,
+                    },
+                    "statuses": list(statuses),
+                },
+                "field": "messages",
+            }
+        ],
+    }

@@ -6,8 +6,9 @@ import json
 import logging
 import mimetypes
 import threading
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -15,11 +16,23 @@ import av
 import httpx
 from botocore.exceptions import ClientError
 
-from waconnect.sandbox import limits
+from waconnect.domain.whatsapp import Customer
+from waconnect.sandbox import defaults, limits
 from waconnect.sandbox.blobs import Blob, BlobStore
+from waconnect.sandbox.delivery import (
+    NOT_MESSAGES,
+    WINDOW_REASON,
+    Outbound,
+    Recipient,
+    outside_window,
+    reengagement_error,
+    status_document,
+    success_statuses,
+)
+from waconnect.sandbox.envelopes import eum_notification, meta_status_entry
 from waconnect.sandbox.ids import IdSource
 from waconnect.sandbox.journal import Journal
-from waconnect.sandbox.meta_send import MediaFacts, check_send_body
+from waconnect.sandbox.meta_send import MediaFacts, Outgoing, check_send_body
 from waconnect.sandbox.protocol import ApiError, Call, Handler
 
 if TYPE_CHECKING:
@@ -72,18 +85,50 @@ def audio_codec(blob: Blob) -> str:
         return ""
 
 
+Notify = Callable[[Mapping[str, Any]], object]
+
+
 class EumApi:
-    def __init__(self, *, ids: IdSource, journal: Journal, blobs: BlobStore, s3: S3Client) -> None:
+    """The three operations, plus what WhatsApp does with a sent message (``delivery``).
+
+    ``notify`` publishes an EUM notification on the inbound topic (statuses go there, as End
+    User Messaging sends them); ``statuses=False`` keeps the ``sent``/``delivered``/``read``
+    statuses of delivered messages to itself, while a ``failed`` one is always published: it is
+    the only way the business learns of the failure.
+    """
+
+    def __init__(
+        self,
+        *,
+        ids: IdSource,
+        journal: Journal,
+        blobs: BlobStore,
+        s3: S3Client,
+        now: Callable[[], float] = time.time,
+        notify: Notify | None = None,
+        statuses: bool = True,
+        account_id: str = defaults.ACCOUNT_ID,
+    ) -> None:
         self._ids = ids
         self._journal = journal
         self._blobs = blobs
         self._s3 = s3
+        self._now = now
+        self._notify = notify
+        self._statuses = statuses
+        self._account_id = account_id
         self.lock = threading.RLock()
         self.numbers: dict[str, PhoneNumber] = {}
         self.media: dict[str, Media] = {}
         self.sent: list[dict[str, Any]] = []
         self.wamid_customers: dict[str, str] = {}
         self.identities: dict[str, str] = {}
+        # (business AWS phone number id, customer identity) -> emulator time of their last message
+        self.last_inbound: dict[tuple[str, str], float] = {}
+        self.recipients: dict[str, Recipient] = {}
+        self.outbound: dict[str, Outbound] = {}
+        # (customer identity, body) of each message WhatsApp delivered, receipts left out
+        self.received: list[tuple[str, dict[str, Any]]] = []
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -136,22 +181,123 @@ class EumApi:
             customer: str | None = self.identities.get(outgoing.to, outgoing.to)
             if not outgoing.to:
                 customer = self.wamid_customers.get(outgoing.reply_to or "", "") or None
-            media = self.media.get(outgoing.media_id) if outgoing.media_id else None
-            blob = media.blob if media is not None else None
-            self._journal.record(
-                to="customer",
+            now = self._now()
+            if outgoing.kind in NOT_MESSAGES:
+                self._record_delivery(outgoing, customer)
+                return {"messageId": wamid}
+            outbound = Outbound(
+                wamid=wamid,
+                aws_id=number.aws_id,
+                recipient=self._recipient(body, outgoing, customer or ""),
                 kind=outgoing.kind,
-                customer=customer,
-                text=outgoing.text,
-                attachment=outgoing.filename,
-                content_type=media.mime_type if media is not None else None,
-                size=blob.size if blob is not None else None,
-                sha256=blob.sha256 if blob is not None else None,
-                duration=blob.duration if blob is not None else None,
-                emoji=outgoing.emoji,
-                reply_to=outgoing.reply_to,
+                status="failed",
             )
+            last = self.last_inbound.get((number.aws_id, customer or ""))
+            if outside_window(outgoing.kind, last, now):
+                self.outbound[wamid] = outbound
+                self._journal.record(
+                    to="system", kind="failed", customer=customer, reason=WINDOW_REASON
+                )
+                logger.info("%s to a customer outside the service window: failed", outgoing.kind)
+                failed = status_document(
+                    outbound, "failed", timestamp=now, errors=[reengagement_error()]
+                )
+                self._publish_status(number, failed, now)
+                return {"messageId": wamid}
+            self._record_delivery(outgoing, customer)
+            self.received.append((customer or "", body))
+            reported = success_statuses(outgoing.kind)
+            self.outbound[wamid] = replace(outbound, status=reported[-1])
+            if self._statuses:
+                for status in reported:
+                    self._publish_status(
+                        number, status_document(outbound, status, timestamp=now), now
+                    )
         return {"messageId": wamid}
+
+    def _record_delivery(self, outgoing: Outgoing, customer: str | None) -> None:
+        media = self.media.get(outgoing.media_id) if outgoing.media_id else None
+        blob = media.blob if media is not None else None
+        self._journal.record(
+            to="customer",
+            kind=outgoing.kind,
+            customer=customer,
+            text=outgoing.text,
+            attachment=outgoing.filename,
+            content_type=media.mime_type if media is not None else None,
+            size=blob.size if blob is not None else None,
+            sha256=blob.sha256 if blob is not None else None,
+            duration=blob.duration if blob is not None else None,
+            emoji=outgoing.emoji,
+            reply_to=outgoing.reply_to,
+        )
+
+    def _recipient(self, body: Mapping[str, Any], outgoing: Outgoing, identity: str) -> Recipient:
+        known = self.recipients.get(identity)
+        if known is not None:
+            return known
+        if body.get("recipient") == outgoing.to and not body.get("to"):
+            return Recipient(wa_id="", user_id=outgoing.to)
+        return Recipient(wa_id=outgoing.to)
+
+    def _publish_status(self, number: PhoneNumber, status: dict[str, Any], now: float) -> None:
+        if self._notify is None:
+            return
+        entry = meta_status_entry(
+            waba_id=number.waba_id,
+            display_phone_number=number.display,
+            meta_phone_number_id=number.meta_id,
+            statuses=[status],
+        )
+        self._notify(
+            eum_notification(
+                entry=entry,
+                waba_id=number.waba_id,
+                waba_arn=number.waba_arn,
+                meta_phone_number_id=number.meta_id,
+                phone_number_arn=number.arn,
+                account_id=self._account_id,
+                timestamp=now,
+            )
+        )
+
+    # --- the customer's side -------------------------------------------------------------------
+
+    def note_inbound(self, *, aws_id: str, customer: Customer, at: float) -> None:
+        """``customer`` wrote to the business number ``aws_id`` at ``at``: the window opens."""
+        identity = customer.identity
+        with self.lock:
+            key = (aws_id, identity)
+            self.last_inbound[key] = max(at, self.last_inbound.get(key, at))
+            self.recipients[identity] = Recipient(wa_id=customer.wa_id, user_id=customer.user_id)
+            if customer.wa_id:
+                self.identities[customer.wa_id] = identity
+            if customer.user_id:
+                self.identities[customer.user_id] = identity
+
+    def customer_reads(self, wamid: str) -> None:
+        """The customer opens a message the business sent: a ``read`` status (once)."""
+        with self.lock:
+            outbound = self.outbound.get(wamid)
+            if outbound is None:
+                raise ValueError(f"no message {wamid} was sent to a customer")
+            if outbound.status == "read":
+                return
+            if not outbound.can_be_read:
+                raise ValueError(
+                    f"message {wamid} cannot be read: a {outbound.kind} that is {outbound.status}"
+                )
+            self.outbound[wamid] = replace(outbound, status="read")
+            if self._statuses:
+                now = self._now()
+                number = self.numbers[outbound.aws_id]
+                self._publish_status(number, status_document(outbound, "read", timestamp=now), now)
+
+    def status_of(self, wamid: str) -> str | None:
+        """The last status of a message the business sent (None for receipts and unknown ids)."""
+        with self.lock:
+            outbound = self.outbound.get(wamid)
+        return outbound.status if outbound is not None else None
 
     def get_whatsapp_message_media(self, call: Call, _headers: Mapping[str, str]) -> dict[str, Any]:
         params = call.params
