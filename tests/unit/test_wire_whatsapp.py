@@ -318,7 +318,7 @@ def test_subscription_confirmation_is_recognised_not_parsed() -> None:
 
 def test_eum_builder_round_trips_through_the_parser() -> None:
     entry = load("meta", "document_filename")["entry"][0]
-    first = parse_entry(entry, source="meta", business_hint=None)[0][0]
+    first = parse_entry(entry, source="meta").messages[0]
     notification = build_eum_notification(
         entry,
         business=first.business,

@@ -7,6 +7,7 @@ notice for what cannot be shown — so nothing the customer sent goes missing fr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -20,6 +21,7 @@ from waconnect.domain.whatsapp import (
     MessageType,
     Order,
     Reaction,
+    Referral,
     Reply,
     SystemNotice,
     WhatsAppError,
@@ -40,13 +42,26 @@ def render_for_agent(message: InboundMessage, *, quoted: str | None = None) -> s
     A media message gives its caption (the file itself goes as an attachment), or "" without one.
     Every other type gives non-empty text.
     """
+    origin = [render_referral(message.referral)] if message.referral is not None else []
     if message.type.has_media or message.media is not None:
         body = message.media.caption.strip() if message.media is not None else ""
         if not body:
-            return ""
+            # The file speaks for itself; only where it came from needs words.
+            return "\n".join(origin)
     else:
         body = _body(message, quoted)
-    return "\n".join([*_context_lines(message, quoted), body])
+    return "\n".join([*origin, *_context_lines(message, quoted), body])
+
+
+def render_referral(referral: Referral) -> str:
+    """The ad or post the customer came from: "📣 From an ad: «headline» — source_url"."""
+    what = {"ad": "an ad", "post": "a post"}.get(referral.source_type, "an ad or post")
+    title = referral.headline.strip() or referral.body.strip()
+    line = f"📣 From {what}"
+    if title:
+        line += f": «{snippet(title)}»"
+    link = referral.source_url or referral.image_url or referral.video_url
+    return f"{line} — {link}" if link else line
 
 
 def _context_lines(message: InboundMessage, quoted: str | None) -> list[str]:
@@ -68,6 +83,8 @@ def _context_lines(message: InboundMessage, quoted: str | None) -> list[str]:
 
 
 def _body(message: InboundMessage, quoted: str | None) -> str:
+    if message.unreadable:
+        return render_unreadable(message.wire_type, message.unreadable)
     match message.type:
         case MessageType.TEXT:
             return message.text or _cannot_show(message, "an empty text")
@@ -96,6 +113,13 @@ def _cannot_show(message: InboundMessage, what: str) -> str:
         f"⚠️ The customer sent {what}, which can't be shown here{because}. "
         "Ask them to send it another way if it matters."
     )
+
+
+def render_unreadable(wire_type: str, problem: str) -> str:
+    """A message WhatsApp delivered that could not be read: its type, and where and why."""
+    kind = wire_type.strip()
+    what = f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind} message" if kind else "a message"
+    return f"⚠️ The customer sent {what} that could not be read: {problem}"
 
 
 def render_location(location: Location) -> str:
@@ -155,9 +179,15 @@ def render_reply(reply: Reply) -> str:
     return title
 
 
+FLOW_TEXT_LIMIT = 500
+
+
 def _render_flow(reply: Reply) -> str:
     lines = [f"📝 Form answered: {reply.title}" if reply.title else "📝 Form answered"]
     lines.extend(_fields(reply.response, prefix=""))
+    if reply.response_text.strip():
+        # Answers that are not a JSON object still reach the agent, as they came.
+        lines.append(shorten(reply.response_text, FLOW_TEXT_LIMIT))
     return "\n".join(lines)
 
 
@@ -187,6 +217,8 @@ def _field_value(value: Any) -> str:
         return ", ".join(_field_value(item) for item in value) or "—"
     if value is None or value == "":
         return "—"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return str(value)
 
 

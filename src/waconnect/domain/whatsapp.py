@@ -190,8 +190,27 @@ class Reply:
     reply_id: str = ""
     title: str = ""
     description: str = ""
-    # nfm_reply: the flow's response_json, decoded when it is JSON.
+    # nfm_reply: the flow's response_json, decoded when it is a JSON object.
     response: dict[str, Any] = field(default_factory=dict)
+    # nfm_reply: response_json as received when it is not a JSON object, so no answer is lost.
+    response_text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Referral:
+    """The ad or post a customer tapped to start writing (Click-to-WhatsApp)."""
+
+    source_url: str = ""
+    source_id: str = ""
+    source_type: str = ""  # "ad" | "post" | other
+    headline: str = ""
+    body: str = ""
+    media_type: str = ""  # "image" | "video"
+    image_url: str = ""
+    video_url: str = ""
+    thumbnail_url: str = ""
+    # Click-to-WhatsApp click id, what ad conversion reporting needs.
+    ctwa_clid: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,6 +255,10 @@ class InboundMessage:
     system: SystemNotice | None = None
     errors: tuple[WhatsAppError, ...] = ()
     context: Context | None = None
+    referral: Referral | None = None
+    # Set (with type UNKNOWN) when the message's ids were readable but its body was not:
+    # "<path within the message>: <reason>".
+    unreadable: str = ""
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -274,3 +297,6 @@ class InboundBatch:
     source: str  # "eum" | "meta"
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    # Messages and statuses left out because even their ids could not be read:
+    # "<source>: <path>: <reason>" each, reported while the rest is processed.
+    unreadable: tuple[str, ...] = ()

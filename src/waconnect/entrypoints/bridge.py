@@ -93,7 +93,8 @@ class Bridge:
         return self.handle_connect_document(doc)
 
     def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
-        """An EUM notification or Meta webhook body: messages first, then statuses."""
+        """An EUM notification or Meta webhook body: messages first, then statuses, then what
+        could not be read at all (one ``rejected`` outcome each)."""
         try:
             batch = parse_whatsapp_document(doc)
         except MalformedPayload as exc:
@@ -109,6 +110,8 @@ class Bridge:
             with self._locks.hold(str(key)):
                 outcomes.extend(self._inbound(message) for message in messages)
         outcomes.extend(self.handle_statuses(batch.statuses))
+        # Items left out for unreadable ids: the rest of the document went on without them.
+        outcomes.extend(Outcome(kind="rejected", reason=reason) for reason in batch.unreadable)
         return outcomes
 
     def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:

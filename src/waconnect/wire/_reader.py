@@ -64,11 +64,12 @@ class Node:
         return isinstance(self.value, Mapping) and self.value.get(key) is not None
 
     def child(self, key: str) -> Node:
-        """A required member (present and not null)."""
-        value = self.mapping().get(key)
-        if value is None:
+        """A required member. A null one comes back as a node, so that reading it as a number
+        (or a string, an object...) says "expected a number, got null", not that it is missing."""
+        members = self.mapping()
+        if key not in members:
             Node(None, join(self.path, key), self.source).fail("required field is missing")
-        return Node(value, join(self.path, key), self.source)
+        return Node(members[key], join(self.path, key), self.source)
 
     def get(self, key: str) -> Node | None:
         """An optional member; absent and null are the same."""
@@ -155,7 +156,10 @@ class Node:
 def decode_json(raw: str | bytes | bytearray, path: str, source: str) -> Any:
     try:
         return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        # Valid JSON, but deeper than the decoder will go: no WhatsApp or Connect payload is.
+        raise MalformedPayload(source, path, "JSON nested too deeply") from exc
+    except ValueError as exc:
         # ValueError covers JSONDecodeError and UnicodeDecodeError; say where, not what.
         reason = f"not valid JSON ({type(exc).__name__})"
         if isinstance(exc, json.JSONDecodeError):

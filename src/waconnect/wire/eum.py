@@ -37,39 +37,36 @@ def parse_eum_node(root: Node) -> InboundBatch:
     entry = root.child("whatsAppWebhookEntry").decoded()
     entry.mapping()
     context = root.get("context")
-    hint = None if context is None else _business_hint(context, _first_phone_number_id(entry))
-    messages, statuses = parse_entry_node(entry, business_hint=hint)
-    return InboundBatch(source=SOURCE, messages=messages, statuses=statuses)
+    hints = () if context is None else business_hints(context, waba_id=_entry_id(entry))
+    return parse_entry_node(entry, business_hints=hints).batch(SOURCE)
 
 
-def _first_phone_number_id(entry: Node) -> str:
-    # Peeked without validation: parse_entry_node reports anything malformed with its path.
-    changes = entry.mapping().get("changes")
-    if isinstance(changes, list) and changes and isinstance(changes[0], Mapping):
-        value = changes[0].get("value")
-        if isinstance(value, Mapping) and isinstance(value.get("metadata"), Mapping):
-            phone_number_id = value["metadata"].get("phone_number_id")
-            if isinstance(phone_number_id, str):
-                return phone_number_id
-    return ""
+def _entry_id(entry: Node) -> str:
+    # Peeked without validation: parse_entry_node reports a malformed id with its path.
+    entry_id = entry.mapping().get("id")
+    return entry_id if isinstance(entry_id, str) else ""
 
 
-def _business_hint(context: Node, phone_number_id: str) -> BusinessNumber | None:
-    numbers = context.list_of("MetaPhoneNumberIds")
-    wabas = context.list_of("MetaWabaIds")
-    waba_id = wabas[0].req_str("wabaId") if wabas else ""
-    chosen = None
-    for number in numbers:
-        if number.req_str("metaPhoneNumberId") == phone_number_id or len(numbers) == 1:
-            chosen = number
-            break
-    if chosen is None:
-        return BusinessNumber(meta_phone_number_id="", waba_id=waba_id) if waba_id else None
-    return BusinessNumber(
-        meta_phone_number_id=chosen.req_str("metaPhoneNumberId"),
-        waba_id=waba_id,
-        aws_phone_number_id=aws_phone_number_id(chosen.req_str("arn")),
+def business_hints(context: Node, *, waba_id: str = "") -> tuple[BusinessNumber, ...]:
+    """Every phone number the notification's ``context`` lists, with its End User Messaging id.
+
+    A notification may list several numbers of one WABA; each change of the entry is matched to
+    its own by ``metadata.phone_number_id``. The WABA is the one whose id is the entry's, else
+    the first listed.
+    """
+    wabas = [waba.req_str("wabaId") for waba in context.list_of("MetaWabaIds")]
+    waba = waba_id if waba_id in wabas else (wabas[0] if wabas else "")
+    hints = tuple(
+        BusinessNumber(
+            meta_phone_number_id=number.req_str("metaPhoneNumberId"),
+            waba_id=waba,
+            aws_phone_number_id=aws_phone_number_id(number.req_str("arn")),
+        )
+        for number in context.list_of("MetaPhoneNumberIds")
     )
+    if not hints and waba:
+        return (BusinessNumber(meta_phone_number_id="", waba_id=waba),)
+    return hints
 
 
 def build_eum_notification(

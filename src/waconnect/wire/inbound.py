@@ -121,8 +121,15 @@ def _whatsapp_inner(node: Node) -> InboundBatch:
 def _merge(batches: list[InboundBatch]) -> InboundBatch:
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
+    unreadable: list[str] = []
     for batch in batches:
         messages.extend(batch.messages)
         statuses.extend(batch.statuses)
+        unreadable.extend(batch.unreadable)
     source = batches[0].source if len({b.source for b in batches}) == 1 else "mixed"
-    return InboundBatch(source=source, messages=tuple(messages), statuses=tuple(statuses))
+    return InboundBatch(
+        source=source,
+        messages=tuple(messages),
+        statuses=tuple(statuses),
+        unreadable=tuple(unreadable),
+    )

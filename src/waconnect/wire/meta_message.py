@@ -23,10 +23,12 @@ from waconnect.domain.whatsapp import (
     Order,
     OrderItem,
     Reaction,
+    Referral,
     Reply,
     SystemNotice,
     WhatsAppError,
 )
+from waconnect.errors import MalformedPayload
 from waconnect.wire._reader import Node
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -
         case MessageType.UNSUPPORTED | MessageType.UNKNOWN:
             pass
     context = node.get("context")
+    referral = node.get("referral")
     return InboundMessage(
         wamid=node.req_str("id"),
         business=business,
@@ -82,8 +85,42 @@ def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -
         wire_type=wire_type,
         errors=parse_errors(node),
         context=None if context is None else _context(context),
+        referral=None if referral is None else _referral(referral),
         raw=dict(node.mapping()),
         **fields,
+    )
+
+
+def unreadable_message(
+    node: Node,
+    *,
+    business: BusinessNumber,
+    customer: Customer,
+    problem: MalformedPayload,
+) -> InboundMessage:
+    """A message whose ids read well but whose body did not: UNKNOWN, saying what was wrong.
+
+    Raises ``MalformedPayload`` when the ids themselves are unreadable: such a message cannot
+    be claimed, ordered or answered, only reported.
+    """
+    wamid = node.req_str("id")
+    timestamp = node.child("timestamp").integer()
+    wire_type = node.value.get("type")
+    try:
+        errors = parse_errors(node)
+    except MalformedPayload:
+        errors = ()
+    where = problem.path.removeprefix(node.path).lstrip(".")
+    return InboundMessage(
+        wamid=wamid,
+        business=business,
+        customer=customer,
+        timestamp=timestamp,
+        type=MessageType.UNKNOWN,
+        wire_type=wire_type if isinstance(wire_type, str) else "",
+        errors=errors,
+        unreadable=f"{where}: {problem.reason}" if where else problem.reason,
+        raw=dict(node.mapping()),
     )
 
 
@@ -123,6 +160,21 @@ def _context(node: Node) -> Context:
         forwarded=node.opt_bool("forwarded"),
         frequently_forwarded=node.opt_bool("frequently_forwarded"),
         referred_product_id="" if product is None else product.opt_str("product_retailer_id"),
+    )
+
+
+def _referral(node: Node) -> Referral:
+    return Referral(
+        source_url=node.opt_str("source_url"),
+        source_id=node.opt_str("source_id"),
+        source_type=node.opt_str("source_type"),
+        headline=node.opt_str("headline"),
+        body=node.opt_str("body"),
+        media_type=node.opt_str("media_type"),
+        image_url=node.opt_str("image_url"),
+        video_url=node.opt_str("video_url"),
+        thumbnail_url=node.opt_str("thumbnail_url"),
+        ctwa_clid=node.opt_str("ctwa_clid"),
     )
 
 
@@ -184,10 +236,12 @@ def _interactive(node: Node) -> Reply:
     detail = node.get(kind)
     if kind == "nfm_reply":
         flow = node.child(kind)
+        response, response_text = _flow_response(flow.get("response_json"))
         return Reply(
             kind=kind,
             title=flow.opt_str("body") or flow.opt_str("name"),
-            response=_flow_response(flow.get("response_json")),
+            response=response,
+            response_text=response_text,
         )
     if detail is None:
         logger.warning("interactive reply of type %r without its object", kind)
@@ -200,17 +254,23 @@ def _interactive(node: Node) -> Reply:
     )
 
 
-def _flow_response(node: Node | None) -> dict[str, Any]:
+def _flow_response(node: Node | None) -> tuple[dict[str, Any], str]:
+    """The flow's answers as an object, or else their text as received (never dropped)."""
     if node is None:
-        return {}
+        return {}, ""
     if isinstance(node.value, dict):
-        return dict(node.value)
+        return dict(node.value), ""
+    if not isinstance(node.value, str):
+        return {}, _compact(node.value)
     try:
-        decoded = json.loads(node.text())
-    except ValueError:
-        # A flow answer that is not JSON is still a reply: its body says what was chosen.
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
+        decoded = json.loads(node.value)
+    except (ValueError, RecursionError):
+        return {}, node.value
+    return (decoded, "") if isinstance(decoded, dict) else ({}, node.value)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _order(node: Node) -> Order:
