@@ -135,7 +135,7 @@ def test_agent_text_reaches_the_customer() -> None:
     assert world.whatsapp.sent == [(BUSINESS, OutgoingText(to=ANA, text="Thanks Ana"))]
 
 
-def test_markdown_is_sent_as_text() -> None:
+def test_markdown_is_sent_as_whatsapp_formatted_text() -> None:
     world = World()
     session = world.open_chat()
 
@@ -143,7 +143,7 @@ def test_markdown_is_sent_as_text() -> None:
         event(session, content_type="text/markdown", content="**Thanks**")
     )
 
-    assert texts(world) == ["**Thanks**"]
+    assert texts(world) == ["*Thanks*"]
 
 
 def test_text_over_4096_characters_is_split() -> None:

@@ -64,11 +64,26 @@ _OUTBOUND_KINDS: dict[str, tuple[MediaKind, int]] = {
     "image/jpeg": (MediaKind.IMAGE, 5 * MB),
     "image/png": (MediaKind.IMAGE, 5 * MB),
     "video/mp4": (MediaKind.VIDEO, 16 * MB),
+    "video/3gpp": (MediaKind.VIDEO, 16 * MB),
 }
 _OUTBOUND_CONVERSIONS: dict[str, tuple[MediaKind, Target]] = {
     "audio/": (MediaKind.AUDIO, OGG_OPUS),
 }
 WHATSAPP_DOCUMENT_MAX_BYTES = 100 * MB
+# The document types WhatsApp takes as they are (Meta's list, plus CSV and RTF). WhatsApp checks
+# an upload against the limits of its MIME type before it knows the message will be a document,
+# so a 6 MB JPEG uploaded as image/jpeg is refused even when meant as a document: any other file
+# goes up untyped, and its name keeps the extension.
+WHATSAPP_DOCUMENT_TYPES = frozenset(
+    {
+        "text/plain", "text/csv", "application/rtf", "application/pdf", "application/msword",
+        "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    }
+)  # fmt: skip
+UNTYPED_DOCUMENT = "application/octet-stream"
 
 # Names for files that arrive without one.
 _STEMS: dict[str, str] = {"image/": "image", "video/": "video", "audio/": "audio"}
@@ -92,7 +107,10 @@ class InboundPlan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboundPlan:
-    """How an agent's file goes to WhatsApp: as which kind of message, after which conversion."""
+    """How an agent's file goes to WhatsApp: as which kind of message, after which conversion.
+
+    ``content_type`` is the type the file is uploaded with (for a document, perhaps not its own).
+    """
 
     kind: MediaKind
     action: OutboundAction
@@ -141,7 +159,12 @@ def inbound_plan(
 
 
 def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPlan:
-    """Plan how an agent's file of ``content_type`` and ``size`` bytes reaches the customer."""
+    """Plan how an agent's file of ``content_type`` and ``size`` bytes reaches the customer.
+
+    JPEG/PNG up to 5 MB go as images, MP4/3GP up to 16 MB as videos, audio as an OGG/Opus voice
+    note; everything else (a larger photo or video, a .mov, a zip...) as a document with its
+    name, up to 100 MB. ``size`` must be the real size of the stored file.
+    """
     kind = canonical_type(content_type)
     sendable = _OUTBOUND_KINDS.get(kind)
     if sendable is not None and 0 < size <= sendable[1]:
@@ -172,7 +195,7 @@ def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPl
             kind=MediaKind.DOCUMENT,
             action="send",
             filename=filename,
-            content_type=kind,
+            content_type=kind if kind in WHATSAPP_DOCUMENT_TYPES else UNTYPED_DOCUMENT,
         )
     return OutboundPlan(
         kind=MediaKind.DOCUMENT,

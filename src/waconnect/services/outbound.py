@@ -20,6 +20,7 @@ from waconnect.domain.connect import (
     ParticipantRole,
 )
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
+from waconnect.domain.markdown import markdown_to_whatsapp
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
 from waconnect.domain.session import ChatSession
@@ -46,7 +47,7 @@ from waconnect.services.snippets import agent_file_snippet
 
 logger = logging.getLogger(__name__)
 
-_TEXT_TYPES = frozenset({"text/plain", "text/markdown"})
+_MARKDOWN = "text/markdown"
 
 
 class OutboundService:
@@ -99,6 +100,11 @@ class OutboundService:
         if session is None:
             logger.info("event %s for unknown contact %s ignored", event.event_id, event.contact_id)
             return _outcome(event, "ignored", reason="unknown contact")
+        if session.ended:
+            # Connect lets nobody write into an ended chat; a late event (a replay, an attachment
+            # scanned after the end) must not reach a customer who has moved on.
+            logger.info("event %s for ended chat %s ignored", event.event_id, session.contact_id)
+            return _outcome(event, "ignored", reason="chat ended", session=session)
         if event.type is EventType.MESSAGE:
             return self._message(event, session)
         if event.type is EventType.ATTACHMENT:
@@ -111,10 +117,14 @@ class OutboundService:
 
     def _message(self, event: ConnectEvent, session: ChatSession) -> Outcome:
         content_type = event.content_type.split(";", 1)[0].strip().lower()
-        if content_type in _TEXT_TYPES:
+        if content_type == "text/plain":
             text = event.content
+        elif content_type == _MARKDOWN:
+            text = markdown_to_whatsapp(event.content)
         elif content_type == INTERACTIVE_CONTENT_TYPE:
             text = interactive_as_text(event.content)
+            if not text.strip():
+                return self._unshowable_interactive(event, session)
         else:
             return _outcome(
                 event, "skipped", reason=f"content type {content_type}", session=session
@@ -139,6 +149,16 @@ class OutboundService:
             for index, part in enumerate(parts)
         ]
         return self._once_each(steps, event, session, subject="message")
+
+    def _unshowable_interactive(self, event: ConnectEvent, session: ChatSession) -> Outcome:
+        """Nothing readable: the agent is told, the customer gets nothing."""
+        failure = Failure.of(
+            FailureReason.MALFORMED,
+            direction=Direction.TO_CUSTOMER,
+            subject="message",
+            detail="an interactive message with nothing WhatsApp can show",
+        )
+        return self._tell_agent(event, failure, session=session)
 
     # ---- attachments --------------------------------------------------------------------------
 
@@ -208,7 +228,10 @@ class OutboundService:
                 key=f"{key}converted/{plan.filename}",
             )
             stored = converted.stored
-        stored = replace(stored, content_type=plan.content_type, filename=plan.filename)
+        if plan.content_type != stored.content_type:
+            # WhatsApp reads the type of the stored object, not of this record: store it again.
+            stored = self._restored(stored, f"{key}whatsapp/{plan.filename}", plan.content_type)
+        stored = replace(stored, filename=plan.filename)
         media_id = self._whatsapp.upload_media(session.business, stored)
         message = OutgoingMedia(
             to=session.customer,
@@ -219,6 +242,10 @@ class OutboundService:
         )
         wamid = self._whatsapp.send(session.business, message)
         self._remember(session, wamid, agent_file_snippet(plan.filename))
+
+    def _restored(self, media: StoredMedia, key: str, content_type: str) -> StoredMedia:
+        with self._media.open(media) as chunks:
+            return self._media.put(key, chunks, content_type=content_type, filename=media.filename)
 
     def _remember(self, session: ChatSession, wamid: str, text: str) -> None:
         """Keep what the agent sent, so the customer's reply or reaction to it can quote it."""
@@ -333,6 +360,11 @@ class OutboundService:
             )
         else:
             failure = failure_from_error(error, subject=subject, direction=Direction.TO_CUSTOMER)
+        return self._tell_agent(event, failure, session=session)
+
+    def _tell_agent(
+        self, event: ConnectEvent, failure: Failure, *, session: ChatSession
+    ) -> Outcome:
         logger.warning("event %s not delivered: %s", event.event_id, failure.reason.value)
 
         def tell(current: ChatSession) -> None:
