@@ -6,6 +6,7 @@ names the step and the field, which the runner prints as a ``system``/``rejected
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import mimetypes
@@ -15,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from waconnect.domain.whatsapp import Customer
+from waconnect.domain.whatsapp import BusinessNumber, Customer
+from waconnect.errors import MalformedPayload
+from waconnect.sandbox import defaults
+from waconnect.wire._reader import ROOT, load
+from waconnect.wire.meta_message import parse_message
 
 MAX_REPEAT = 100
 VOICE_MIME_TYPE = "audio/ogg; codecs=opus"
@@ -515,13 +520,42 @@ def _customer_message(fields: _Fields, base: Path, labels: set[str]) -> Action:
     forbidden = sorted({"from", "id", "timestamp"} & set(message))
     if forbidden:
         raise _Bad(f"message.{forbidden[0]}", "is set by the emulator; leave it out")
+    reply_to = fields.label_ref("reply_to", labels)
+    _check_message(message, customer, replying=bool(reply_to))
     return CustomerMessage(
         customer=customer,
         message=message,
         business=fields.optional_str("business"),
         media=fields.media(base),
-        reply_to=fields.label_ref("reply_to", labels),
+        reply_to=reply_to,
     )
+
+
+def _check_message(message: dict[str, Any], customer: Customer, *, replying: bool) -> None:
+    """Refuse up front a message the bridge cannot read, naming the field as the parser does.
+
+    The message is completed as the emulator completes it and read by the bridge's own parser
+    of one message: strict, where a whole webhook body would show a broken message to the agent.
+    """
+    probe = copy.deepcopy(message)
+    reaction = probe.get("reaction")
+    if replying and probe.get("type") == "reaction" and isinstance(reaction, dict):
+        # The runner fills it from the labelled step; any wamid stands in for it here.
+        reaction.setdefault("message_id", "wamid.scenario-check")
+    probe.update({"from": customer.wa_id, "id": "wamid.scenario-check", "timestamp": "0"})
+    if customer.user_id:
+        probe["from_user_id"] = customer.user_id
+    business = BusinessNumber(
+        meta_phone_number_id=defaults.META_PHONE_NUMBER_ID,
+        display_phone_number=defaults.DISPLAY_PHONE_NUMBER,
+        waba_id=defaults.WABA_ID,
+    )
+    try:
+        parse_message(load(probe, "meta"), business=business, customer=customer)
+    except MalformedPayload as exc:
+        reason = "required" if exc.reason == "required field is missing" else exc.reason
+        at = "message" if exc.path in ("", ROOT) else f"message.{exc.path}"
+        raise _Bad(at, reason) from None
 
 
 def _agent_text(fields: _Fields, base: Path, labels: set[str]) -> Action:

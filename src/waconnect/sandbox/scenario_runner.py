@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import mimetypes
+import re
 import tempfile
 import threading
 import uuid
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import httpx
@@ -54,7 +56,8 @@ from waconnect.sandbox.scenario import (
     TokenExpire,
 )
 from waconnect.settings import Settings
-from waconnect.wire.inbound import classify
+from waconnect.wire.inbound import classify, parse_whatsapp_document
+from waconnect.wire.sns import SnsSubscriptionMessage
 
 if TYPE_CHECKING:
     from waconnect.entrypoints.bridge import Bridge
@@ -183,7 +186,7 @@ class ScenarioRunner:
             self._guarded(step, concurrent=False)
         if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
-        if step.label and isinstance(step.action, AgentText | AgentFile):
+        if step.label and _bridge_sends_for(step.action):
             self._label_agent_message(step.label, sent_before)
         for effect in journal.since(start):
             line = self._present(effect, step=step.index, label=step.label)
@@ -382,6 +385,10 @@ class ScenarioRunner:
 
     def _contact(self, target: AgentTarget, step: Step) -> str:
         if target.contact_id:
+            try:
+                self.cloud.chats.contact(target.contact_id)
+            except ApiError:
+                raise StepFailed(f"{step.where}: field 'contact_id': no such chat") from None
             return target.contact_id
         if target.customer is None:
             raise StepFailed(f"{step.where}: field 'customer': required")
@@ -403,12 +410,25 @@ class ScenarioRunner:
                 f"{step.where}: not a sandbox action ('action'), nor a payload the bridge "
                 f"recognises: {exc}"
             ) from exc
-        handle = (
-            self.bridge.handle_whatsapp_document
-            if source == "whatsapp"
-            else self.bridge.handle_connect_document
-        )
-        self._call_bridge(handle, document)
+        if source == "connect":
+            self._call_bridge(self.bridge.handle_connect_document, document)
+            return
+        self._note_customers(document, step)
+        self._call_bridge(self.bridge.handle_whatsapp_document, document)
+
+    def _note_customers(self, document: dict[str, Any], step: Step) -> None:
+        """Tell the emulator whose each wamid is, and name the first one by the step's label."""
+        try:
+            batch = parse_whatsapp_document(document)
+        except (MalformedPayload, SnsSubscriptionMessage):
+            return  # the bridge's own refusal (or confirmation) is what the output shows
+        for message in batch.messages:
+            self.cloud.note_customer_message(message.wamid, message.customer)
+        if step.label and batch.messages:
+            first = batch.messages[0]
+            with self._lock:
+                self._wamids.setdefault(step.label, (first.wamid, first.customer.wa_id))
+                self._labels_by_wamid.setdefault(first.wamid, step.label)
 
     def _on_inbound(self, envelope: str) -> None:
         self._call_bridge(self.bridge.handle_whatsapp_document, json.loads(envelope))
@@ -451,7 +471,63 @@ class ScenarioRunner:
         if isinstance(reply_to, str):
             with self._lock:
                 effect = dict(effect, reply_to=self._labels_by_wamid.get(reply_to, reply_to))
+        for key in ("text", "reason"):
+            value = effect.get(key)
+            if isinstance(value, str):
+                effect = dict(effect, **{key: stable_links(value, self._origins())})
         return effect_line(effect, step=step, label=label)
+
+    def _origins(self) -> tuple[str, ...]:
+        cloud = self.cloud
+        return tuple(url.rstrip("/") for url in (cloud.endpoint_url, cloud.s3_endpoint_url))
+
+
+def _bridge_sends_for(action: Action) -> bool:
+    """Whether the bridge's first WhatsApp message in this step answers the step itself."""
+    if isinstance(action, AgentText | AgentFile):
+        return True
+    if isinstance(action, Payload):
+        try:
+            return classify(action.document) == "connect"
+        except MalformedPayload:
+            return False
+    return False
+
+
+# A URL up to whitespace or a closing quote/bracket a sentence may put after it.
+_URL = re.compile(r"https?://[^\s\"'<>)\]]+")
+
+
+def stable_links(text: str, origins: Iterable[str]) -> str:
+    """Links into the sandbox's own stores as ``<sandbox link: NAME>`` (docs/replay.md).
+
+    Their port, per-run prefix, date and signature change every run; the file name does not.
+    NAME is the download's file name when the link sets one, else the key's last segment.
+    """
+    bases = tuple(origins)
+
+    def replace(match: re.Match[str]) -> str:
+        found = match.group(0)
+        # A sentence's own punctuation after a link is not part of it.
+        url = found.rstrip(".,;:!?")
+        if not any(url == base or url.startswith(base + "/") for base in bases):
+            return found
+        return f"<sandbox link: {_link_name(url)}>{found[len(url) :]}"
+
+    return _URL.sub(replace, text)
+
+
+def _link_name(url: str) -> str:
+    parts = urlsplit(url)
+    for value in parse_qs(parts.query).get("response-content-disposition", ()):
+        # RFC 6266: filename*=UTF-8''percent-encoded, else filename="..."
+        star = re.search(r"filename\*=UTF-8''([^;]+)", value, re.IGNORECASE)
+        if star:
+            return unquote(star.group(1))
+        plain = re.search(r'filename="?([^";]+)"?', value, re.IGNORECASE)
+        if plain:
+            return plain.group(1)
+    return unquote(parts.path.rsplit("/", 1)[-1]) or "file"
 
 
 def _identity(customer: object) -> str | None:
