@@ -82,6 +82,8 @@ class RecordingWhatsApp:
     customer_media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     uploaded: dict[str, UploadedMedia] = field(default_factory=dict)
     fetched: list[str] = field(default_factory=list)
+    # Meta phone-number ids this WhatsApp has no way to send from (a gap in the settings).
+    unreachable: set[str] = field(default_factory=set)
     _faults: _Faults = field(default_factory=_Faults, repr=False)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -140,6 +142,9 @@ class RecordingWhatsApp:
                 filename=media.filename,
             )
             return media_id
+
+    def can_send_from(self, business: BusinessNumber) -> bool:
+        return business.meta_phone_number_id not in self.unreachable
 
     def texts(self) -> list[str]:
         """Texts sent so far, in order (a convenience for assertions)."""

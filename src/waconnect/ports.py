@@ -89,6 +89,10 @@ class WhatsApp(Protocol):
         """Make a stored file sendable from ``business``; returns the WhatsApp media id."""
         ...
 
+    def can_send_from(self, business: BusinessNumber) -> bool:
+        """Whether messages can be sent (and files fetched) through ``business`` at all."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewChat:

@@ -108,6 +108,8 @@ class InboundService:
 
     def handle_message(self, message: InboundMessage) -> Outcome:
         """Deliver one message; ``TransientError`` propagates with the claim released."""
+        if not self._whatsapp.can_send_from(message.business):
+            return self._unanswerable(message)
         if not self._ledger.claim(_claim_key(message.wamid)):
             logger.info("duplicate message %s dropped", mask(message.wamid))
             return _outcome(message, "duplicate", reason="already delivered")
@@ -135,6 +137,17 @@ class InboundService:
             session.contact_id,
         )
         return _outcome(message, "delivered", contact_id=session.contact_id)
+
+    def _unanswerable(self, message: InboundMessage) -> Outcome:
+        """A message to a number the bridge cannot answer from: refused before any claim.
+
+        Opening a chat would leave an agent talking into the void; not claiming lets the
+        redelivery that follows a fix of the settings go through.
+        """
+        number = message.business.meta_phone_number_id
+        reason = f"business number {number} is not configured (WACONNECT_EUM_PHONE_NUMBERS)"
+        logger.error("message %s not taken: %s", mask(message.wamid), reason)
+        return _outcome(message, "failed", reason=reason)
 
     def report_failure(
         self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None = None

@@ -103,6 +103,11 @@ class EumWhatsApp:
             )
         return media_id
 
+    def can_send_from(self, business: BusinessNumber) -> bool:
+        return bool(
+            business.aws_phone_number_id or self._phone_numbers.get(business.meta_phone_number_id)
+        )
+
     def _origination(self, business: BusinessNumber, operation: str) -> str:
         if business.aws_phone_number_id:
             return business.aws_phone_number_id
