@@ -139,9 +139,10 @@ def _message(message: InboundMessage) -> dict[str, Any]:
         "type": message.type.value,
         "wire_type": message.wire_type,
         "business": _business(message.business),
-        "customer": mask_phone(customer.wa_id) or mask_phone(customer.user_id),
+        # The bridge keys a chat on the BSUID when there is one, so that is who they are here.
+        "customer": mask_phone(customer.user_id) or mask_phone(customer.wa_id),
         "customer_name": customer.name,
-        "identified_by": "user_id (BSUID)" if customer.user_id else "wa_id",
+        "identified_by": _identified_by(customer.wa_id, customer.user_id),
         "agent_sees": render_for_agent(message, quoted=None),
     }
     if message.media is not None:
@@ -157,6 +158,14 @@ def _message(message: InboundMessage) -> dict[str, Any]:
     return item
 
 
+def _identified_by(wa_id: str, user_id: str) -> str:
+    if not user_id:
+        return "wa_id"
+    if wa_id:
+        return f"user_id (BSUID); their phone number is also known ({mask_phone(wa_id)})"
+    return "user_id (BSUID)"
+
+
 def _status(status: StatusUpdate) -> dict[str, Any]:
     return {
         "wamid": status.wamid,
@@ -167,7 +176,10 @@ def _status(status: StatusUpdate) -> dict[str, Any]:
             {
                 "code": error.code,
                 "title": error.title,
-                "meaning": ERROR_MEANINGS.get(error.code, error.details or error.message),
+                "meaning": ERROR_MEANINGS.get(error.code)
+                or error.details
+                or error.message
+                or "no details given",
             }
             for error in status.errors
         ],
@@ -208,11 +220,21 @@ def _routing(event: ConnectEvent) -> str:
 
 def _customer_gets(event: ConnectEvent) -> str:
     if event.type is EventType.MESSAGE:
-        if event.content_type == INTERACTIVE_CONTENT_TYPE:
-            return "an interactive WhatsApp message where it maps, else its text"
-        if event.content_type == "text/markdown":
-            return f"text, markdown turned into WhatsApp formatting: {event.content}"
-        return f"text: {event.content}"
+        # What the bridge sends: the same conversions as services/outbound.py, run here.
+        from waconnect.domain.markdown import markdown_to_whatsapp  # noqa: PLC0415
+        from waconnect.services.interactive import interactive_as_text  # noqa: PLC0415
+
+        content_type = event.content_type.split(";", 1)[0].strip().lower()
+        if content_type == INTERACTIVE_CONTENT_TYPE:
+            text = interactive_as_text(event.content)
+            if not text.strip():
+                return "nothing: no readable text in the interactive message (the agent is told)"
+            return f"its options as readable text: {text}"
+        if content_type == "text/markdown":
+            return f"text in WhatsApp formatting: {markdown_to_whatsapp(event.content)}"
+        if content_type == "text/plain":
+            return f"text: {event.content}" if event.content.strip() else "nothing: empty message"
+        return f"nothing: {content_type} has no WhatsApp form"
     if event.type is EventType.ATTACHMENT:
         parts = []
         for attachment in event.attachments:
@@ -257,20 +279,24 @@ def _lines(report: dict[str, Any]) -> list[str]:
     for status in report.get("statuses", []):
         lines.append(f"  status {status['status']} of {status['wamid']} to {status['recipient']}")
         lines.append(f"    business: {_describe_business(status['business'])}")
-        lines.extend(
-            f"    error {e['code']} {e['title']}: {e['meaning']}" for e in status["errors"]
-        )
+        lines.extend(f"    error {_error_head(e)}: {e['meaning']}" for e in status["errors"])
     for event in report.get("events", []):
         lines.append(f"  {event['type']} {event['content_type']} from {event['role']}")
         verdict = "goes to the customer" if event["to_customer"] else "does not go to the customer"
         lines.append(f"    {verdict}: {event['why']}")
-        lines.append(f"    customer gets: {event['customer_gets']}")
+        first, *more = str(event["customer_gets"]).splitlines() or [""]
+        lines.append(f"    customer gets: {first}")
+        lines.extend(f"      {line}" for line in more)
         if event["session"] != "unchanged":
             lines.append(f"    session: {event['session']}")
     if "error" in report:
         error = report["error"]
         lines.append(f"  MALFORMED ({error['source']}) at {error['path']}: {error['reason']}")
     return lines
+
+
+def _error_head(error: dict[str, Any]) -> str:
+    return f"{error['code']} ({error['title']})" if error["title"] else str(error["code"])
 
 
 def _describe_business(business: dict[str, str]) -> str:
