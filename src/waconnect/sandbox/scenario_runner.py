@@ -361,7 +361,11 @@ class ScenarioRunner:
         with self._lock:
             found = self._wamids.get(label)
         if found is None:
-            raise StepFailed(f"{step.where}: field 'reply_to': step {label!r} sent no message")
+            raise StepFailed(
+                f"{step.where}: field 'reply_to': step {label!r} sent no message (reply_to "
+                "names a customer step or raw WhatsApp payload, or an agent step or raw Connect "
+                "payload the bridge sent a WhatsApp message for)"
+            )
         wamid, sender = found
         reaction = message.get("reaction")
         if message.get("type") == "reaction" and isinstance(reaction, dict):
