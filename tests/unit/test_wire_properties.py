@@ -1,5 +1,8 @@
 """Mutated fixtures either parse or raise MalformedPayload: never KeyError, TypeError, ...
 
+A WhatsApp document that parses despite a mutation shows the agent every message it kept, and
+names each message or status it had to leave out.
+
 Mutations reach inside JSON held in strings (SNS ``Message``, EUM ``whatsAppWebhookEntry``), so
 a fault deep in a Lambda record is exercised as well as one at the top.
 """
@@ -14,6 +17,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from waconnect.domain.render import render_for_agent
+from waconnect.domain.whatsapp import MessageType
 from waconnect.errors import MalformedPayload
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 
@@ -139,6 +144,26 @@ def test_mutated_whatsapp_payload_parses_or_is_malformed(doc: Any) -> None:
         error = refusal(parse, doc)
         assert error is None or error.path
         assert error is None or error.source in ("whatsapp", "payload", "sns", "eum", "meta")
+
+
+@SETTINGS
+@given(doc=mutated(WHATSAPP))
+def test_a_mutated_payload_that_parses_shows_every_message_or_names_what_it_left_out(
+    doc: Any,
+) -> None:
+    try:
+        batch = parse_whatsapp_document(doc)
+    except MalformedPayload:
+        return
+    for message in batch.messages:
+        # The agent sees words for it, or its file; an unreadable one says so.
+        assert render_for_agent(message) or message.media is not None
+        assert not message.unreadable or message.type is MessageType.UNKNOWN
+    for reason in batch.unreadable:
+        source, path, why = reason.split(": ", 2)
+        assert source in ("eum", "meta")
+        assert path
+        assert why
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
