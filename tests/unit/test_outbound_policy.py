@@ -18,7 +18,7 @@ from waconnect.domain.connect import (
 )
 from waconnect.domain.outgoing import MediaKind, OutgoingMedia
 from waconnect.domain.session import ChatSession
-from waconnect.media.policy import MB, UNTYPED_DOCUMENT, outbound_plan
+from waconnect.media.policy import MB, outbound_plan
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 MOV = b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 64
@@ -36,15 +36,15 @@ def padded(head: bytes, size: int) -> bytes:
     ("content_type", "size", "name", "expected"),
     [
         ("image/jpeg", 5 * MB, "a.jpg", (MediaKind.IMAGE, "send", "image/jpeg")),
-        ("image/jpeg", 5 * MB + 1, "a.jpg", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
-        ("image/png", 6 * MB, "a.png", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
+        ("image/jpeg", 5 * MB + 1, "a.jpg", (MediaKind.DOCUMENT, "notice", "image/jpeg")),
+        ("image/png", 6 * MB, "a.png", (MediaKind.DOCUMENT, "notice", "image/png")),
         ("video/mp4", 16 * MB, "a.mp4", (MediaKind.VIDEO, "send", "video/mp4")),
-        ("video/mp4", 16 * MB + 1, "a.mp4", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
+        ("video/mp4", 16 * MB + 1, "a.mp4", (MediaKind.DOCUMENT, "notice", "video/mp4")),
         ("video/3gpp", MB, "a.3gp", (MediaKind.VIDEO, "send", "video/3gpp")),
-        ("video/quicktime", MB, "a.mov", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
-        ("image/heic", MB, "a.heic", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
+        ("video/quicktime", MB, "a.mov", (MediaKind.DOCUMENT, "notice", "video/quicktime")),
+        ("image/heic", MB, "a.heic", (MediaKind.DOCUMENT, "notice", "image/heic")),
         ("application/pdf", 99 * MB, "a.pdf", (MediaKind.DOCUMENT, "send", "application/pdf")),
-        ("application/zip", MB, "a.zip", (MediaKind.DOCUMENT, "send", UNTYPED_DOCUMENT)),
+        ("application/zip", MB, "a.zip", (MediaKind.DOCUMENT, "notice", "application/zip")),
         (
             "application/pdf",
             100 * MB + 1,
@@ -70,47 +70,34 @@ def test_a_document_keeps_its_original_file_name() -> None:
 # ---- the service ------------------------------------------------------------------------------
 
 
-def test_jpeg_over_5_mb_goes_as_a_named_document_uploaded_untyped() -> None:
+@pytest.mark.parametrize(
+    ("name", "content_type", "data", "why"),
+    [
+        ("site-photo.jpg", "image/jpeg", padded(JPEG, 5 * MB + 10), "over WhatsApp's 5 MB limit"),
+        ("tour.mp4", "video/mp4", padded(MP4, 16 * MB + 1), "over WhatsApp's 16 MB limit"),
+        ("clip.mov", "video/quicktime", MOV, "does not accept video/quicktime"),
+        ("files.zip", "application/zip", ZIP, "does not accept application/zip"),
+    ],
+    ids=["jpeg-over-5-mb", "mp4-over-16-mb", "mov", "zip"],
+)
+def test_a_file_whatsapp_would_refuse_is_not_sent_and_the_agent_is_told_why(
+    name: str, content_type: str, data: bytes, why: str
+) -> None:
+    # WhatsApp checks an upload against its type's limits and refuses types outside its lists
+    # (application/octet-stream too): such a file cannot go out as a document either.
     world = World()
     session = world.open_chat()
-    data = padded(JPEG, 5 * MB + 10)
-    attachment = attach(world, session, "site-photo.jpg", "image/jpeg", data)
+    attachment = attach(world, session, name, content_type, data)
 
     outcome = world.service.handle_agent_event(attachment_event(session, attachment))
 
-    assert outcome.kind == "delivered"
-    [(_, sent)] = world.whatsapp.sent
-    assert isinstance(sent, OutgoingMedia)
-    assert (sent.kind, sent.filename) == (MediaKind.DOCUMENT, "site-photo.jpg")
-    uploaded = world.whatsapp.uploaded[sent.media_id]
-    assert (uploaded.content_type, uploaded.data) == (UNTYPED_DOCUMENT, data)
-
-
-def test_the_untyped_copy_is_a_stored_object_of_that_type() -> None:
-    world = World()
-    session = world.open_chat()
-    attachment = attach(world, session, "clip.mov", "video/quicktime", MOV)
-
-    world.service.handle_agent_event(attachment_event(session, attachment))
-
-    [(_, sent)] = world.whatsapp.sent
-    assert isinstance(sent, OutgoingMedia)
-    assert sent.kind is MediaKind.DOCUMENT
-    # An upload reads the object from the store (End User Messaging reads S3): its own type counts.
-    copies = [m for _, m in world.store.objects.values() if m.content_type == UNTYPED_DOCUMENT]
-    assert [m.filename for m in copies] == ["clip.mov"]
-
-
-def test_mp4_over_16_mb_goes_as_a_document() -> None:
-    world = World()
-    session = world.open_chat()
-    attachment = attach(world, session, "tour.mp4", "video/mp4", padded(MP4, 16 * MB + 1))
-
-    world.service.handle_agent_event(attachment_event(session, attachment))
-
-    [(_, sent)] = world.whatsapp.sent
-    assert isinstance(sent, OutgoingMedia)
-    assert (sent.kind, sent.filename) == (MediaKind.DOCUMENT, "tour.mp4")
+    assert outcome.kind == "failed"
+    assert world.whatsapp.sent == []
+    assert world.whatsapp.uploaded == {}
+    [notice] = world.connect.chats[session.contact_id].messages()
+    assert name in notice
+    assert outcome.failure is not None
+    assert why in outcome.failure.detail
 
 
 def test_small_mp4_still_goes_as_a_video() -> None:
@@ -132,23 +119,22 @@ def test_the_plan_uses_the_size_of_the_downloaded_file() -> None:
     # Connect says nothing of the size; what was stored decides (here just over the image limit).
     attachment = attach(world, session, "p.jpg", "image/jpeg", padded(JPEG, 5 * MB + 1))
 
-    world.service.handle_agent_event(attachment_event(session, attachment))
+    outcome = world.service.handle_agent_event(attachment_event(session, attachment))
 
-    [(_, sent)] = world.whatsapp.sent
-    assert isinstance(sent, OutgoingMedia)
-    assert sent.kind is MediaKind.DOCUMENT
+    assert outcome.kind == "failed"
+    assert world.whatsapp.sent == []
 
 
-def test_zip_goes_as_a_document_with_its_name() -> None:
+def test_a_csv_goes_as_a_document_with_its_name() -> None:
     world = World()
     session = world.open_chat()
-    attachment = attach(world, session, "logs.zip", "application/zip", ZIP)
+    attachment = attach(world, session, "rows.csv", "text/csv", b"a,b\n1,2\n")
 
     world.service.handle_agent_event(attachment_event(session, attachment))
 
     [(_, sent)] = world.whatsapp.sent
     assert isinstance(sent, OutgoingMedia)
-    assert (sent.kind, sent.filename) == (MediaKind.DOCUMENT, "logs.zip")
+    assert (sent.kind, sent.filename) == (MediaKind.DOCUMENT, "rows.csv")
 
 
 def test_document_over_100_mb_is_a_notice_to_the_agent() -> None:

@@ -128,10 +128,8 @@ def test_an_empty_file_becomes_a_notice() -> None:
         ("image/jpeg", 5 * MB, "photo.jpg", MediaKind.IMAGE, "photo.jpg"),
         ("image/png", 1000, "", MediaKind.IMAGE, "image.png"),
         ("video/mp4", 16 * MB, "tour.mp4", MediaKind.VIDEO, "tour.mp4"),
-        ("image/jpeg", 5 * MB + 1, "big.jpg", MediaKind.DOCUMENT, "big.jpg"),
-        ("video/mp4", 16 * MB + 1, "long.mp4", MediaKind.DOCUMENT, "long.mp4"),
         ("application/pdf", 1000, "brochure.pdf", MediaKind.DOCUMENT, "brochure.pdf"),
-        ("image/heic", 1000, "IMG.heic", MediaKind.DOCUMENT, "IMG.heic"),
+        ("text/csv", 1000, "rows.csv", MediaKind.DOCUMENT, "rows.csv"),
         (DOCX, 100 * MB, "report", MediaKind.DOCUMENT, "report.docx"),
     ],
 )
@@ -140,6 +138,24 @@ def test_agent_files_are_sent_as_the_whatsapp_kind_their_type_and_size_allow(
 ) -> None:
     plan = outbound_plan(content_type, size, name=name)
     assert (plan.action, plan.kind, plan.filename, plan.voice) == ("send", kind, filename, False)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "size", "too_large"),
+    [
+        ("image/jpeg", 5 * MB + 1, True),
+        ("video/mp4", 16 * MB + 1, True),
+        ("application/pdf", 100 * MB + 1, True),
+        ("image/heic", 1000, False),
+        ("video/quicktime", 1000, False),
+    ],
+)
+def test_agent_files_whatsapp_would_refuse_are_notices_saying_whether_size_or_type(
+    content_type: str, size: int, too_large: bool
+) -> None:
+    plan = outbound_plan(content_type, size, name="file")
+    assert (plan.action, plan.too_large) == ("notice", too_large)
+    assert plan.reason
 
 
 @pytest.mark.parametrize("content_type", ["audio/wav", "audio/mpeg", "audio/ogg", "audio/x-new"])

@@ -70,10 +70,10 @@ _OUTBOUND_CONVERSIONS: dict[str, tuple[MediaKind, Target]] = {
     "audio/": (MediaKind.AUDIO, OGG_OPUS),
 }
 WHATSAPP_DOCUMENT_MAX_BYTES = 100 * MB
-# The document types WhatsApp takes as they are (Meta's list, plus CSV and RTF). WhatsApp checks
-# an upload against the limits of its MIME type before it knows the message will be a document,
-# so a 6 MB JPEG uploaded as image/jpeg is refused even when meant as a document: any other file
-# goes up untyped, and its name keeps the extension.
+# The types WhatsApp takes as documents (Meta's upload list for documents, plus CSV and RTF, which
+# it accepts as text). WhatsApp checks an upload against the limits of its MIME type, and refuses
+# types outside its list (application/octet-stream included), so a 6 MB JPEG or a .mov cannot go
+# out as a document: until conversions exist the agent is told why it was not sent.
 WHATSAPP_DOCUMENT_TYPES = frozenset(
     {
         "text/plain", "text/csv", "application/rtf", "application/pdf", "application/msword",
@@ -83,7 +83,6 @@ WHATSAPP_DOCUMENT_TYPES = frozenset(
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     }
 )  # fmt: skip
-UNTYPED_DOCUMENT = "application/octet-stream"
 
 # Names for files that arrive without one.
 _STEMS: dict[str, str] = {"image/": "image", "video/": "video", "audio/": "audio"}
@@ -109,7 +108,8 @@ class InboundPlan:
 class OutboundPlan:
     """How an agent's file goes to WhatsApp: as which kind of message, after which conversion.
 
-    ``content_type`` is the type the file is uploaded with (for a document, perhaps not its own).
+    ``content_type`` is the type the file is uploaded with. A ``notice`` says in ``reason`` why
+    WhatsApp would refuse the file, and ``too_large`` whether its size (not its type) is why.
     """
 
     kind: MediaKind
@@ -119,6 +119,7 @@ class OutboundPlan:
     target: str = ""
     voice: bool = False
     reason: str = ""
+    too_large: bool = False
 
 
 def inbound_plan(
@@ -162,8 +163,9 @@ def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPl
     """Plan how an agent's file of ``content_type`` and ``size`` bytes reaches the customer.
 
     JPEG/PNG up to 5 MB go as images, MP4/3GP up to 16 MB as videos, audio as an OGG/Opus voice
-    note; everything else (a larger photo or video, a .mov, a zip...) as a document with its
-    name, up to 100 MB. ``size`` must be the real size of the stored file.
+    note, the document types WhatsApp takes (PDF, Office, text) as documents with their names up
+    to 100 MB. Anything else (a larger photo or video, a .mov, a zip...) WhatsApp would refuse:
+    the plan is a notice naming why. ``size`` must be the real size of the stored file.
     """
     kind = canonical_type(content_type)
     sendable = _OUTBOUND_KINDS.get(kind)
@@ -186,16 +188,24 @@ def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPl
             content_type=target.content_type,
         )
     filename = file_name_for(kind, filename=name, stem="document")
+    too_large = size > WHATSAPP_DOCUMENT_MAX_BYTES or (sendable is not None and size > 0)
     if size <= 0:
         reason = "the file is empty"
     elif size > WHATSAPP_DOCUMENT_MAX_BYTES:
         reason = f"over WhatsApp's {_megabytes(WHATSAPP_DOCUMENT_MAX_BYTES)} MB document limit"
-    else:
+    elif kind in WHATSAPP_DOCUMENT_TYPES:
         return OutboundPlan(
-            kind=MediaKind.DOCUMENT,
-            action="send",
-            filename=filename,
-            content_type=kind if kind in WHATSAPP_DOCUMENT_TYPES else UNTYPED_DOCUMENT,
+            kind=MediaKind.DOCUMENT, action="send", filename=filename, content_type=kind
+        )
+    elif sendable is not None:
+        reason = (
+            f"over WhatsApp's {_megabytes(sendable[1])} MB limit for {sendable[0].value}s, "
+            "and WhatsApp takes no other type of this kind as a document"
+        )
+    else:
+        reason = (
+            f"WhatsApp does not accept {kind or 'this type of'} files; it takes documents as "
+            "PDF, Word, Excel, PowerPoint, text or CSV"
         )
     return OutboundPlan(
         kind=MediaKind.DOCUMENT,
@@ -203,6 +213,7 @@ def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPl
         filename=filename,
         content_type=kind,
         reason=reason,
+        too_large=too_large,
     )
 
 

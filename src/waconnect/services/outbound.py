@@ -220,7 +220,13 @@ class OutboundService:
         )
         plan = outbound_plan(content_type, stored.size, name=stored.filename)
         if plan.action == "notice":
-            raise _PolicyRefusal(plan.reason, empty=stored.size <= 0)
+            if stored.size <= 0:
+                refusal = FailureReason.MEDIA_FETCH_FAILED
+            elif plan.too_large:
+                refusal = FailureReason.MEDIA_TOO_LARGE
+            else:
+                refusal = FailureReason.MEDIA_TYPE_REFUSED
+            raise _PolicyRefusal(plan.reason, refusal=refusal)
         if plan.action == "convert":
             converted = self._converter.convert(
                 replace(stored, content_type=content_type),
@@ -352,11 +358,8 @@ class OutboundService:
     ) -> Outcome:
         """Tell the agent, in the chat when it is reachable, what did not reach the customer."""
         if isinstance(error, _PolicyRefusal):
-            reason = (
-                FailureReason.MEDIA_FETCH_FAILED if error.empty else FailureReason.MEDIA_TOO_LARGE
-            )
             failure = Failure.of(
-                reason, direction=Direction.TO_CUSTOMER, subject=subject, detail=str(error)
+                error.refusal, direction=Direction.TO_CUSTOMER, subject=subject, detail=str(error)
             )
         else:
             failure = failure_from_error(error, subject=subject, direction=Direction.TO_CUSTOMER)
@@ -386,11 +389,11 @@ class OutboundService:
 
 
 class _PolicyRefusal(PermanentError):
-    """An agent's file WhatsApp would not take (empty, or over every size limit)."""
+    """An agent's file WhatsApp would not take (empty, too large, or of a type it refuses)."""
 
-    def __init__(self, reason: str, *, empty: bool) -> None:
+    def __init__(self, reason: str, *, refusal: FailureReason) -> None:
         super().__init__(reason, operation="upload_media")
-        self.empty = empty
+        self.refusal = refusal
 
 
 def _ends_chat(event: ConnectEvent) -> bool:
