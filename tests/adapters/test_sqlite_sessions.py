@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -39,11 +40,9 @@ def test_sessions_saved_from_many_threads_are_all_kept(tmp_path: Path) -> None:
             store.save(session)
             store.save(replace(session, generation=session.generation + 1))
 
-    threads = [threading.Thread(target=save_share, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    # The pool hands back each thread's exception: a locked database must fail the test here.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(save_share, range(8)))
     for session in sessions:
         assert store.get(session.key) == replace(session, generation=session.generation + 1)
     store.close()

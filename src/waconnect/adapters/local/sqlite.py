@@ -102,6 +102,8 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._opened: list[sqlite3.Connection] = []
         self._shared: sqlite3.Connection | None = None
+        self._setup_lock = threading.Lock()
+        self._ready = False
 
     @property
     def path(self) -> str:
@@ -117,12 +119,32 @@ class SqliteDatabase:
         )
         connection.row_factory = sqlite3.Row
         connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        with self._setup_lock:
+            if not self._ready:
+                self._set_up(connection)
+                self._ready = True
+        if self._path != MEMORY:
+            connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    def _set_up(self, connection: sqlite3.Connection) -> None:
+        """WAL mode and the schema, once per database object (the first connection does it).
+
+        Threads opening their first connections at once would otherwise each run the schema,
+        and two connections upgrading shared locks to write deadlock in SQLite without waiting
+        for the busy timeout. ``BEGIN IMMEDIATE`` takes the write lock up front (waiting for it),
+        which keeps a second process setting up the same file safe too.
+        """
         if self._path != MEMORY:
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-        for statement in _SCHEMA:
-            connection.execute(statement)
-        return connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
     @contextmanager
     def connection(self, operation: str = "sqlite") -> Iterator[sqlite3.Connection]:
