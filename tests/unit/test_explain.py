@@ -28,8 +28,13 @@ PHRASES = {
     "connect/customer_left.json": ["session: closed"],
     "connect/agent_left.json": ["not the end of the chat"],
     "connect/typing.json": ["a typing indicator"],
-    "malformed/lambda_audio_missing_id.json": ["MALFORMED (eum)", "messages[0].audio.id"],
+    "unreadable/lambda_audio_missing_id.json": ["could not be read: audio.id"],
+    "unreadable/meta_bad_timestamp.json": ["left out, unreadable", "messages[0].timestamp"],
 }
+
+
+def test_every_phrase_list_names_a_fixture_that_exists() -> None:
+    assert sorted(key for key in PHRASES if not (EVENTS / key).is_file()) == []
 
 
 @pytest.mark.parametrize("path", ALL, ids=[str(p.relative_to(EVENTS)) for p in ALL])

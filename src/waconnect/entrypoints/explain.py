@@ -98,6 +98,7 @@ def explain_file(path: Path) -> dict[str, Any]:
             report["source"] = batch.source
             report["messages"] = [_message(m) for m in batch.messages]
             report["statuses"] = [_status(s) for s in batch.statuses]
+            report["left_out"] = list(batch.unreadable)
         else:
             report["events"] = [_event(e) for e in parse_connect_document(raw)]
     except SnsSubscriptionMessage as control:
@@ -280,6 +281,8 @@ def _lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  status {status['status']} of {status['wamid']} to {status['recipient']}")
         lines.append(f"    business: {_describe_business(status['business'])}")
         lines.extend(f"    error {_error_head(e)}: {e['meaning']}" for e in status["errors"])
+    for problem in report.get("left_out", []):
+        lines.append(f"  left out, unreadable (reported as rejected, the rest goes on): {problem}")
     for event in report.get("events", []):
         lines.append(f"  {event['type']} {event['content_type']} from {event['role']}")
         verdict = "goes to the customer" if event["to_customer"] else "does not go to the customer"
