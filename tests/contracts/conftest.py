@@ -1,4 +1,6 @@
-"""One sandbox cloud (Connect, Participant Service, End User Messaging, S3) for the whole run."""
+"""The contract tests' fixtures: a fake clock per test, and one sandbox cloud (Connect,
+Participant Service, End User Messaging, S3) for the whole run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.fakes import FakeClock
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +19,8 @@ def cloud() -> Iterator[Any]:
     )
     with cloud_module.Cloud() as running:
         yield running
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()

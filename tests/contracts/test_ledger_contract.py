@@ -5,22 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.fakes import FakeClock, InMemoryLedger
-from tests.moto_isolation import isolated_mock_aws, unique
+from tests.moto_isolation import mocked_dynamodb_table
 from waconnect.adapters.aws.dynamodb import DynamoDbLedger, ledger_table_definition
 from waconnect.adapters.local.sqlite import SqliteLedger
 from waconnect.ports import LEDGER_TTL_SECONDS, Ledger
 
 WAMID = "wamid.HBgLMTU1NTAxMDEyMzQVAgASGBQzQUZBQzQ2RTAwMDAwMDAwMDAwMQA="
 OTHER_WAMID = "wamid.HBgLMTU1NTAxMDEyMzQVAgASGBQzQUZBQzQ2RTAwMDAwMDAwMDAwMgA="
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture(params=["in-memory", "sqlite-file", "sqlite-memory", "dynamodb"])
@@ -33,15 +27,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> 
         yield sqlite
         sqlite.close()
     else:
-        with isolated_mock_aws():
-            client = boto3.client(
-                "dynamodb",
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            table = unique("ledger")
-            client.create_table(**ledger_table_definition(table))
+        with mocked_dynamodb_table("ledger", ledger_table_definition) as (client, table):
             yield DynamoDbLedger(client, table, clock)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.fakes import FakeClock, InMemoryMessageLog
-from tests.moto_isolation import isolated_mock_aws, unique
+from tests.moto_isolation import mocked_dynamodb_table
 from waconnect.adapters.aws.dynamodb import DynamoDbMessageLog, message_log_table_definition
 from waconnect.adapters.local.sqlite import SqliteMessageLog
 from waconnect.domain.session import SessionKey
@@ -26,11 +25,6 @@ BEN = SessionKey(business_number="100000000000001", customer="15550100002")
 ANA_ON_OTHER_NUMBER = SessionKey(business_number="100000000000002", customer="15550100001")
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 @pytest.fixture(params=["in-memory", "sqlite-file", "sqlite-memory", "dynamodb"])
 def log(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[MessageLog]:
     if request.param == "in-memory":
@@ -41,15 +35,7 @@ def log(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Ite
         yield sqlite
         sqlite.close()
     else:
-        with isolated_mock_aws():
-            client = boto3.client(
-                "dynamodb",
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            table = unique("messages")
-            client.create_table(**message_log_table_definition(table))
+        with mocked_dynamodb_table("messages", message_log_table_definition) as (client, table):
             yield DynamoDbMessageLog(client, table, clock)
 
 

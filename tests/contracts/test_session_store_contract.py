@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import boto3
 import pytest
 
 from tests.fakes import InMemorySessionStore
-from tests.moto_isolation import isolated_mock_aws, unique
+from tests.moto_isolation import mocked_dynamodb_table
 from waconnect.adapters.aws.dynamodb import DynamoDbSessionStore, session_table_definition
 from waconnect.adapters.local.sqlite import SqliteSessionStore
 from waconnect.domain.session import ChatSession, SessionKey
@@ -57,15 +56,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionSto
         yield sqlite
         sqlite.close()
     else:
-        with isolated_mock_aws():
-            client = boto3.client(
-                "dynamodb",
-                region_name="us-east-1",
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-            table = unique("sessions")
-            client.create_table(**session_table_definition(table))
+        with mocked_dynamodb_table("sessions", session_table_definition) as (client, table):
             yield DynamoDbSessionStore(client, table)
 
 

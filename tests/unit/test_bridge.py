@@ -8,107 +8,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
+from tests.documents import connect_text, eum_texts
+from tests.fakes import FakeClock
+from tests.worlds import Ports, inbound_service, outbound_service
 
 from waconnect.domain.outgoing import OutgoingReaction, OutgoingText
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.errors import TransientError
-from waconnect.services.inbound import InboundService
-from waconnect.services.outbound import OutboundService
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
-PHONE_ARN = (
-    "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/"
-    "0123456789abcdef0123456789abcdef"
-)
 
 
-class World:
+class World(Ports):
     def __init__(self, *, attempts: int = 3) -> None:
-        self.clock = FakeClock()
-        self.store = InMemoryMediaStore()
-        self.sessions = InMemorySessionStore()
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.whatsapp = RecordingWhatsApp(self.store)
-        self.connect = RecordingConnectChat(self.store, clock=self.clock)
-        converter = RecordingConverter(self.store)
-        common: dict[str, Any] = {
-            "sessions": self.sessions,
-            "ledger": self.ledger,
-            "media": self.store,
-            "whatsapp": self.whatsapp,
-            "connect": self.connect,
-            "converter": converter,
-            "clock": self.clock,
-            "message_log": InMemoryMessageLog(clock=self.clock),
-        }
+        super().__init__()
         self.sleeps: list[float] = []
         self.bridge = Bridge(
-            InboundService(**common),
-            OutboundService(**common),
+            inbound_service(self),
+            outbound_service(self),
             retry=RetryPolicy(attempts=attempts, delay=0.1),
             sleep=self.sleeps.append,
         )
 
 
 def eum_text(body: str, *, wamid: str, wa_id: str = "15550100001") -> dict[str, Any]:
-    entry = {
-        "id": "200000000000001",
-        "changes": [
-            {
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": "15550000000",
-                        "phone_number_id": "100000000000001",
-                    },
-                    "contacts": [{"profile": {"name": "Test"}, "wa_id": wa_id}],
-                    "messages": [
-                        {
-                            "from": wa_id,
-                            "id": wamid,
-                            "timestamp": "1764000001",
-                            "type": "text",
-                            "text": {"body": body},
-                        }
-                    ],
-                },
-            }
-        ],
-    }
-    return {
-        "context": {
-            "MetaWabaIds": [{"wabaId": "200000000000001", "arn": "arn:aws:x"}],
-            "MetaPhoneNumberIds": [{"metaPhoneNumberId": "100000000000001", "arn": PHONE_ARN}],
-        },
-        "whatsAppWebhookEntry": json.dumps(entry),
-        "aws_account_id": "123456789012",
-        "message_timestamp": "2026-11-24T10:15:30.123456789Z",
-    }
-
-
-def connect_text(body: str, *, contact_id: str, event_id: str) -> dict[str, Any]:
-    return {
-        "AbsoluteTime": "2026-11-24T10:16:01.000Z",
-        "ContentType": "text/plain",
-        "Id": event_id,
-        "Type": "MESSAGE",
-        "ParticipantId": "participant-agent",
-        "DisplayName": "Sam",
-        "ParticipantRole": "AGENT",
-        "InitialContactId": contact_id,
-        "ContactId": contact_id,
-        "Content": body,
-    }
+    return eum_texts((wamid, body), wa_id=wa_id, name="Test")
 
 
 def test_eum_document_reaches_the_agent() -> None:

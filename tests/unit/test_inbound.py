@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TypeVar
 
 import pytest
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
+from tests.worlds import Ports, inbound_service
 
 from waconnect.domain.outgoing import OutgoingReaction, OutgoingText, ReadReceipt
 from waconnect.domain.session import ChatSession, SessionKey
@@ -31,7 +24,6 @@ from waconnect.domain.whatsapp import (
 )
 from waconnect.errors import PermanentError, SessionEnded, TransientError
 from waconnect.services.feedback import FeedbackSettings
-from waconnect.services.inbound import InboundService
 
 BUSINESS = BusinessNumber(
     meta_phone_number_id="100000000000001",
@@ -47,31 +39,15 @@ OGG = b"OggS\x00\x02" + b"\x00" * 22 + b"\x01\x13OpusHead" + b"\x00" * 32
 WEBP = b"RIFF\x20\x00\x00\x00WEBPVP8 " + b"\x00" * 32
 
 
-@dataclass
-class World:
-    clock: FakeClock = field(default_factory=FakeClock)
-    store: InMemoryMediaStore = field(default_factory=InMemoryMediaStore)
-    sessions: InMemorySessionStore = field(default_factory=InMemorySessionStore)
-    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
-    remember_snippets: bool = True
-
-    def __post_init__(self) -> None:
-        self.log = InMemoryMessageLog(clock=self.clock)
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.whatsapp = RecordingWhatsApp(self.store)
-        self.connect = RecordingConnectChat(self.store, clock=self.clock)
-        self.converter = RecordingConverter(self.store)
-        self.service = InboundService(
-            sessions=self.sessions,
-            ledger=self.ledger,
-            media=self.store,
-            whatsapp=self.whatsapp,
-            connect=self.connect,
-            converter=self.converter,
-            clock=self.clock,
-            message_log=self.log,
-            feedback=self.feedback,
-            remember_snippets=self.remember_snippets,
+class World(Ports):
+    def __init__(
+        self, *, feedback: FeedbackSettings | None = None, remember_snippets: bool = True
+    ) -> None:
+        super().__init__()
+        self.service = inbound_service(
+            self,
+            feedback=FeedbackSettings() if feedback is None else feedback,
+            remember_snippets=remember_snippets,
         )
 
     def session(self, customer: Customer = ANA) -> ChatSession | None:

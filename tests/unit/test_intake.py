@@ -10,20 +10,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
+from tests.fakes import InMemoryMediaStore
+from tests.worlds import Ports, inbound_service, outbound_service
 
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.domain.whatsapp import BusinessNumber
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
-from waconnect.services.inbound import InboundService
-from waconnect.services.outbound import OutboundService
 from waconnect.services.redact import mask
 
 UNCONFIGURED = "100000000000009"
@@ -31,26 +23,12 @@ REASON = f"business number {UNCONFIGURED} is not configured (WACONNECT_EUM_PHONE
 PHONE_ID = "phone-number-id-0123456789abcdef0123456789abcdef"
 
 
-class World:
+class World(Ports):
     def __init__(self) -> None:
-        self.clock = FakeClock()
-        self.store = InMemoryMediaStore()
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.whatsapp = RecordingWhatsApp(self.store)
-        self.connect = RecordingConnectChat(self.store, clock=self.clock)
-        common: dict[str, Any] = {
-            "sessions": InMemorySessionStore(),
-            "ledger": self.ledger,
-            "media": self.store,
-            "whatsapp": self.whatsapp,
-            "connect": self.connect,
-            "converter": RecordingConverter(self.store),
-            "clock": self.clock,
-            "message_log": InMemoryMessageLog(clock=self.clock),
-        }
+        super().__init__()
         self.bridge = Bridge(
-            InboundService(**common),
-            OutboundService(**common),
+            inbound_service(self),
+            outbound_service(self),
             retry=RetryPolicy(attempts=1),
             sleep=lambda _: None,
         )

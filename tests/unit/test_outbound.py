@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import (
-    OGG_OPUS_HEAD,
-    RecordingConnectChat,
-    RecordingConverter,
-    RecordingWhatsApp,
-)
+from tests.fakes_remote import OGG_OPUS_HEAD
+from tests.worlds import Ports, outbound_service
 
 from waconnect.domain.connect import (
     EVENT_PREFIX,
@@ -31,12 +20,10 @@ from waconnect.domain.connect import (
     Visibility,
 )
 from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
-from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.session import ChatSession
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import PermanentError, TransientError
 from waconnect.ports import LoggedMessage
-from waconnect.services.client_tokens import client_token
-from waconnect.services.outbound import OutboundService
 
 BUSINESS = BusinessNumber(
     meta_phone_number_id="100000000000001",
@@ -48,48 +35,13 @@ PDF = b"%PDF-1.7\n" + b"0" * 64
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
 
 
-@dataclass
-class World:
-    clock: FakeClock = field(default_factory=FakeClock)
-    store: InMemoryMediaStore = field(default_factory=InMemoryMediaStore)
-    sessions: InMemorySessionStore = field(default_factory=InMemorySessionStore)
-    remember_snippets: bool = True
-
-    def __post_init__(self) -> None:
-        self.log = InMemoryMessageLog(clock=self.clock)
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.whatsapp = RecordingWhatsApp(self.store)
-        self.connect = RecordingConnectChat(self.store, clock=self.clock)
-        self.converter = RecordingConverter(self.store)
-        self.service = OutboundService(
-            sessions=self.sessions,
-            ledger=self.ledger,
-            media=self.store,
-            whatsapp=self.whatsapp,
-            connect=self.connect,
-            converter=self.converter,
-            clock=self.clock,
-            message_log=self.log,
-            remember_snippets=self.remember_snippets,
-        )
+class World(Ports):
+    def __init__(self, *, remember_snippets: bool = True) -> None:
+        super().__init__()
+        self.service = outbound_service(self, remember_snippets=remember_snippets)
 
     def open_chat(self, customer: Customer = ANA) -> ChatSession:
-        chat = self.connect.start_chat(
-            business=BUSINESS, customer=customer, client_token=client_token("wamid.0", "chat")
-        )
-        connection = self.connect.connect(chat.participant_token)
-        session = ChatSession(
-            key=SessionKey.of(BUSINESS, customer),
-            business=BUSINESS,
-            customer=customer,
-            contact_id=chat.contact_id,
-            participant_id=chat.participant_id,
-            participant_token=chat.participant_token,
-            connection_token=connection.token,
-            connection_expiry=connection.expiry,
-        )
-        self.sessions.save(session)
-        return session
+        return self.open_chat_for(BUSINESS, customer)
 
 
 _ids = iter(range(1, 10_000))

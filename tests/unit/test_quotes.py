@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
+from tests.fakes import FakeClock, InMemoryLedger, InMemoryMessageLog
+from tests.fakes_remote import RecordingConverter, RecordingWhatsApp
+from tests.worlds import Ports, inbound_service, outbound_service
 
 from waconnect.domain.connect import (
     AttachmentStatus,
@@ -37,7 +31,6 @@ from waconnect.domain.whatsapp import (
 from waconnect.errors import TransientError
 from waconnect.ports import LoggedMessage
 from waconnect.services.inbound import InboundService
-from waconnect.services.outbound import OutboundService
 
 BUSINESS = BusinessNumber(
     meta_phone_number_id="100000000000001",
@@ -68,27 +61,13 @@ class FlakyMessageLog(InMemoryMessageLog):
         raise TransientError("throttled", operation="PutItem", code="ThrottlingException")
 
 
-class World:
+class World(Ports):
+    whatsapp: WamidKeepingWhatsApp
+
     def __init__(self, *, remember_snippets: bool = True, log: InMemoryMessageLog | None = None):
-        self.clock = FakeClock()
-        self.store = InMemoryMediaStore()
-        self.sessions = InMemorySessionStore()
-        self.log = log or InMemoryMessageLog(clock=self.clock)
-        self.whatsapp = WamidKeepingWhatsApp(self.store)
-        self.connect = RecordingConnectChat(self.store, clock=self.clock)
-        common: dict[str, Any] = {
-            "sessions": self.sessions,
-            "ledger": InMemoryLedger(clock=self.clock),
-            "media": self.store,
-            "whatsapp": self.whatsapp,
-            "connect": self.connect,
-            "converter": RecordingConverter(self.store),
-            "clock": self.clock,
-            "message_log": self.log,
-            "remember_snippets": remember_snippets,
-        }
-        self.inbound = InboundService(**common)
-        self.outbound = OutboundService(**common)
+        super().__init__(whatsapp=WamidKeepingWhatsApp, log=log)
+        self.inbound = inbound_service(self, remember_snippets=remember_snippets)
+        self.outbound = outbound_service(self, remember_snippets=remember_snippets)
         self._count = 0
 
     def customer(

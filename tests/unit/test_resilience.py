@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tests.fakes import (
-    FakeClock,
-    InMemoryLedger,
-    InMemoryMediaStore,
-    InMemoryMessageLog,
-    InMemorySessionStore,
-)
-from tests.fakes_remote import RecordingConnectChat, RecordingConverter, RecordingWhatsApp
+from tests.documents import connect_text, eum_texts
+from tests.fakes_remote import RecordingConnectChat, RecordingWhatsApp
+from tests.worlds import Ports, inbound_service, outbound_service
 
 from waconnect.domain.connect import (
     EVENT_PREFIX,
@@ -33,16 +28,13 @@ from waconnect.domain.connect import (
 )
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import Outgoing, OutgoingMedia, OutgoingReaction, OutgoingText
-from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.session import ChatSession
 from waconnect.domain.whatsapp import BusinessNumber, Customer, InboundMessage, Media, MessageType
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.errors import SessionEnded, TransientError
 from waconnect.media.policy import ConnectLimits
 from waconnect.ports import LoggedMessage
-from waconnect.services.client_tokens import client_token
 from waconnect.services.feedback import FeedbackSettings
-from waconnect.services.inbound import InboundService
-from waconnect.services.outbound import OutboundService
 
 BUSINESS = BusinessNumber(
     meta_phone_number_id="100000000000001",
@@ -52,10 +44,6 @@ BUSINESS = BusinessNumber(
 ANA = Customer(wa_id="15550100001", name="Ana")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 OGG = b"OggS\x00\x02" + b"\x00" * 22 + b"\x01\x13OpusHead" + b"\x00" * 32
-PHONE_ARN = (
-    "arn:aws:social-messaging:us-east-1:123456789012:phone-number-id/"
-    "0123456789abcdef0123456789abcdef"
-)
 
 
 @dataclass
@@ -89,7 +77,10 @@ class FlakyWhatsApp(RecordingWhatsApp):
         return super().send(business, message)
 
 
-class World:
+class World(Ports):
+    whatsapp: FlakyWhatsApp
+    connect: CountingConnectChat
+
     def __init__(
         self,
         *,
@@ -97,25 +88,9 @@ class World:
         limits: ConnectLimits | None = None,
         mark_read: bool = True,
     ) -> None:
-        self.clock = FakeClock()
-        self.store = InMemoryMediaStore()
-        self.sessions = InMemorySessionStore()
-        self.ledger = InMemoryLedger(clock=self.clock)
-        self.log = InMemoryMessageLog(clock=self.clock)
-        self.whatsapp = FlakyWhatsApp(self.store)
-        self.connect = CountingConnectChat(self.store, clock=self.clock)
-        common: dict[str, Any] = {
-            "sessions": self.sessions,
-            "ledger": self.ledger,
-            "media": self.store,
-            "whatsapp": self.whatsapp,
-            "connect": self.connect,
-            "converter": RecordingConverter(self.store),
-            "clock": self.clock,
-            "message_log": self.log,
-        }
-        self.inbound = InboundService(**common, feedback=feedback, limits=limits)
-        self.outbound = OutboundService(**common, mark_read=mark_read)
+        super().__init__(whatsapp=FlakyWhatsApp, connect=CountingConnectChat)
+        self.inbound = inbound_service(self, feedback=feedback, limits=limits)
+        self.outbound = outbound_service(self, mark_read=mark_read)
         self.bridge = Bridge(
             self.inbound,
             self.outbound,
@@ -124,22 +99,7 @@ class World:
         )
 
     def open_chat(self) -> ChatSession:
-        chat = self.connect.start_chat(
-            business=BUSINESS, customer=ANA, client_token=client_token("wamid.0", "chat")
-        )
-        connection = self.connect.connect(chat.participant_token)
-        session = ChatSession(
-            key=SessionKey.of(BUSINESS, ANA),
-            business=BUSINESS,
-            customer=ANA,
-            contact_id=chat.contact_id,
-            participant_id=chat.participant_id,
-            participant_token=chat.participant_token,
-            connection_token=connection.token,
-            connection_expiry=connection.expiry,
-        )
-        self.sessions.save(session)
-        return session
+        return self.open_chat_for(BUSINESS, ANA)
 
 
 _counter = iter(range(1, 10_000))
@@ -196,42 +156,7 @@ def agent_event(session: ChatSession, **fields: Any) -> ConnectEvent:
 
 def eum_document(*bodies: tuple[str, str]) -> dict[str, Any]:
     """An EUM notification carrying one text message per (wamid, body)."""
-    messages = [
-        {
-            "from": ANA.wa_id,
-            "id": wamid,
-            "timestamp": "1764000001",
-            "type": "text",
-            "text": {"body": b},
-        }
-        for wamid, b in bodies
-    ]
-    entry = {
-        "id": "200000000000001",
-        "changes": [
-            {
-                "field": "messages",
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": "15550000000",
-                        "phone_number_id": "100000000000001",
-                    },
-                    "contacts": [{"profile": {"name": "Ana"}, "wa_id": ANA.wa_id}],
-                    "messages": messages,
-                },
-            }
-        ],
-    }
-    return {
-        "context": {
-            "MetaWabaIds": [{"wabaId": "200000000000001", "arn": "arn:aws:x"}],
-            "MetaPhoneNumberIds": [{"metaPhoneNumberId": "100000000000001", "arn": PHONE_ARN}],
-        },
-        "whatsAppWebhookEntry": json.dumps(entry),
-        "aws_account_id": "123456789012",
-        "message_timestamp": "2026-11-24T10:15:30.123456789Z",
-    }
+    return eum_texts(*bodies, wa_id=ANA.wa_id, name="Ana")
 
 
 def lambda_sns_event(*messages: dict[str, Any]) -> dict[str, Any]:
@@ -247,18 +172,7 @@ def lambda_sns_event(*messages: dict[str, Any]) -> dict[str, Any]:
 
 
 def streaming_text(session: ChatSession, body: str, event_id: str) -> dict[str, Any]:
-    return {
-        "AbsoluteTime": "2026-11-24T10:16:01.000Z",
-        "ContentType": "text/plain",
-        "Id": event_id,
-        "Type": "MESSAGE",
-        "ParticipantId": "participant-agent",
-        "DisplayName": "Sam",
-        "ParticipantRole": "AGENT",
-        "InitialContactId": session.contact_id,
-        "ContactId": session.contact_id,
-        "Content": body,
-    }
+    return connect_text(body, contact_id=session.contact_id, event_id=event_id)
 
 
 # ---- 1. unexpected errors --------------------------------------------------------------------
