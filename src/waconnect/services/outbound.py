@@ -98,11 +98,15 @@ class OutboundService:
             return _outcome(event, "skipped", reason=reason)
         session = self.session_for(event)
         if session is None:
+            if not self._first_time(event):
+                return _outcome(event, "duplicate")
             logger.info("event %s for unknown contact %s ignored", event.event_id, event.contact_id)
             return _outcome(event, "ignored", reason="unknown contact")
         if session.ended:
             # Connect lets nobody write into an ended chat; a late event (a replay, an attachment
             # scanned after the end) must not reach a customer who has moved on.
+            if not self._first_time(event):
+                return _outcome(event, "duplicate", session=session)
             logger.info("event %s for ended chat %s ignored", event.event_id, session.contact_id)
             return _outcome(event, "ignored", reason="chat ended", session=session)
         if event.type is EventType.MESSAGE:
@@ -295,6 +299,8 @@ class OutboundService:
                 wamid = ""
             if not wamid:
                 return _outcome(event, "skipped", reason="typing: no message to show it on")
+            if not self._first_time(event):
+                return _outcome(event, "duplicate", session=session)
             try:
                 self._whatsapp.send(session.business, ReadReceipt(message_id=wamid, typing=True))
             except TransientError:
@@ -307,6 +313,10 @@ class OutboundService:
         if name == "participant.left":
             return _outcome(event, "skipped", reason="agent left (not the end)", session=session)
         return _outcome(event, "skipped", reason=name or "event", session=session)
+
+    def _first_time(self, event: ConnectEvent) -> bool:
+        """Claim an event that has no parts of its own, so a redelivery of it does nothing."""
+        return self._ledger.claim(f"connect:{event.event_id}")
 
     def _close(self, event: ConnectEvent) -> Outcome:
         session = self.session_for(event)
