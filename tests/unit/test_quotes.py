@@ -40,6 +40,7 @@ BUSINESS = BusinessNumber(
 ANA = Customer(wa_id="15550100001", name="Ana")
 BEN = Customer(wa_id="15550100002", name="Ben")
 PDF = b"%PDF-1.7\n" + b"0" * 64
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 EVENT_PREFIX = "application/vnd.amazonaws.connect.event."
 
@@ -199,6 +200,17 @@ def test_reaction_to_an_agent_file_names_the_file() -> None:
     world.customer(reaction=Reaction(message_id=brochure, emoji="🙏"))
 
     assert world.agent_sees()[-1] == "reacted 🙏 to: «📎 terms.pdf»"
+
+
+def test_reaction_to_an_agents_wav_names_it_as_the_agent_sent_it_not_as_converted() -> None:
+    world = World()
+    world.customer(text="Hello")
+    # The customer receives the WAV as an OGG/Opus voice note; the agent knows it as reply.wav.
+    voice = world.agent_file("reply.wav", "audio/wav", WAV)
+
+    world.customer(reaction=Reaction(message_id=voice, emoji="👍"))
+
+    assert world.agent_sees()[-1] == "reacted 👍 to: «📎 reply.wav»"
 
 
 def test_reply_to_a_photo_without_caption_quotes_the_name_the_agent_saw() -> None:

@@ -251,7 +251,8 @@ class OutboundService:
             voice=plan.voice,
         )
         wamid = self._whatsapp.send(session.business, message)
-        self._remember(session, wamid, agent_file_snippet(plan.filename))
+        # Quoted back to the agent under the name the agent gave it, not the converted one.
+        self._remember(session, wamid, agent_file_snippet(attachment.name or plan.filename))
 
     def _restored(self, media: StoredMedia, key: str, content_type: str) -> StoredMedia:
         with self._media.open(media) as chunks:
