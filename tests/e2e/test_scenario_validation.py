@@ -333,3 +333,18 @@ def test_a_customer_is_named_as_people_write_numbers_or_by_their_user_id(
     action = scenario.steps[0].action
     assert isinstance(action, CustomerText)
     assert (action.customer.wa_id, action.customer.user_id) == (wa_id, user_id)
+
+
+def test_a_voice_note_that_is_not_ogg_opus_is_refused_up_front(tmp_path: Path) -> None:
+    (tmp_path / "statement.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 64)
+
+    scenario = parse_steps(
+        [{"action": "customer.voice", "customer": "15550100001", "path": "statement.pdf"}],
+        base=tmp_path,
+    )
+
+    action = scenario.steps[0].action
+    assert isinstance(action, Invalid)
+    assert action.reason == (
+        "step 0: field 'path': a voice note must be an Ogg/Opus file (use customer.file for others)"
+    )

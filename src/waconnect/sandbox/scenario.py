@@ -18,6 +18,7 @@ from typing import Any
 
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import MalformedPayload
+from waconnect.media.sniff import HEAD_BYTES, OGG_OPUS, sniff
 from waconnect.sandbox import defaults
 from waconnect.wire._reader import ROOT, load
 from waconnect.wire.meta_message import parse_message
@@ -492,9 +493,15 @@ def _customer_file(fields: _Fields, base: Path, labels: set[str]) -> Action:
 
 
 def _customer_voice(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    path = fields.file("path", base)
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    # WhatsApp records voice notes as Ogg (Opus) only; anything else is a file, not a voice note.
+    if sniff(head) not in (OGG_OPUS, "audio/ogg"):
+        raise _Bad("path", "a voice note must be an Ogg/Opus file (use customer.file for others)")
     return CustomerFile(
         customer=fields.customer(),
-        file=MediaFile(path=fields.file("path", base), mime_type=VOICE_MIME_TYPE),
+        file=MediaFile(path=path, mime_type=VOICE_MIME_TYPE),
         kind="audio",
         business=fields.optional_str("business"),
         voice=True,
