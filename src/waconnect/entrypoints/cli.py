@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,8 +26,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse needs the arguments before parsing; the modules keep their imports lazy.
         importlib.import_module(module_name).add_arguments(sub)
     args = parser.parse_args(argv)
-    code: int = importlib.import_module(args.module).run(args)
+    try:
+        code: int = importlib.import_module(args.module).run(args)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as command-line tools do.
+        _drop_stdout()
+        return 1
     return code
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (a test's capture): nothing left to flush
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":

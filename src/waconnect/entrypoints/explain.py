@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,30 +59,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     failed = False
-    try:
-        for path in args.payloads:
-            report = explain_file(path)
-            failed = failed or "error" in report
-            if args.json:
-                print(json.dumps(report, ensure_ascii=False), flush=True)
-            else:
-                print("\n".join(_lines(report)), flush=True)
-    except BrokenPipeError:
-        # The reader went away (``| head``): stop quietly, as command-line tools do.
-        _drop_stdout()
-        return 1
+    for path in args.payloads:
+        report = explain_file(path)
+        failed = failed or "error" in report
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False), flush=True)
+        else:
+            print("\n".join(_lines(report)), flush=True)
     return 1 if failed else 0
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # stdout is not a real file (a test's capture): nothing left to flush
-    finally:
-        os.close(devnull)
 
 
 def explain_file(path: Path) -> dict[str, Any]:

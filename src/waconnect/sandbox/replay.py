@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -62,30 +61,14 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     emit: Emit = _pretty_printer(out) if args.pretty else _json_printer(out)
     worst = 0
-    try:
-        for path in args.scenarios:
-            if args.pretty and len(args.scenarios) > 1:
-                print(f"== {path}", file=out, flush=True)
-            result = replay(path, seed=args.seed, keep=args.keep, emit=emit)
-            if result.problem:
-                print(f"waconnect replay: {result.problem}", file=sys.stderr)
-            worst = max(worst, result.exit_code)
-    except BrokenPipeError:
-        # The reader went away (``| head``): stop quietly, as command-line tools do.
-        _drop_stdout()
-        return 1
+    for path in args.scenarios:
+        if args.pretty and len(args.scenarios) > 1:
+            print(f"== {path}", file=out, flush=True)
+        result = replay(path, seed=args.seed, keep=args.keep, emit=emit)
+        if result.problem:
+            print(f"waconnect replay: {result.problem}", file=sys.stderr)
+        worst = max(worst, result.exit_code)
     return worst
-
-
-def _drop_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass  # stdout is not a real file (a test's capture): nothing left to flush
-    finally:
-        os.close(devnull)
 
 
 def replay(
