@@ -22,6 +22,7 @@ from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.services.client_tokens import client_token
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
+from waconnect.services.ports_bundle import BridgePorts
 
 
 class Ports:
@@ -43,18 +44,18 @@ class Ports:
         self.connect = connect(self.store, clock=self.clock)
         self.converter = RecordingConverter(self.store)
 
-    def wiring(self) -> dict[str, Any]:
-        """The keyword arguments InboundService and OutboundService both take."""
-        return {
-            "sessions": self.sessions,
-            "ledger": self.ledger,
-            "media": self.store,
-            "whatsapp": self.whatsapp,
-            "connect": self.connect,
-            "converter": self.converter,
-            "clock": self.clock,
-            "message_log": self.log,
-        }
+    def wiring(self) -> BridgePorts:
+        """The ports InboundService and OutboundService both take."""
+        return BridgePorts(
+            sessions=self.sessions,
+            ledger=self.ledger,
+            media=self.store,
+            whatsapp=self.whatsapp,
+            connect=self.connect,
+            converter=self.converter,
+            clock=self.clock,
+            message_log=self.log,
+        )
 
     def open_chat_for(self, business: BusinessNumber, customer: Customer) -> ChatSession:
         """A chat already open in Connect, with its session saved, as after a first message."""
@@ -77,8 +78,8 @@ class Ports:
 
 
 def inbound_service(ports: Ports, **options: Any) -> InboundService:
-    return InboundService(**ports.wiring(), **options)
+    return InboundService(ports.wiring(), **options)
 
 
 def outbound_service(ports: Ports, **options: Any) -> OutboundService:
-    return OutboundService(**ports.wiring(), **options)
+    return OutboundService(ports.wiring(), **options)

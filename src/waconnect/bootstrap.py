@@ -39,6 +39,7 @@ from waconnect.ports import Clock, Ledger, MessageLog, SessionStore
 from waconnect.services.feedback import FeedbackSettings
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
+from waconnect.services.ports_bundle import BridgePorts
 from waconnect.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -106,7 +107,7 @@ def build_bridge(
         chat_duration_minutes=settings.chat_duration_minutes,
     )
     converter = PyAvConverter(media)
-    inbound = InboundService(
+    ports = BridgePorts(
         sessions=sessions,
         ledger=ledger,
         media=media,
@@ -114,6 +115,10 @@ def build_bridge(
         connect=connect,
         converter=converter,
         clock=clock,
+        message_log=message_log,
+    )
+    inbound = InboundService(
+        ports,
         transcriber=NullTranscriber(),
         feedback=FeedbackSettings(
             mark_read=settings.mark_read,
@@ -126,18 +131,10 @@ def build_bridge(
             max_bytes=settings.connect_max_attachment_bytes,
         ),
         language=settings.language,
-        message_log=message_log,
         remember_snippets=settings.remember_snippets,
     )
     outbound = OutboundService(
-        sessions=sessions,
-        ledger=ledger,
-        media=media,
-        whatsapp=whatsapp,
-        connect=connect,
-        converter=converter,
-        clock=clock,
-        message_log=message_log,
+        ports,
         remember_snippets=settings.remember_snippets,
         mark_read=settings.mark_read,
     )

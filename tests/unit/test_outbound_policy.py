@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.unit.test_outbound import JPEG, PDF, WAV, World, attach, attachment_event, event
+from tests.unit.test_outbound import JPEG, PDF, World, attach, attachment_event, event
 
 from waconnect.domain.connect import (
     EVENT_PREFIX,
@@ -276,15 +276,3 @@ def test_unshowable_interactive_tells_the_agent_and_sends_nothing(content: str) 
     assert notice.startswith("⚠️ Your message did not reach the customer")
     assert "interactive" in notice
     assert content not in notice
-
-
-def test_voice_wav_still_becomes_a_voice_note() -> None:
-    world = World()
-    session = world.open_chat()
-    attachment = attach(world, session, "hello.wav", "audio/wav", WAV)
-
-    world.service.handle_agent_event(attachment_event(session, attachment))
-
-    [(_, sent)] = world.whatsapp.sent
-    assert isinstance(sent, OutgoingMedia)
-    assert (sent.kind, sent.voice) == (MediaKind.AUDIO, True)

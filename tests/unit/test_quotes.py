@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tests.fakes import FakeClock, InMemoryLedger, InMemoryMessageLog
 from tests.fakes_remote import RecordingConverter, RecordingWhatsApp
@@ -271,14 +271,11 @@ def test_a_quote_remembered_by_one_bridge_process_is_shown_by_another() -> None:
     world = World()
     question = world.customer(text="Where is my parcel?")
     other_process = InboundService(
-        sessions=world.sessions,
-        ledger=InMemoryLedger(clock=world.clock),
-        media=world.store,
-        whatsapp=world.whatsapp,
-        connect=world.connect,
-        converter=RecordingConverter(world.store),
-        clock=world.clock,
-        message_log=world.log,
+        replace(
+            world.wiring(),
+            ledger=InMemoryLedger(clock=world.clock),
+            converter=RecordingConverter(world.store),
+        )
     )
     reply = InboundMessage(
         wamid="wamid.quote.other-process",

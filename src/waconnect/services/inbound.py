@@ -35,21 +35,14 @@ from waconnect.errors import DeliveryError, SessionEnded, TransientError
 from waconnect.media.policy import ConnectLimits, inbound_plan
 from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
 from waconnect.ports import (
-    Clock,
-    ConnectChat,
-    Converter,
-    Ledger,
     LoggedMessage,
-    MediaStore,
-    MessageLog,
-    SessionStore,
     Transcriber,
-    WhatsApp,
 )
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.client_tokens import client_token
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.outcome import Outcome, OutcomeKind
+from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
 from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
 
@@ -73,34 +66,29 @@ class _Part:
 class InboundService:
     def __init__(
         self,
+        ports: BridgePorts,
         *,
-        sessions: SessionStore,
-        ledger: Ledger,
-        media: MediaStore,
-        whatsapp: WhatsApp,
-        connect: ConnectChat,
-        converter: Converter,
-        clock: Clock,
-        message_log: MessageLog,
         transcriber: Transcriber | None = None,
         feedback: FeedbackSettings | None = None,
         limits: ConnectLimits | None = None,
         language: str = "en-US",
         remember_snippets: bool = True,
     ) -> None:
-        self._ledger = ledger
-        self._media = media
-        self._whatsapp = whatsapp
-        self._connect = connect
-        self._converter = converter
+        self._ledger = ports.ledger
+        self._media = ports.media
+        self._whatsapp = ports.whatsapp
+        self._connect = ports.connect
+        self._converter = ports.converter
         self._transcriber = transcriber
         self._limits = limits or ConnectLimits()
         self._language = language
-        self._log = message_log
+        self._log = ports.message_log
         self._remember_snippets = remember_snippets
-        self._clock = clock
-        self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
-        self._feedback = CustomerFeedback(whatsapp, feedback or FeedbackSettings())
+        self._clock = ports.clock
+        self._chats = ChatLifecycle(
+            sessions=ports.sessions, connect=ports.connect, clock=ports.clock
+        )
+        self._feedback = CustomerFeedback(ports.whatsapp, feedback or FeedbackSettings())
 
     def handle_customer_messages(self, batch: InboundBatch) -> list[Outcome]:
         """Every message of the batch, one at a time, in the order WhatsApp gave them."""

@@ -29,19 +29,12 @@ from waconnect.errors import DeliveryError, PermanentError, SessionEnded, Transi
 from waconnect.media.policy import outbound_plan
 from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
 from waconnect.ports import (
-    Clock,
-    ConnectChat,
-    Converter,
-    Ledger,
     LoggedMessage,
-    MediaStore,
-    MessageLog,
-    SessionStore,
-    WhatsApp,
 )
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.interactive import interactive_as_text
 from waconnect.services.outcome import Outcome, OutcomeKind
+from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
 from waconnect.services.snippets import agent_file_snippet
 
@@ -53,29 +46,24 @@ _MARKDOWN = "text/markdown"
 class OutboundService:
     def __init__(
         self,
+        ports: BridgePorts,
         *,
-        sessions: SessionStore,
-        ledger: Ledger,
-        media: MediaStore,
-        whatsapp: WhatsApp,
-        connect: ConnectChat,
-        converter: Converter,
-        clock: Clock,
-        message_log: MessageLog,
         remember_snippets: bool = True,
         mark_read: bool = True,
     ) -> None:
-        self._sessions = sessions
+        self._sessions = ports.sessions
         self._mark_read = mark_read
-        self._ledger = ledger
-        self._media = media
-        self._whatsapp = whatsapp
-        self._connect = connect
-        self._converter = converter
-        self._log = message_log
+        self._ledger = ports.ledger
+        self._media = ports.media
+        self._whatsapp = ports.whatsapp
+        self._connect = ports.connect
+        self._converter = ports.converter
+        self._log = ports.message_log
         self._remember_snippets = remember_snippets
-        self._clock = clock
-        self._chats = ChatLifecycle(sessions=sessions, connect=connect, clock=clock)
+        self._clock = ports.clock
+        self._chats = ChatLifecycle(
+            sessions=ports.sessions, connect=ports.connect, clock=ports.clock
+        )
 
     def session_for(self, event: ConnectEvent) -> ChatSession | None:
         """The session an event belongs to: by InitialContactId first, then ContactId."""
