@@ -16,6 +16,6 @@ want="$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing waconnect and its extras into .venv" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[sandbox,dev]"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[lambda,sandbox,dev]"
   echo "$want" > "$stamp"
 fi

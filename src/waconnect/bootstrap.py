@@ -78,8 +78,9 @@ def build_bridge(
     s3 = client("s3", settings.s3_endpoint_url, Config(signature_version="s3v4"))
     media = S3MediaStore(s3, settings.media_bucket, prefix=settings.media_prefix, clock=clock)
     closers: list[Callable[[], None]] = []
+    dynamodb_url = settings.dynamodb_endpoint_url or settings.endpoint_url
     sessions, ledger, message_log = _state(
-        settings, clock, lambda: client("dynamodb", settings.endpoint_url), closers
+        settings, clock, lambda: client("dynamodb", dynamodb_url), closers
     )
     whatsapp = EumWhatsApp(
         client("socialmessaging", settings.endpoint_url),

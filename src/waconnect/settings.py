@@ -42,6 +42,19 @@ class Settings:
     # For every AWS service but S3 (the sandbox emulators); S3 has its own.
     endpoint_url: str = ""
     s3_endpoint_url: str = ""
+    # Where DynamoDB and SQS answer, when not at AWS (the local Lambda harness: moto); DynamoDB
+    # falls back to ``endpoint_url``.
+    dynamodb_endpoint_url: str = ""
+    sqs_endpoint_url: str = ""
+    # The SQS FIFO queues between the Lambda functions (unused by the other shapes).
+    inbound_queue_url: str = ""
+    outbound_queue_url: str = ""
+    # A message that cannot be delivered yet (throttling, an outage, Connect's active-chat quota)
+    # is tried again after a delay doubling from the base up to the maximum, until it is
+    # ``retry_max_age_seconds`` old; then it is dead-lettered with its reason.
+    retry_base_delay_seconds: int = 10
+    retry_max_delay_seconds: int = 15 * 60
+    retry_max_age_seconds: int = 24 * 3600
     # Signed URLs are https only, except to 127.0.0.1 when this is on (the sandbox).
     allow_http_loopback: bool = False
     mark_read: bool = True
@@ -202,10 +215,40 @@ def _check(values: Mapping[str, Any]) -> list[str]:
     version = values.get("meta_api_version", "v20.0")
     if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
         problems.append(f"{PREFIX}META_API_VERSION: expected like 'v20.0', got {version!r}")
-    for name in ("endpoint_url", "s3_endpoint_url"):
+    for name in ("inbound_queue_url", "outbound_queue_url"):
+        url = values.get(name, "")
+        if url and not (url.startswith(("http://", "https://")) and url.endswith(".fifo")):
+            problems.append(f"{PREFIX}{name.upper()}: expected a FIFO queue's URL, got {url!r}")
+    problems.extend(_check_retry(values))
+    for name in ("endpoint_url", "s3_endpoint_url", "dynamodb_endpoint_url", "sqs_endpoint_url"):
         url = values.get(name, "")
         if url and not url.startswith(("http://", "https://")):
             problems.append(f"{PREFIX}{name.upper()}: expected an http(s) URL, got {url!r}")
+    return problems
+
+
+# SQS keeps a message at most 14 days and hides it at most 12 hours at a time.
+SQS_MAX_RETENTION_SECONDS = 14 * 24 * 3600
+SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
+
+
+def _check_retry(values: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+    base = values.get("retry_base_delay_seconds", 10)
+    largest = values.get("retry_max_delay_seconds", 15 * 60)
+    age = values.get("retry_max_age_seconds", 24 * 3600)
+    if not 0 <= base <= SQS_MAX_VISIBILITY_SECONDS:
+        problems.append(f"{PREFIX}RETRY_BASE_DELAY_SECONDS: must be 0-43200, got {base}")
+    if not base <= largest <= SQS_MAX_VISIBILITY_SECONDS:
+        problems.append(
+            f"{PREFIX}RETRY_MAX_DELAY_SECONDS: must be between the base delay and 43200 "
+            f"(SQS's 12 hours), got {largest}"
+        )
+    if not 1 <= age <= SQS_MAX_RETENTION_SECONDS:
+        problems.append(
+            f"{PREFIX}RETRY_MAX_AGE_SECONDS: must be 1-1209600 (SQS keeps a message 14 days), "
+            f"got {age}"
+        )
     return problems
 
 
@@ -308,5 +351,8 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "failure_reaction": _as_text,
     "chat_duration_minutes": _as_int,
     "connect_max_attachment_bytes": _as_int,
+    "retry_base_delay_seconds": _as_int,
+    "retry_max_delay_seconds": _as_int,
+    "retry_max_age_seconds": _as_int,
     "connect_allowed_extensions": _as_extensions,
 }

@@ -221,3 +221,32 @@ def test_a_bad_eum_phone_number_map_is_refused_when_settings_are_built(
     with pytest.raises(ConfigurationError, match="WACONNECT_EUM_PHONE_NUMBERS") as caught:
         Settings.from_env({**BASE, "WACONNECT_EUM_PHONE_NUMBERS": value})
     assert complaint in str(caught.value)
+
+
+def test_lambda_queues_and_retry_timing_are_read_and_checked() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "WACONNECT_INBOUND_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/in.fifo",
+            "WACONNECT_OUTBOUND_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/out.fifo",
+            "WACONNECT_RETRY_MAX_AGE_SECONDS": "3600",
+        }
+    )
+    assert settings.inbound_queue_url.endswith("/in.fifo")
+    assert settings.outbound_queue_url.endswith("/out.fifo")
+    assert (settings.retry_base_delay_seconds, settings.retry_max_delay_seconds) == (10, 900)
+    assert settings.retry_max_age_seconds == 3600
+
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "WACONNECT_INBOUND_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/in",
+                "WACONNECT_RETRY_MAX_DELAY_SECONDS": "86400",
+                "WACONNECT_RETRY_MAX_AGE_SECONDS": "0",
+            }
+        )
+    message = str(caught.value)
+    assert "WACONNECT_INBOUND_QUEUE_URL: expected a FIFO queue's URL" in message
+    assert "WACONNECT_RETRY_MAX_DELAY_SECONDS" in message
+    assert "WACONNECT_RETRY_MAX_AGE_SECONDS" in message
