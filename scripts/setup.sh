@@ -12,10 +12,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 stamp="$venv/.waconnect-installed"
-want="$(cat "$root/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+want="$(cat "$root/pyproject.toml" "$root/scripts/setup.sh" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing waconnect and its extras into .venv" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[lambda,sandbox,dev]"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[lambda,sandbox,dev,infra]"
   echo "$want" > "$stamp"
 fi
