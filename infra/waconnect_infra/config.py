@@ -53,6 +53,9 @@ class StackConfig:
     outbound_max_concurrency: int = 2
     batch_size: int = 10
     max_age_hours: int = 24
+    # The handlers' backoff for records that cannot be delivered yet (WACONNECT_RETRY_*).
+    retry_base_delay_seconds: int = 10
+    retry_max_delay_seconds: int = 15 * 60
     oldest_message_alarm_minutes: int = 30
     alarm_email: str = ""
     # Wire the WhatsApp Business Account's event destination to the bridge's topic (replaces
@@ -86,7 +89,8 @@ class StackConfig:
     def retry_budget(self, sizing: FunctionSizing) -> RetryBudget:
         return RetryBudget(
             function_timeout_seconds=sizing.timeout_seconds,
-            lease_seconds=self.lease_seconds,
+            base_delay_seconds=self.retry_base_delay_seconds,
+            max_delay_seconds=self.retry_max_delay_seconds,
             max_age_seconds=self.max_age_hours * 3600,
         )
 
@@ -134,6 +138,8 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
     # FIFO event sources take at most 10 records a batch.
     read("batch_size", _int_between(1, 10))
     read("max_age_hours", _int_between(1, 24 * 13))
+    read("retry_base_delay_seconds", _int_between(1, 12 * 3600))
+    read("retry_max_delay_seconds", _int_between(1, 12 * 3600))
     read("oldest_message_alarm_minutes", _int_between(1, 24 * 60 * 14))
     read("alarm_email", _matching(_EMAIL, "an e-mail address"))
     read("wire_event_destination", _bool)
@@ -153,7 +159,7 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
         try:
             config.retry_budget(sizing)
         except ValueError as exc:
-            problems.append(f"max_age_hours: {exc}")
+            problems.append(f"retry schedule: {exc}")
     if problems:
         raise ConfigError("invalid stack configuration: " + "; ".join(problems))
     return config
