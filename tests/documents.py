@@ -69,3 +69,63 @@ def connect_text(body: str, *, contact_id: str, event_id: str) -> dict[str, Any]
         "ContactId": contact_id,
         "Content": body,
     }
+
+
+def meta_body(*messages: dict[str, Any], wa_id: str = "15550100001", name: str = "Ana") -> dict:
+    """A Meta webhook body carrying ``messages`` (raw message objects) from one customer."""
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "200000000000001",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550000000",
+                                "phone_number_id": "100000000000001",
+                            },
+                            "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                            "messages": list(messages),
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def as_eum(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The End User Messaging notifications that carry a Meta webhook body: one per entry, each
+    listing the phone numbers its changes name."""
+    notifications = []
+    for entry in body.get("entry", []):
+        numbers = []
+        for change in entry.get("changes", []) if isinstance(entry, dict) else []:
+            metadata = (
+                change.get("value", {}).get("metadata", {}) if isinstance(change, dict) else {}
+            )
+            number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+            if isinstance(number, str) and number not in numbers:
+                numbers.append(number)
+        waba = entry.get("id") if isinstance(entry, dict) else None
+        notifications.append(
+            {
+                "context": {
+                    "MetaWabaIds": [{"wabaId": str(waba or "200000000000001"), "arn": "arn:aws:x"}],
+                    "MetaPhoneNumberIds": [
+                        {
+                            "metaPhoneNumberId": number,
+                            "arn": PHONE_ARN.rsplit("/", 1)[0] + "/" + f"{index:032x}",
+                        }
+                        for index, number in enumerate(numbers, 1)
+                    ],
+                },
+                "whatsAppWebhookEntry": json.dumps(entry),
+                "aws_account_id": "123456789012",
+                "message_timestamp": "2026-11-24T10:15:30.123456789Z",
+            }
+        )
+    return notifications

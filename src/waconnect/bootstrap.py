@@ -139,7 +139,13 @@ def build_bridge(
         remember_snippets=settings.remember_snippets,
         mark_read=settings.mark_read,
     )
-    return Bridge(inbound, outbound, retry=retry, closers=closers)
+    return Bridge(
+        inbound,
+        outbound,
+        retry=retry,
+        closers=closers,
+        instance_id=settings.connect_instance_id,
+    )
 
 
 def _state(

@@ -287,9 +287,13 @@ def test_loopback_mode_allows_plain_http_only_to_loopback(url: str) -> None:
     [
         (AWS_URL, False),
         ("https://example-bucket.s3.amazonaws.com:443/x?X-Amz-Expires=60", False),
-        ("https://participant.connect.eu-west-2.amazonaws.com/x", False),
         ("https://bucket.s3.cn-north-1.amazonaws.com.cn/x", False),
-        ("https://s3.dualstack.us-east-1.api.aws/x", False),
+        ("https://bucket.s3-eu-west-1.amazonaws.com/x", False),
+        ("https://bucket.s3.dualstack.us-east-1.amazonaws.com/x", False),
+        ("https://bucket.s3-fips.us-gov-west-1.amazonaws.com/x", False),
+        ("https://s3.eu-west-2.amazonaws.com/bucket/x", False),
+        ("https://s3.amazonaws.com/bucket/x", False),
+        ("https://amazon-connect-0a1b2c.s3.ap-southeast-4.amazonaws.com/connect/x", False),
         ("http://127.0.0.1:9000/upload/abc?sig=1", True),
         ("http://127.9.9.9:9000/x", True),
         ("http://[::1]:9000/x", True),
@@ -300,6 +304,24 @@ def test_allowed_urls_are_sent(url: str, loopback: bool) -> None:
     recorder = Recorder()
     transfers_over(recorder, allow_http_loopback=loopback).put(url, {}, [b"abc"], 3)
     assert len(recorder.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://abc123.execute-api.us-east-1.amazonaws.com/prod/x",  # API Gateway
+        "https://my-lb-123.eu-west-1.elb.amazonaws.com/x",  # a load balancer
+        "https://participant.connect.eu-west-2.amazonaws.com/x",  # not where files live
+        "https://ec2-1-2-3-4.compute-1.amazonaws.com/x",  # anyone's server
+        "https://bucket.s3-website-us-east-1.amazonaws.com/x",  # a public website, not S3's API
+        "https://bucket.s3.evil.amazonaws.com/x",  # no such region
+        "https://s3.dualstack.us-east-1.api.aws/x",  # not an S3 shape
+        "https://s3.amazonaws.com.evil.example/x",
+    ],
+)
+def test_other_amazonaws_hosts_are_refused(url: str) -> None:
+    with pytest.raises(UnsafeUrl, match="not on the allowlist"):
+        transfers_over(Recorder()).check(url)
 
 
 def test_custom_suffixes_replace_the_default_allowlist() -> None:

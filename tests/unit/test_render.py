@@ -235,9 +235,9 @@ RENDERED = [
         id="template-quick-reply",
     ),
     pytest.param(
-        message(MessageType.INTERACTIVE, reply=Reply(kind="call_permission_reply")),
+        message(MessageType.INTERACTIVE, reply=Reply(kind="payment_reply")),
         None,
-        "⚠️ The customer answered with a “call_permission_reply” that carried no text, "
+        "⚠️ The customer answered with a “payment_reply” that carried no text, "
         "so it can't be shown here.",
         id="interactive-without-text",
     ),
@@ -329,7 +329,8 @@ RENDERED = [
             ),
         ),
         None,
-        "⚠️ The customer sent a message that WhatsApp could not deliver to the business "
+        "⚠️ The customer sent a message of type “unsupported” (WhatsApp named it no further), "
+        "which WhatsApp could not deliver to the business "
         "(Message type unknown: Message type is not supported, code 131051). "
         "Ask them to send it another way if it matters.",
         id="unsupported",
@@ -337,7 +338,8 @@ RENDERED = [
     pytest.param(
         message(MessageType.UNSUPPORTED),
         None,
-        "⚠️ The customer sent a message that WhatsApp could not deliver to the business. "
+        "⚠️ The customer sent a message of type “unsupported” (WhatsApp named it no further), "
+        "which WhatsApp could not deliver to the business. "
         "Ask them to send it another way if it matters.",
         id="unsupported-without-errors",
     ),

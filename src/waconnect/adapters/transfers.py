@@ -1,8 +1,20 @@
 """Streamed transfers to and from pre-signed URLs (Connect attachments), over httpx.
 
-A signed URL comes from a service response, so it is checked before anything is sent: HTTPS to a
-host on an allowlist of AWS domains on port 443, or plain HTTP to loopback when the configuration
-allows it (the sandbox). Redirects are never followed. Bodies stream both ways; an upload goes out
+A signed URL comes from a service response, so it is checked before anything is sent: HTTPS on
+port 443 to an Amazon S3 host, or plain HTTP to loopback when the configuration allows it (the
+sandbox). Connect's StartAttachmentUpload and GetAttachment hand out pre-signed S3 URLs to the
+instance's attachment bucket, so S3's own host shapes are the allowlist, not all of
+``amazonaws.com`` (API Gateway, load balancers and every other service live there too):
+
+- virtual-hosted, regional: ``bucket.s3.eu-west-2.amazonaws.com``
+- virtual-hosted, legacy global and dash-region: ``bucket.s3.amazonaws.com``,
+  ``bucket.s3-eu-west-1.amazonaws.com``
+- dual-stack and FIPS: ``bucket.s3.dualstack.us-east-1.amazonaws.com``,
+  ``bucket.s3-fips.us-gov-west-1.amazonaws.com``
+- path-style, any of the above without the bucket: ``s3.eu-west-2.amazonaws.com``
+- China regions, the same under ``amazonaws.com.cn``
+
+Redirects are never followed. Bodies stream both ways; an upload goes out
 with an explicit ``Content-Length`` (a generator body would otherwise be sent chunked, which the
 signature of ``AttachmentSizeInBytes`` does not allow).
 """
@@ -11,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from urllib.parse import SplitResult, urlsplit
@@ -21,7 +34,11 @@ from waconnect.errors import PermanentError, TransientError, UnsafeUrl
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ALLOWED_SUFFIXES = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
+_BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+S3_HOST = re.compile(
+    rf"(?:{_BUCKET}\.)?s3(?:-fips)?(?:\.dualstack)?(?:[.-]{_REGION})?\.amazonaws\.com(?:\.cn)?"
+)
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _LOOPBACK_NAMES = frozenset({"localhost"})
 _HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-.")
@@ -35,8 +52,9 @@ class SignedUrlTransfers:
         http: httpx.Client,
         *,
         allow_http_loopback: bool = False,
-        allowed_suffixes: tuple[str, ...] = DEFAULT_ALLOWED_SUFFIXES,
+        allowed_suffixes: tuple[str, ...] = (),
     ) -> None:
+        """``allowed_suffixes``, when given, replace the S3 host shapes (a private endpoint)."""
         self._http = http
         self._allow_loopback = allow_http_loopback
         self._suffixes = tuple(
@@ -87,9 +105,14 @@ class SignedUrlTransfers:
             raise UnsafeUrl("signed URL names an IP address")
         if not set(host) <= _HOST_CHARS or host.endswith(".") or ".." in host:
             raise UnsafeUrl("signed URL host is not a plain DNS name")
-        if not any(host.endswith(suffix) for suffix in self._suffixes):
+        if not self._allowed(host):
             raise UnsafeUrl(f"signed URL host {host} is not on the allowlist")
         return host
+
+    def _allowed(self, host: str) -> bool:
+        if self._suffixes:
+            return any(host.endswith(suffix) for suffix in self._suffixes)
+        return S3_HOST.fullmatch(host) is not None
 
     def _is_loopback(self, host: str) -> bool:
         if host in _LOOPBACK_NAMES:

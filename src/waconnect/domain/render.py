@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from waconnect.domain.text import shorten
+from waconnect.domain.text import cap, shorten
 from waconnect.domain.whatsapp import (
+    LATEST_TIMESTAMP,
     ContactCard,
     InboundMessage,
     LabeledValue,
@@ -23,11 +26,16 @@ from waconnect.domain.whatsapp import (
     Reaction,
     Referral,
     Reply,
+    Revision,
     SystemNotice,
     WhatsAppError,
 )
 
 SNIPPET_LIMIT = 80
+# What the agent is shown of one message at most: four times the 4,096 characters WhatsApp lets
+# a customer type, so only a forged or broken payload reaches it. Split for Connect's 1,024 per
+# message, that is at most 32 chat messages; the rest is summarised in a notice.
+AGENT_TEXT_LIMIT = 16_384
 MAP_LINK = "https://www.google.com/maps/search/?api=1&query={latitude:.6f},{longitude:.6f}"
 
 
@@ -40,8 +48,23 @@ def render_for_agent(message: InboundMessage, *, quoted: str | None = None) -> s
     """The text the agent sees for ``message``; ``quoted`` is the text it replies or reacts to.
 
     A media message gives its caption (the file itself goes as an attachment), or "" without one.
-    Every other type gives non-empty text.
+    Every other type gives non-empty text. No result is longer than ``AGENT_TEXT_LIMIT`` plus
+    the notice that says how much was left out.
     """
+    text = _render(message, quoted)
+    kept, dropped = cap(text, AGENT_TEXT_LIMIT)
+    if not dropped:
+        return text
+    return (
+        f"{kept}…\n⚠️ The rest of this message ({dropped:,} more characters) is not shown: the "
+        f"bridge passes on at most {AGENT_TEXT_LIMIT:,} characters of one message, four times "
+        "what WhatsApp lets a customer type."
+    )
+
+
+def _render(message: InboundMessage, quoted: str | None) -> str:
+    if message.revision is not None:
+        return render_revision(message.revision, quoted)
     origin = [render_referral(message.referral)] if message.referral is not None else []
     if message.type.has_media or message.media is not None:
         body = message.media.caption.strip() if message.media is not None else ""
@@ -51,6 +74,21 @@ def render_for_agent(message: InboundMessage, *, quoted: str | None = None) -> s
     else:
         body = _body(message, quoted)
     return "\n".join([*origin, *_context_lines(message, quoted), body])
+
+
+def render_revision(revision: Revision, quoted: str | None) -> str:
+    """An edit, with the message as it now reads, or a deletion; naming the original's words
+    when they are remembered."""
+    original = f"«{snippet(quoted)}»" if quoted and quoted.strip() else "an earlier message"
+    if revision.new is None:
+        return f"🗑 The customer deleted {original}."
+    new = replace(revision.new, context=None)
+    if new.media is None:
+        return f"✏️ The customer edited {original}. It now reads:\n{_render(new, None)}"
+    what = _MEDIA_WORDS.get(new.type.value, "file")
+    line = f"✏️ The customer edited {original}. It is now a new {what}, sent as a file"
+    caption = new.media.caption.strip()
+    return f"{line}, with the caption:\n{caption}" if caption else f"{line}."
 
 
 def render_referral(referral: Referral) -> str:
@@ -101,7 +139,7 @@ def _body(message: InboundMessage, quoted: str | None) -> str:
         case MessageType.SYSTEM if message.system is not None:
             return render_system(message.system)
         case MessageType.UNSUPPORTED:
-            return render_unsupported(message.errors)
+            return render_unsupported(message.errors, message.unsupported_type)
         case _:
             return _cannot_show(message, f"a message of type “{message.wire_type or 'unknown'}”")
 
@@ -168,6 +206,8 @@ def render_reply(reply: Reply) -> str:
     """A button, list or template quick reply as its title; a flow as its fields."""
     if reply.kind == "nfm_reply":
         return _render_flow(reply)
+    if reply.kind == "call_permission_reply":
+        return render_call_permission(reply)
     title = reply.title or reply.reply_id
     if not title:
         return (
@@ -177,6 +217,26 @@ def render_reply(reply: Reply) -> str:
     if reply.description:
         return f"{title} — {reply.description}"
     return title
+
+
+def render_call_permission(reply: Reply) -> str:
+    """The customer's answer to the business asking to call them, and until when it holds."""
+    answer = reply.reply_id.strip().lower()
+    if answer == "accept":
+        until = _until(reply.response.get("expiration_timestamp"))
+        return f"📞 The customer accepted calls from the business{until}."
+    if answer == "reject":
+        return "📞 The customer declined calls from the business."
+    named = f"“{answer}”" if answer else "no answer WhatsApp named"
+    return f"📞 The customer answered the request to call them with {named}."
+
+
+def _until(timestamp: Any) -> str:
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        return ""
+    if not 0 < timestamp <= LATEST_TIMESTAMP:
+        return ""
+    return f" until {datetime.fromtimestamp(timestamp, tz=UTC):%Y-%m-%d %H:%M} UTC"
 
 
 FLOW_TEXT_LIMIT = 500
@@ -261,13 +321,15 @@ def _system_default(kind: str) -> str:
     return f"WhatsApp sent a notice about this customer ({kind or 'no details'})."
 
 
-def render_unsupported(errors: tuple[WhatsAppError, ...]) -> str:
-    """The customer sent something WhatsApp could not deliver to the business."""
+def render_unsupported(errors: tuple[WhatsAppError, ...], kind: str = "") -> str:
+    """The customer sent something WhatsApp could not deliver to the business, of type ``kind``
+    as WhatsApp named it; without a name, its wire type ("unsupported") stands in."""
     codes = _error_summary(errors)
     because = f" ({codes})" if codes else ""
+    named = f"“{kind.strip()}”" if kind.strip() else "“unsupported” (WhatsApp named it no further)"
     return (
-        "⚠️ The customer sent a message that WhatsApp could not deliver to the business"
-        f"{because}. Ask them to send it another way if it matters."
+        f"⚠️ The customer sent a message of type {named}, which WhatsApp could not deliver to "
+        f"the business{because}. Ask them to send it another way if it matters."
     )
 
 

@@ -190,6 +190,16 @@ def graphemes(text: str) -> Iterator[str]:
         yield text[begin:end]
 
 
+def cap(text: str, limit: int) -> tuple[str, int]:
+    """``text`` cut to at most ``limit`` code points at a grapheme boundary, and how many code
+    points were cut off (0 when it fits)."""
+    if len(text) <= limit:
+        return text, 0
+    starts = grapheme_starts(text[: limit + 64])
+    cut = starts[bisect_right(starts, limit) - 1] or limit
+    return text[:cut], len(text) - cut
+
+
 def shorten(text: str, limit: int, *, ellipsis: str = "…") -> str:
     """``text`` on one line, cut on a word boundary to at most ``limit`` code points.
 

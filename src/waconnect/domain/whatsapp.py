@@ -9,9 +9,15 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 logger = logging.getLogger(__name__)
+
+# A message's time when WhatsApp gave none that can be shown (before 1970, after year 9999).
+UNKNOWN_TIME = 0
+# Unix seconds at the end of year 9999, the last moment ``datetime`` can hold.
+LATEST_TIMESTAMP = 253_402_300_799
 
 
 class MessageType(enum.StrEnum):
@@ -28,6 +34,8 @@ class MessageType(enum.StrEnum):
     REACTION = "reaction"
     ORDER = "order"
     SYSTEM = "system"
+    EDIT = "edit"  # the customer changed an earlier message
+    REVOKE = "revoke"  # the customer deleted an earlier message for everyone
     UNSUPPORTED = "unsupported"
     UNKNOWN = "unknown"
 
@@ -236,6 +244,14 @@ class SystemNotice:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Revision:
+    """An ``edit`` (with the message as it now reads) or a ``revoke`` (``new`` is None)."""
+
+    original_message_id: str
+    new: InboundMessage | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InboundMessage:
     """One message a customer sent, whatever its type. Exactly the field its type needs is set."""
 
@@ -253,6 +269,9 @@ class InboundMessage:
     reply: Reply | None = None
     order: Order | None = None
     system: SystemNotice | None = None
+    revision: Revision | None = None
+    # The type WhatsApp names in an ``unsupported`` message ("pool", ...), when it names one.
+    unsupported_type: str = ""
     errors: tuple[WhatsAppError, ...] = ()
     context: Context | None = None
     referral: Referral | None = None
@@ -264,6 +283,11 @@ class InboundMessage:
     @property
     def has_media(self) -> bool:
         return self.media is not None
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """When the customer sent it, or None when WhatsApp's time could not be read."""
+        return _moment(self.timestamp)
 
     @property
     def is_reply(self) -> bool:
@@ -300,3 +324,9 @@ class InboundBatch:
     # Messages and statuses left out because even their ids could not be read:
     # "<source>: <path>: <reason>" each, reported while the rest is processed.
     unreadable: tuple[str, ...] = ()
+
+
+def _moment(timestamp: int) -> datetime | None:
+    if not 0 < timestamp <= LATEST_TIMESTAMP:
+        return None
+    return datetime.fromtimestamp(timestamp, tz=UTC)

@@ -21,10 +21,11 @@ from waconnect.domain.session import SessionKey
 from waconnect.domain.whatsapp import InboundMessage, StatusUpdate
 from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.errors import MalformedPayload, TransientError
+from waconnect.log_setup import add_log_ids, log_ids
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.outcome import Outcome
-from waconnect.services.redact import mask
+from waconnect.services.redact import mask, mask_wamid
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
 
@@ -55,6 +56,7 @@ class Bridge:
         sleep: Callable[[float], None] = time.sleep,
         locks: KeyedLock | None = None,
         closers: Sequence[Callable[[], None]] = (),
+        instance_id: str = "",
     ) -> None:
         self.inbound = inbound
         self.outbound = outbound
@@ -62,6 +64,8 @@ class Bridge:
         self._sleep = sleep
         self._locks = locks or KeyedLock()
         self._closers = list(closers)
+        # The Connect instance this bridge serves (id or ARN); empty: events are not checked.
+        self._instance_id = _instance(instance_id)
 
     def close(self) -> None:
         """Release what the composition root opened for this bridge (connections, clients)."""
@@ -135,7 +139,36 @@ class Bridge:
             return [Outcome(kind="skipped", reason=str(exc))]
         return [self._outbound(event) for event in events]
 
+    def _foreign(self, event: ConnectEvent) -> Outcome | None:
+        """An ``ignored`` outcome for an event of another Connect instance, else None.
+
+        A streaming topic carries one instance's chats; an event naming another one was
+        published by someone else (or misrouted) and must never reach a customer. An event
+        without an InstanceId (a bare message, outside SNS) cannot be checked.
+        """
+        theirs = _instance(event.instance_id)
+        if not self._instance_id or not theirs or theirs == self._instance_id:
+            return None
+        logger.warning(
+            "ignoring event %s of contact %s: Connect instance %s is not this bridge's",
+            event.event_id,
+            event.contact_id,
+            theirs,
+        )
+        return Outcome(
+            kind="ignored",
+            reason=f"event of Connect instance {theirs}, not this bridge's {self._instance_id}",
+            contact_id=event.contact_id,
+        )
+
     def _inbound(self, message: InboundMessage) -> Outcome:
+        ids = log_ids(
+            wamid=mask_wamid(message.wamid), business_number=message.business.meta_phone_number_id
+        )
+        with ids:
+            return self._inbound_logged(message)
+
+    def _inbound_logged(self, message: InboundMessage) -> Outcome:
         try:
             return self._inbound_with_retries(message)
         except Exception as exc:
@@ -161,14 +194,20 @@ class Bridge:
                 self._sleep(waits.pop(0))
 
     def _outbound(self, event: ConnectEvent) -> Outcome:
-        try:
-            return self._outbound_with_retries(event)
-        except Exception as exc:
-            logger.exception("event %s failed unexpectedly", event.event_id)
-            return Outcome(kind="failed", reason=_unexpected(exc), contact_id=event.contact_id)
+        with log_ids(contact_id=event.contact_id):
+            foreign = self._foreign(event)
+            if foreign is not None:
+                return foreign
+            try:
+                return self._outbound_with_retries(event)
+            except Exception as exc:
+                logger.exception("event %s failed unexpectedly", event.event_id)
+                return Outcome(kind="failed", reason=_unexpected(exc), contact_id=event.contact_id)
 
     def _outbound_with_retries(self, event: ConnectEvent) -> Outcome:
         session = self.outbound.session_for(event)
+        if session is not None:
+            add_log_ids(business_number=session.business.meta_phone_number_id)
         lock_key = str(session.key) if session is not None else f"contact#{event.contact_id}"
         waits = self._retry.waits()
         with self._locks.hold(lock_key):
@@ -184,6 +223,11 @@ class Bridge:
                             event, exc, session=session, subject="message"
                         )
                     self._sleep(waits.pop(0))
+
+
+def _instance(instance: str) -> str:
+    """An instance's id, from itself or its ARN (``arn:aws:connect:...:instance/<id>``)."""
+    return instance.strip().rsplit("instance/", 1)[-1].strip("/")
 
 
 def _unexpected(error: Exception) -> str:

@@ -26,6 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse needs the arguments before parsing; the modules keep their imports lazy.
         importlib.import_module(module_name).add_arguments(sub)
     args = parser.parse_args(argv)
+    # Logging is set up before any subcommand runs, from the environment; the settings module
+    # is the only reader of WACONNECT_* variables.
+    from waconnect.errors import ConfigurationError  # noqa: PLC0415
+    from waconnect.log_setup import configure_logging  # noqa: PLC0415
+    from waconnect.settings import LogSettings  # noqa: PLC0415
+
+    try:
+        log = LogSettings.from_env(os.environ)
+    except ConfigurationError as exc:
+        print(f"waconnect: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(log.level, log.format)
     try:
         code: int = importlib.import_module(args.module).run(args)
     except BrokenPipeError:

@@ -22,6 +22,7 @@ from waconnect.domain.connect import (
 )
 from waconnect.domain.whatsapp import BusinessNumber, InboundMessage, StatusUpdate
 from waconnect.errors import MalformedPayload
+from waconnect.services.redact import mask_phone
 from waconnect.wire.inbound import (
     classify,
     detect_form,
@@ -94,13 +95,6 @@ def explain_file(path: Path) -> dict[str, Any]:
             "reason": exc.strerror or "unreadable",
         }
     return report
-
-
-def mask_phone(value: str) -> str:
-    """Keep the last four characters: enough to tell customers apart, not to call them."""
-    if not value:
-        return ""
-    return "•" * max(len(value) - 4, 0) + value[-4:]
 
 
 def _business(business: BusinessNumber) -> dict[str, str]:

@@ -12,7 +12,6 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from waconnect.domain.failures import Direction, Failure, failure_from_error
 from waconnect.domain.media import StoredMedia
@@ -32,6 +31,7 @@ from waconnect.domain.whatsapp import (
     StatusUpdate,
 )
 from waconnect.errors import DeliveryError, SessionEnded, TransientError
+from waconnect.log_setup import add_log_ids
 from waconnect.media.policy import ConnectLimits, inbound_plan
 from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
 from waconnect.ports import (
@@ -104,6 +104,7 @@ class InboundService:
         session: ChatSession | None = None
         try:
             session = self._chats.open_for(message)
+            add_log_ids(contact_id=session.contact_id)
             parts = self._prepare(message)
             session = self._send_parts(session, message, parts)
         except TransientError:
@@ -380,8 +381,11 @@ def _stem(message: InboundMessage, media: Media) -> str:
     part comes from the wamid, so the photos of an album, sent within one second, differ too.
     """
     word = "voice-note" if media.voice else _STEM_WORDS.get(message.type, "file")
-    when = datetime.fromtimestamp(message.timestamp, tz=UTC)
+    when = message.sent_at
     tag = hashlib.sha256(message.wamid.encode("utf-8")).hexdigest()[:4]
+    if when is None:
+        # WhatsApp gave a time no calendar holds: the file is named without one.
+        return f"{word}-{tag}"
     return f"{word}-{when:%Y-%m-%d-%H%M%S}-{tag}"
 
 

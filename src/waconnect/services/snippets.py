@@ -40,7 +40,9 @@ def agent_file_snippet(file_name: str) -> str:
 
 
 def quoted_wamid(message: InboundMessage) -> str:
-    """The wamid a reply or a reaction refers to, or "" when it refers to none."""
+    """The wamid a reply, a reaction, an edit or a deletion refers to, or "" for none."""
+    if message.revision is not None:
+        return message.revision.original_message_id
     if message.type is MessageType.REACTION and message.reaction is not None:
         return message.reaction.message_id
     if message.context is not None and message.context.is_reply:

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from waconnect.domain.whatsapp import LATEST_TIMESTAMP, UNKNOWN_TIME
 from waconnect.errors import MalformedPayload
+from waconnect.wire._clean import may_hold_surrogates, scrub
 
 ROOT = "$"
 
@@ -126,6 +128,23 @@ class Node:
             self.fail("expected an integer, got a fraction")
         return int(number)
 
+    def timestamp(self) -> int:
+        """Unix seconds. A number before 1970, after year 9999, fractional or infinite reads as
+        ``UNKNOWN_TIME``: a bug or a forgery at the sender, not a reason to lose the message.
+        A value that is no number at all is malformed, as anywhere else."""
+        value = self.value
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                self.fail("expected an integer, got a non-numeric string")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(f"expected an integer, got {describe(value)}")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            return UNKNOWN_TIME
+        seconds = int(value)
+        return seconds if 0 < seconds <= LATEST_TIMESTAMP else UNKNOWN_TIME
+
     def boolean(self) -> bool:
         if not isinstance(self.value, bool):
             self.fail(f"expected a boolean, got {describe(self.value)}")
@@ -154,8 +173,10 @@ class Node:
 
 
 def decode_json(raw: str | bytes | bytearray, path: str, source: str) -> Any:
+    """Decoded JSON with every lone surrogate replaced (see ``_clean``)."""
     try:
-        return json.loads(raw)
+        decoded = json.loads(raw)
+        return scrub(decoded) if may_hold_surrogates(raw) else decoded
     except RecursionError as exc:
         # Valid JSON, but deeper than the decoder will go: no WhatsApp or Connect payload is.
         raise MalformedPayload(source, path, "JSON nested too deeply") from exc
@@ -171,6 +192,12 @@ def load(doc: Mapping[str, Any] | str | bytes, source: str) -> Node:
     """The root node of a document given as decoded JSON or as its text."""
     if isinstance(doc, str | bytes | bytearray):
         doc = decode_json(doc, ROOT, source)
+    elif isinstance(doc, Mapping):
+        # Decoded by someone else (a Lambda event): cleaned here all the same.
+        try:
+            doc = scrub(dict(doc))
+        except RecursionError as exc:
+            raise MalformedPayload(source, ROOT, "JSON nested too deeply") from exc
     node = Node(doc, ROOT, source)
     node.mapping()
     return node

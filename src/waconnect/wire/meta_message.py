@@ -25,6 +25,7 @@ from waconnect.domain.whatsapp import (
     Reaction,
     Referral,
     Reply,
+    Revision,
     SystemNotice,
     WhatsAppError,
 )
@@ -72,7 +73,19 @@ def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -
             fields["order"] = _order(node.child("order"))
         case MessageType.SYSTEM:
             fields["system"] = _system(node.child("system"))
-        case MessageType.UNSUPPORTED | MessageType.UNKNOWN:
+        case MessageType.EDIT:
+            revision = _edit(node, business=business, customer=customer)
+            fields["revision"] = revision
+            if revision.new is not None and revision.new.media is not None:
+                # The edited message's file is the one the agent gets.
+                fields["media"] = revision.new.media
+        case MessageType.REVOKE:
+            revoke = node.child("revoke")
+            fields["revision"] = Revision(original_message_id=revoke.opt_str("original_message_id"))
+        case MessageType.UNSUPPORTED:
+            detail = node.get("unsupported")
+            fields["unsupported_type"] = "" if detail is None else detail.opt_str("type")
+        case MessageType.UNKNOWN:
             pass
     context = node.get("context")
     referral = node.get("referral")
@@ -80,7 +93,7 @@ def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -
         wamid=node.req_str("id"),
         business=business,
         customer=customer,
-        timestamp=node.child("timestamp").integer(),
+        timestamp=node.child("timestamp").timestamp(),
         type=kind,
         wire_type=wire_type,
         errors=parse_errors(node),
@@ -89,6 +102,20 @@ def parse_message(node: Node, *, business: BusinessNumber, customer: Customer) -
         raw=dict(node.mapping()),
         **fields,
     )
+
+
+def _edit(node: Node, *, business: BusinessNumber, customer: Customer) -> Revision:
+    """An ``edit``: the original's id and the message as it now reads (its own type and body).
+
+    The new message carries no id or time of its own; it takes the edit's.
+    """
+    edit = node.child("edit")
+    new = edit.child("message")
+    if new.has("edit") or new.opt_str("type") == "edit":
+        new.fail("an edit of an edit")
+    inner = {**new.mapping(), "id": node.req_str("id"), "timestamp": node.child("timestamp").value}
+    message = parse_message(Node(inner, new.path, new.source), business=business, customer=customer)
+    return Revision(original_message_id=edit.opt_str("original_message_id"), new=message)
 
 
 def unreadable_message(
@@ -104,7 +131,7 @@ def unreadable_message(
     be claimed, ordered or answered, only reported.
     """
     wamid = node.req_str("id")
-    timestamp = node.child("timestamp").integer()
+    timestamp = node.child("timestamp").timestamp()
     wire_type = node.value.get("type")
     try:
         errors = parse_errors(node)
@@ -234,6 +261,11 @@ def _address(node: Node) -> LabeledValue:
 def _interactive(node: Node) -> Reply:
     kind = node.req_str("type")
     detail = node.get(kind)
+    if kind == "call_permission_reply":
+        answer = node.child(kind)
+        return Reply(
+            kind=kind, reply_id=answer.opt_str("response"), response=dict(answer.mapping())
+        )
     if kind == "nfm_reply":
         flow = node.child(kind)
         response, response_text = _flow_response(flow.get("response_json"))

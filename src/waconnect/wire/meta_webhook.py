@@ -20,6 +20,7 @@ from waconnect.domain.whatsapp import (
     StatusUpdate,
 )
 from waconnect.errors import MalformedPayload
+from waconnect.wire._clean import clean_display_name
 from waconnect.wire._reader import ROOT, Node, load
 from waconnect.wire.meta_message import parse_errors, parse_message, unreadable_message
 
@@ -183,7 +184,7 @@ def _customer(message: Node, contacts: list[Node]) -> Customer:
         logger.warning("ignoring an unreadable contact at %s: %s", exc.path, exc.reason)
     if not wa_id and not user_id:
         message.fail("message has no sender: no 'from', 'from_user_id' or matching contact")
-    return Customer(wa_id=wa_id, user_id=user_id, name=name)
+    return Customer(wa_id=wa_id, user_id=user_id, name=clean_display_name(name))
 
 
 def _matching_contact(wa_id: str, user_id: str, contacts: list[Node]) -> Node | None:
@@ -206,7 +207,7 @@ def _status(node: Node, business: BusinessNumber) -> StatusUpdate:
         wamid=node.req_str("id"),
         business=business,
         status=StatusKind.parse(node.req_str("status")),
-        timestamp=node.child("timestamp").integer(),
+        timestamp=node.child("timestamp").timestamp(),
         recipient_id=node.opt_str("recipient_id"),
         recipient_user_id=node.opt_str("recipient_user_id"),
         errors=parse_errors(node),

@@ -1,0 +1,194 @@
+"""Nothing the customer wrote is dropped: edits, deletions, call-permission answers and
+unsupported types each reach the agent in words, through the bridge's entry function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.documents import meta_body
+from tests.worlds import Ports, inbound_service, outbound_service
+
+from waconnect.entrypoints.bridge import Bridge, RetryPolicy
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+class World(Ports):
+    def __init__(self) -> None:
+        super().__init__()
+        self.bridge = Bridge(
+            inbound_service(self),
+            outbound_service(self),
+            retry=RetryPolicy(attempts=1),
+            sleep=lambda _: None,
+        )
+
+    def send(self, message: dict[str, Any]) -> str:
+        [outcome] = self.bridge.handle_document(meta_body(message))
+        assert outcome.kind == "delivered", outcome
+        return outcome.wamid
+
+    def agent_sees(self) -> list[str]:
+        [chat] = self.connect.chats.values()
+        return chat.messages()
+
+
+def text(wamid: str, body: str) -> dict[str, Any]:
+    return {
+        "from": "15550100001",
+        "id": wamid,
+        "timestamp": "1764000001",
+        "type": "text",
+        "text": {"body": body},
+    }
+
+
+def edit(wamid: str, original: str, new: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "from": "15550100001",
+        "id": wamid,
+        "timestamp": "1764000002",
+        "type": "edit",
+        "edit": {"original_message_id": original, "message": new},
+    }
+
+
+def test_an_edited_text_shows_the_new_words_as_an_edit_of_the_quoted_original() -> None:
+    world = World()
+    world.send(text("wamid.E1", "Meet at 5pm at the north gate"))
+
+    world.send(edit("wamid.E2", "wamid.E1", {"type": "text", "text": {"body": "Make it 6pm"}}))
+
+    assert world.agent_sees()[-1] == (
+        "✏️ The customer edited «Meet at 5pm at the north gate». It now reads:\nMake it 6pm"
+    )
+
+
+def test_an_edit_of_a_message_the_bridge_never_saw_still_shows_the_new_words() -> None:
+    world = World()
+
+    world.send(edit("wamid.E3", "wamid.GONE", {"type": "text", "text": {"body": "Fixed typo"}}))
+
+    assert world.agent_sees() == [
+        "✏️ The customer edited an earlier message. It now reads:\nFixed typo"
+    ]
+
+
+def test_an_edited_photo_sends_the_new_file_and_its_caption() -> None:
+    world = World()
+    world.whatsapp.add_customer_media("media-new", JPEG, "image/jpeg")
+    new_photo = {
+        "type": "image",
+        "image": {"id": "media-new", "mime_type": "image/jpeg", "caption": "Updated caption"},
+    }
+
+    world.send(edit("wamid.E4", "wamid.GONE", new_photo))
+
+    [chat] = world.connect.chats.values()
+    [attachment] = chat.attachments()
+    assert (attachment.data, attachment.content_type) == (JPEG, "image/jpeg")
+    assert world.whatsapp.fetched == ["media-new"]
+    assert chat.messages() == [
+        "✏️ The customer edited an earlier message. It is now a new photo, sent as a file, "
+        "with the caption:\nUpdated caption"
+    ]
+
+
+def test_a_deleted_message_is_named_and_quoted_when_it_is_remembered() -> None:
+    world = World()
+    world.send(text("wamid.D1", "My card number is on the photo"))
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.D2",
+            "timestamp": "1764000003",
+            "type": "revoke",
+            "revoke": {"original_message_id": "wamid.D1"},
+        }
+    )
+
+    assert world.agent_sees()[-1] == ("🗑 The customer deleted «My card number is on the photo».")
+
+
+def test_a_deleted_message_the_bridge_never_saw_is_still_reported() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.D3",
+            "timestamp": "1764000003",
+            "type": "revoke",
+            "revoke": {"original_message_id": "wamid.UNKNOWN"},
+        }
+    )
+
+    assert world.agent_sees() == ["🗑 The customer deleted an earlier message."]
+
+
+def call_permission(wamid: str, response: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "from": "15550100001",
+        "id": wamid,
+        "timestamp": "1764000004",
+        "type": "interactive",
+        "interactive": {
+            "type": "call_permission_reply",
+            "call_permission_reply": {"response": response, **extra},
+        },
+    }
+
+
+def test_an_accepted_call_permission_says_accepted_and_until_when() -> None:
+    world = World()
+
+    world.send(call_permission("wamid.C1", "accept", expiration_timestamp=1753186982))
+
+    assert world.agent_sees() == [
+        "📞 The customer accepted calls from the business until 2025-07-22 12:23 UTC."
+    ]
+
+
+def test_a_declined_call_permission_says_declined() -> None:
+    world = World()
+
+    world.send(call_permission("wamid.C2", "reject", response_source="user_action"))
+
+    assert world.agent_sees() == ["📞 The customer declined calls from the business."]
+
+
+def test_an_unsupported_message_names_the_type_whatsapp_gives() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.U1",
+            "timestamp": "1764000005",
+            "type": "unsupported",
+            "unsupported": {"type": "pool"},
+            "errors": [{"code": 131051, "title": "Message type unknown"}],
+        }
+    )
+
+    [notice] = world.agent_sees()
+    assert notice.startswith("⚠️ The customer sent a message of type “pool”, which WhatsApp")
+    assert "code 131051" in notice
+
+
+def test_a_type_the_bridge_does_not_know_is_named_in_its_notice() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.U2",
+            "timestamp": "1764000005",
+            "type": "hologram",
+            "hologram": {"id": "x"},
+        }
+    )
+
+    [notice] = world.agent_sees()
+    assert "“hologram”" in notice
