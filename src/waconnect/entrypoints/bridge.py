@@ -4,7 +4,8 @@ Each takes a document as it arrives (a mapping, or JSON text or bytes, in any wr
 layer knows), never raises for bad input, and returns one ``Outcome`` per message or event.
 One customer's work runs one item at a time, in order; different customers run concurrently.
 Transient failures are retried here a few times with backoff; after that the customer (or the
-agent) is told and the outcome is ``failed``.
+agent) is told and the outcome is ``failed`` — or, for a transport that keeps the item and
+redelivers it later (SQS), the outcome is ``deferred`` with nothing kept and nobody told.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class Bridge:
         outcomes: list[Outcome] = []
         for key, messages in by_customer.items():
             with self._locks.hold(str(key)):
-                outcomes.extend(self._inbound(message) for message in messages)
+                outcomes.extend(self._inbound(message, defer=False) for message in messages)
         outcomes.extend(self.handle_statuses(batch.statuses))
         # Items left out for unreadable ids: the rest of the document went on without them.
         outcomes.extend(Outcome(kind="rejected", reason=reason) for reason in batch.unreadable)
@@ -137,7 +138,7 @@ class Bridge:
             return [_rejected(exc)]
         except SnsSubscriptionMessage as exc:
             return [Outcome(kind="skipped", reason=str(exc))]
-        return [self._outbound(event) for event in events]
+        return [self._outbound(event, defer=False) for event in events]
 
     def _foreign(self, event: ConnectEvent) -> Outcome | None:
         """An ``ignored`` outcome for an event of another Connect instance, else None.
@@ -161,16 +162,26 @@ class Bridge:
             contact_id=event.contact_id,
         )
 
-    def _inbound(self, message: InboundMessage) -> Outcome:
+    def handle_message(self, message: InboundMessage, *, defer: bool = False) -> Outcome:
+        """One parsed customer message. With ``defer``, a message still failing transiently
+        after the retries is ``deferred`` (claim released, nobody told) instead of reported."""
+        with self._locks.hold(str(SessionKey.of(message.business, message.customer))):
+            return self._inbound(message, defer=defer)
+
+    def handle_event(self, event: ConnectEvent, *, defer: bool = False) -> Outcome:
+        """One parsed Connect event; ``defer`` as for ``handle_message``."""
+        return self._outbound(event, defer=defer)
+
+    def _inbound(self, message: InboundMessage, *, defer: bool) -> Outcome:
         ids = log_ids(
             wamid=mask_wamid(message.wamid), business_number=message.business.meta_phone_number_id
         )
         with ids:
-            return self._inbound_logged(message)
+            return self._inbound_logged(message, defer=defer)
 
-    def _inbound_logged(self, message: InboundMessage) -> Outcome:
+    def _inbound_logged(self, message: InboundMessage, *, defer: bool) -> Outcome:
         try:
-            return self._inbound_with_retries(message)
+            return self._inbound_with_retries(message, defer=defer)
         except Exception as exc:
             # One message's bug or broken store must not cost the rest of the document; the
             # service released its claim, so a redelivery can try it again.
@@ -182,29 +193,37 @@ class Bridge:
                 wamid=message.wamid,
             )
 
-    def _inbound_with_retries(self, message: InboundMessage) -> Outcome:
+    def _inbound_with_retries(self, message: InboundMessage, *, defer: bool) -> Outcome:
         waits = self._retry.waits()
         while True:
             try:
                 return self.inbound.handle_message(message)
             except TransientError as exc:
+                if not waits and defer:
+                    # The service released the claim: a redelivery starts afresh.
+                    return Outcome(
+                        kind="deferred",
+                        reason=str(exc),
+                        customer=message.customer.identity,
+                        wamid=message.wamid,
+                    )
                 if not waits:
                     logger.warning("giving up on a message after transient failures: %s", exc)
                     return self.inbound.report_failure(message, exc)
                 self._sleep(waits.pop(0))
 
-    def _outbound(self, event: ConnectEvent) -> Outcome:
+    def _outbound(self, event: ConnectEvent, *, defer: bool) -> Outcome:
         with log_ids(contact_id=event.contact_id):
             foreign = self._foreign(event)
             if foreign is not None:
                 return foreign
             try:
-                return self._outbound_with_retries(event)
+                return self._outbound_with_retries(event, defer=defer)
             except Exception as exc:
                 logger.exception("event %s failed unexpectedly", event.event_id)
                 return Outcome(kind="failed", reason=_unexpected(exc), contact_id=event.contact_id)
 
-    def _outbound_with_retries(self, event: ConnectEvent) -> Outcome:
+    def _outbound_with_retries(self, event: ConnectEvent, *, defer: bool) -> Outcome:
         session = self.outbound.session_for(event)
         if session is not None:
             add_log_ids(business_number=session.business.meta_phone_number_id)
@@ -215,6 +234,9 @@ class Bridge:
                 try:
                     return self.outbound.handle_agent_event(event)
                 except TransientError as exc:
+                    if (not waits or session is None) and defer:
+                        contact_id = event.contact_id
+                        return Outcome(kind="deferred", reason=str(exc), contact_id=contact_id)
                     if not waits or session is None:
                         logger.warning("giving up on event %s: %s", event.event_id, exc)
                         if session is None:

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the ids the emulators mint (default: %(default)s)",
     )
     parser.add_argument(
+        "--lambda",
+        dest="through_lambda",
+        action="store_true",
+        help="deliver through the Lambda functions and SQS FIFO queues (local harness, moto)",
+    )
+    parser.add_argument(
         "--pretty",
         action="store_true",
         help="aligned text for people instead of JSON lines",
@@ -64,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         if args.pretty and len(args.scenarios) > 1:
             print(f"== {path}", file=out, flush=True)
-        result = replay(path, seed=args.seed, keep=args.keep, emit=emit)
+        result = replay(
+            path, seed=args.seed, keep=args.keep, emit=emit, through_lambda=args.through_lambda
+        )
         if result.problem:
             print(f"waconnect replay: {result.problem}", file=sys.stderr)
         worst = max(worst, result.exit_code)
@@ -77,13 +85,14 @@ def replay(
     seed: int = defaults.SEED,
     keep: Path | None = None,
     emit: Emit | None = None,
+    through_lambda: bool = False,
 ) -> ReplayResult:
     """Replay one scenario file against fresh emulators; ``emit`` sees each line as it happens."""
     try:
         scenario = load_scenario(Path(path))
     except ScenarioFileError as exc:
         return ReplayResult(path=Path(path), exit_code=2, problem=str(exc))
-    return replay_scenario(scenario, seed=seed, keep=keep, emit=emit)
+    return replay_scenario(scenario, seed=seed, keep=keep, emit=emit, through_lambda=through_lambda)
 
 
 def replay_scenario(
@@ -92,6 +101,7 @@ def replay_scenario(
     seed: int = defaults.SEED,
     keep: Path | None = None,
     emit: Emit | None = None,
+    through_lambda: bool = False,
 ) -> ReplayResult:
     # The emulators and the bridge are heavy (boto3, uvicorn, moto, PyAV): only a replay needs them.
     from waconnect.sandbox.scenario_runner import ScenarioRunner  # noqa: PLC0415
@@ -103,7 +113,13 @@ def replay_scenario(
         if emit is not None:
             emit(line)
 
-    with ScenarioRunner(seed=seed, keep=keep, emit=collect, name=scenario.path.stem) as runner:
+    with ScenarioRunner(
+        seed=seed,
+        keep=keep,
+        emit=collect,
+        name=scenario.path.stem,
+        through_lambda=through_lambda,
+    ) as runner:
         for step in scenario.steps:
             runner.run_step(step)
         kept = runner.kept_files()

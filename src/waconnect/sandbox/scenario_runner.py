@@ -34,6 +34,7 @@ from waconnect.errors import MalformedPayload, WaconnectError
 from waconnect.sandbox import defaults
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.lambda_local import LocalLambda
 from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.replay import effect_line
 from waconnect.sandbox.scenario import (
@@ -87,8 +88,13 @@ class ScenarioRunner:
         emit: Callable[[dict[str, Any]], None],
         keep: Path | None = None,
         name: str = "scenario",
+        through_lambda: bool = False,
     ) -> None:
         self._seed = seed
+        # Deliveries go through the Lambda functions and SQS FIFO queues (the local harness)
+        # instead of straight to the bridge.
+        self._through_lambda = through_lambda
+        self._lambda: LocalLambda | None = None
         self._emit = emit
         self._keeper = FileKeeper(keep / name) if keep is not None else None
         self._lock = threading.Lock()
@@ -128,8 +134,11 @@ class ScenarioRunner:
             self._bridge = build_bridge(
                 settings, clock=cloud.clock, boto_session=session, http=self._http
             )
-            cloud.inbound_topic.subscribe(self._on_inbound)
-            cloud.streaming_topic.subscribe(self._on_streaming)
+            if self._through_lambda:
+                self._lambda = LocalLambda(cloud, http=self._http).start()
+            else:
+                cloud.inbound_topic.subscribe(self._on_inbound)
+                cloud.streaming_topic.subscribe(self._on_streaming)
         except BaseException:
             self._close()
             raise
@@ -144,6 +153,9 @@ class ScenarioRunner:
         self._close()
 
     def _close(self) -> None:
+        harness, self._lambda = self._lambda, None
+        if harness is not None:
+            harness.stop()
         bridge, self._bridge = self._bridge, None
         if bridge is not None:
             bridge.close()
@@ -407,6 +419,10 @@ class ScenarioRunner:
 
     def _deliver(self, document: dict[str, Any], step: Step) -> None:
         """Hand a raw payload to the bridge's entry function, as SNS or Lambda would."""
+        if self._lambda is not None:
+            self._note_customers(document, step)
+            self._lambda.publish(document)
+            return
         try:
             source = classify(document)
         except SnsSubscriptionMessage:

@@ -43,3 +43,9 @@ class Outcome:
     def settled(self) -> bool:
         """False while the input still has to be handed in again (``deferred``)."""
         return self.kind != "deferred"
+
+    @property
+    def redeliverable(self) -> bool:
+        """Nothing was kept and nobody told (``deferred``, or ``failed`` with no ``failure``):
+        a transport that can hand the input in again should."""
+        return self.kind == "deferred" or (self.kind == "failed" and self.failure is None)

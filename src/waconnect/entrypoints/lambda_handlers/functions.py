@@ -1,0 +1,133 @@
+"""The bodies of the Lambda handlers, over a runtime (the container's, or the harness's)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+
+from waconnect.entrypoints.lambda_handlers.consuming import RecordConsumer
+from waconnect.entrypoints.lambda_handlers.queueing import (
+    QueueEntry,
+    Refusal,
+    batches,
+    connect_entries,
+    whatsapp_entries,
+)
+from waconnect.errors import TransientError
+
+if TYPE_CHECKING:
+    from waconnect.entrypoints.lambda_handlers.runtime import Runtime
+
+NAMESPACE = "waconnect"
+Split = Callable[[Mapping[str, Any]], tuple[list[QueueEntry], list[Refusal]]]
+
+
+def ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _enqueue(runtime, event, context, split=whatsapp_entries, function="ingest")
+
+
+def agent_ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _enqueue(runtime, event, context, split=connect_entries, function="agent_ingest")
+
+
+def inbound(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _consume(runtime, event, context, "inbound")
+
+
+def outbound(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    return _consume(runtime, event, context, "outbound")
+
+
+def _enqueue(
+    runtime: Runtime,
+    event: Mapping[str, Any],
+    context: Any,
+    *,
+    split: Split,
+    function: str,
+) -> dict[str, Any]:
+    """Queue every item of every SNS record; raise when SQS refused some (SNS retries)."""
+    queue_url = runtime.require(
+        "inbound_queue_url" if function == "ingest" else "outbound_queue_url"
+    )
+    logger = runtime.logger
+    _start(runtime, context, function)
+    counts: Counter[tuple[str, str]] = Counter()
+    entries: list[QueueEntry] = []
+    for record in event.get("Records") or ():
+        sns = record.get("Sns") if isinstance(record, Mapping) else None
+        if not isinstance(sns, Mapping):
+            logger.warning("a record without an SNS notification was left out")
+            counts[("rejected", "unknown")] += 1
+            continue
+        logger.append_keys(sns_message_id=str(sns.get("MessageId", "")))
+        found, refused = split(sns)
+        for refusal in refused:
+            logger.warning("left out", extra={"reason": refusal.reason})
+            counts[("rejected", "unknown")] += 1
+        entries.extend(found)
+    logger.remove_keys(["sns_message_id"])
+    failed = _send(runtime, queue_url, entries)
+    for entry in entries:
+        counts[("queued", entry.kind)] += 1
+    _emit(counts, function)
+    if failed:
+        # Sending again is harmless: the deduplication ids make SQS keep one copy.
+        raise TransientError(f"SQS refused {len(failed)} of {len(entries)} entries: {failed[0]}")
+    return {"queued": len(entries)}
+
+
+def _send(runtime: Runtime, queue_url: str, entries: Sequence[QueueEntry]) -> list[str]:
+    failed: list[str] = []
+    for chunk in batches(entries):
+        answer = runtime.sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {
+                    "Id": str(index),
+                    "MessageBody": entry.body,
+                    "MessageGroupId": entry.group_id,
+                    "MessageDeduplicationId": entry.deduplication_id,
+                }
+                for index, entry in enumerate(chunk)
+            ],
+        )
+        for item in answer.get("Failed", []):
+            failed.append(f"{item.get('Code', '')}: {item.get('Message', '')}")
+    return failed
+
+
+def _consume(
+    runtime: Runtime, event: Mapping[str, Any], context: Any, function: str
+) -> dict[str, Any]:
+    _start(runtime, context, function)
+    consumer = RecordConsumer(runtime)
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    try:
+        response: dict[str, Any] = dict(
+            process_partial_response(
+                event=dict(event), record_handler=consumer, processor=processor, context=context
+            )
+        )
+    finally:
+        _emit(consumer.counts, function)
+    return response
+
+
+def _start(runtime: Runtime, context: Any, function: str) -> None:
+    request_id = getattr(context, "aws_request_id", "")
+    runtime.logger.append_keys(function=function, request_id=request_id or None)
+
+
+def _emit(counts: Counter[tuple[str, str]], function: str) -> None:
+    """One EMF metric per (outcome, kind) pair seen in this invocation."""
+    for (name, kind), value in sorted(counts.items()):
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE
+        ) as metric:
+            metric.add_dimension(name="function", value=function)
+            metric.add_dimension(name="kind", value=kind)

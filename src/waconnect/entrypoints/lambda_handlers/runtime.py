@@ -1,0 +1,155 @@
+"""What a Lambda container builds once, on its first invocation, and keeps warm.
+
+The bridge comes from the same composition root as every other shape (``bootstrap``); this adds
+the SQS client the functions queue and re-queue with, the retry schedule and the Powertools
+logger. Nothing is built at import time: the first call of a handler builds, later calls reuse.
+The local harness installs a runtime of its own (``install``) wired to moto and the emulators.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
+from waconnect.errors import ConfigurationError
+from waconnect.settings import PREFIX, Settings
+
+if TYPE_CHECKING:
+    import boto3
+    import httpx
+    from mypy_boto3_sqs import SQSClient
+
+    from waconnect.entrypoints.bridge import Bridge
+    from waconnect.ports import Clock
+
+SERVICE = "waconnect"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadLetterTarget:
+    """Where a queue's dead letters go, from its RedrivePolicy."""
+
+    queue_url: str
+    max_receive_count: int
+
+
+@dataclass(kw_only=True)
+class Runtime:
+    settings: Settings
+    bridge: Bridge
+    sqs: SQSClient
+    logger: Logger
+    schedule: RetrySchedule
+    _queue_urls: dict[str, str] = field(default_factory=dict)
+    _dead_letters: dict[str, DeadLetterTarget | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def queue_url(self, queue_arn: str) -> str:
+        """The URL of the queue with this ARN (asked once per container)."""
+        with self._lock:
+            known = self._queue_urls.get(queue_arn)
+        if known is not None:
+            return known
+        _, _, _, _, account, name = queue_arn.split(":", 5)
+        url = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        with self._lock:
+            self._queue_urls[queue_arn] = url
+        return url
+
+    def dead_letter_target(self, queue_url: str) -> DeadLetterTarget | None:
+        """The dead-letter queue of ``queue_url`` (asked once per container), None if none."""
+        with self._lock:
+            if queue_url in self._dead_letters:
+                return self._dead_letters[queue_url]
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]
+        ).get("Attributes", {})
+        target: DeadLetterTarget | None = None
+        if "RedrivePolicy" in attributes:
+            policy = json.loads(attributes["RedrivePolicy"])
+            target = DeadLetterTarget(
+                queue_url=self.queue_url(str(policy["deadLetterTargetArn"])),
+                max_receive_count=int(policy["maxReceiveCount"]),
+            )
+        with self._lock:
+            self._dead_letters[queue_url] = target
+        return target
+
+    def require(self, name: str) -> str:
+        """A setting this function cannot run without (a queue URL), or ``ConfigurationError``."""
+        value = str(getattr(self.settings, name))
+        if not value:
+            raise ConfigurationError(f"{PREFIX}{name.upper()}: required by this function")
+        return value
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    boto_session: boto3.session.Session | None = None,
+    clock: Clock | None = None,
+    http: httpx.Client | None = None,
+    log_handler: logging.Handler | None = None,
+) -> Runtime:
+    """Wire a runtime: the bridge (deferring what SQS will redeliver) and an SQS client.
+
+    ``log_handler`` replaces the Powertools logger's stdout handler (the harness collects).
+    """
+    # boto3 and the adapters are imported on the first invocation, not at import time.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+
+    from waconnect.bootstrap import build_bridge  # noqa: PLC0415
+
+    session = boto_session or boto3.session.Session(region_name=settings.region)
+    sqs: SQSClient = session.client(
+        "sqs",
+        region_name=settings.region,
+        endpoint_url=settings.sqs_endpoint_url or None,
+        config=Config(retries={"mode": "standard"}),
+    )
+    logger = Logger(service=SERVICE, logger_handler=log_handler)
+    # The core's module loggers write through the same JSON formatter, with the same keys.
+    copy_config_to_registered_loggers(source_logger=logger, include={"waconnect"})
+    return Runtime(
+        settings=settings,
+        bridge=build_bridge(settings, clock=clock, boto_session=session, http=http),
+        sqs=sqs,
+        logger=logger,
+        schedule=RetrySchedule(
+            base_seconds=settings.retry_base_delay_seconds,
+            max_delay_seconds=settings.retry_max_delay_seconds,
+            max_age_seconds=settings.retry_max_age_seconds,
+        ),
+    )
+
+
+_current: Runtime | None = None
+_current_lock = threading.Lock()
+
+
+def current(environ: Mapping[str, str] | None = None) -> Runtime:
+    """This container's runtime, built from the environment on first use."""
+    global _current  # noqa: PLW0603 (one runtime per container, by design)
+    with _current_lock:
+        if _current is None:
+            settings = Settings.from_env(os.environ if environ is None else environ)
+            _current = build_runtime(settings)
+        return _current
+
+
+def install(runtime: Runtime | None) -> Runtime | None:
+    """Use ``runtime`` from now on (None: build from the environment again); returns the old."""
+    global _current
+    with _current_lock:
+        previous, _current = _current, runtime
+    return previous

@@ -1,0 +1,512 @@
+"""A local Lambda harness: the serverless deployment's event flow, in this process.
+
+    emulated SNS topic ─▶ ingest ─▶ SQS FIFO (moto) ─▶ event source ─▶ inbound ─▶ emulators
+    emulated streaming topic ─▶ agent_ingest ─▶ SQS FIFO (moto) ─▶ event source ─▶ outbound
+
+It plays what AWS plays between the functions: an SNS subscription invokes ``ingest`` (and
+``agent_ingest``) asynchronously, retried twice on error; an event source mapping per FIFO queue
+receives batches (message groups in flight are held back by SQS itself), invokes the handler
+with an SQS event, deletes what the partial batch response does not name, and leaves the rest
+to reappear after its visibility timeout; SQS moves a message to the dead-letter queue once it
+was received ``maxReceiveCount`` times. The handlers are the real ones
+(``waconnect.entrypoints.lambda_handlers``), with a runtime wired to moto's SQS and DynamoDB
+(on the cloud's moto server) and to the emulators. One handler runs at a time.
+
+``crash_at(operation)`` kills the next invocation that makes that AWS call, right after the
+service handled it and before the function reads the answer; the next invocation runs in a
+fresh container, as on Lambda.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import httpx
+
+from waconnect.entrypoints import lambda_handlers
+from waconnect.entrypoints.lambda_handlers.runtime import Runtime, build_runtime, install
+from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
+from waconnect.errors import MalformedPayload
+from waconnect.sandbox import defaults
+from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
+from waconnect.settings import Settings
+from waconnect.wire.inbound import classify
+from waconnect.wire.sns import (
+    SnsSubscriptionMessage,
+    build_http_envelope,
+    build_lambda_event,
+    dumps,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+    from waconnect.sandbox.cloud import Cloud
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# Lambda retries a failed asynchronous invocation twice.
+ASYNC_ATTEMPTS = 3
+_POLL_PAUSE = 0.02
+
+
+class InvocationKilled(BaseException):
+    """The function's container died mid-invocation (a timeout, out of memory, a deploy).
+
+    A BaseException, as a SIGKILL is: nothing in the function may catch it and carry on.
+    """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HarnessOptions:
+    """Timing of the harness's queues and retries (short, so scenarios run in seconds)."""
+
+    batch_size: int = 10
+    # The queues' visibility timeout: how long a crashed invocation's records stay hidden.
+    visibility_timeout: int = 2
+    retry_base_delay_seconds: int = 1
+    retry_max_delay_seconds: int = 2
+    retry_max_age_seconds: int = 120
+    # None: enough receives to reach the maximum age (``RetrySchedule.receives_to_reach``).
+    max_receive_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invocation:
+    """One call of a handler: which, how many records, which failed, and any error."""
+
+    function: str
+    records: int
+    failed: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass
+class _Context:
+    """The parts of Lambda's context object the handlers read."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+class LocalLambda:
+    """The deployment over one started ``Cloud``; a context manager."""
+
+    def __init__(
+        self,
+        cloud: Cloud,
+        *,
+        options: HarnessOptions | None = None,
+        settings_changes: Mapping[str, Any] | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.options = options or HarnessOptions()
+        self._settings_changes = dict(settings_changes or {})
+        self._http = http
+        self._own_http: httpx.Client | None = None
+        # The functions' clients come from one session (crash hooks are registered on it), the
+        # harness's own from another, so a hook never fires on the harness's calls.
+        self._session = _session()
+        self._own_session = _session()
+        self._sqs: SQSClient | None = None
+        self._lock = threading.RLock()
+        self._invoking = 0
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._crashes: dict[str, int] = {}
+        self._previous: Runtime | None = None
+        self._runtime: Runtime | None = None
+        self.resources: Resources | None = None
+        self.settings: Settings | None = None
+        self.invocations: list[Invocation] = []
+        self.metrics: list[dict[str, Any]] = []
+        self.log_lines: list[str] = []
+        self.lost_events: list[str] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalLambda:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> LocalLambda:
+        options = self.options
+        schedule = RetrySchedule(
+            base_seconds=options.retry_base_delay_seconds,
+            max_delay_seconds=options.retry_max_delay_seconds,
+            max_age_seconds=options.retry_max_age_seconds,
+        )
+        self.resources = create_resources(
+            self.sqs,
+            self._client("dynamodb"),
+            max_receive_count=options.max_receive_count or schedule.receives_to_reach(),
+            visibility_timeout=options.visibility_timeout,
+        )
+        if self._http is None:
+            self._own_http = self._http = httpx.Client(timeout=httpx.Timeout(30.0))
+        self.settings = self._settings()
+        self._previous = install(None)
+        self.redeploy()
+        self.cloud.inbound_topic.subscribe(self._on_inbound_topic)
+        self.cloud.streaming_topic.subscribe(self._on_streaming_topic)
+        self.cloud.add_idle_check(self.idle)
+        for queue, handler, name in (
+            (self.resources.inbound, lambda_handlers.inbound, "inbound"),
+            (self.resources.outbound, lambda_handlers.outbound, "outbound"),
+        ):
+            thread = threading.Thread(
+                target=self._event_source, args=(queue, handler, name), daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads.clear()
+        for topic, subscriber in (
+            (self.cloud.inbound_topic, self._on_inbound_topic),
+            (self.cloud.streaming_topic, self._on_streaming_topic),
+        ):
+            with contextlib.suppress(ValueError):
+                topic.unsubscribe(subscriber)
+        self._close_runtime()
+        install(self._previous)
+        if self._own_http is not None:
+            self._own_http.close()
+            self._own_http = None
+
+    def redeploy(self, **settings_changes: Any) -> None:
+        """New containers from now on, with ``settings_changes`` applied (a fix deployed)."""
+        with self._lock:
+            if settings_changes:
+                self.settings = dataclasses.replace(self._require_settings(), **settings_changes)
+            self._close_runtime()
+            handler = logging.StreamHandler(_Lines(self.log_lines))
+            self._runtime = build_runtime(
+                self._require_settings(),
+                boto_session=self._session,
+                clock=self.cloud.clock,
+                http=self._http,
+                log_handler=handler,
+            )
+            install(self._runtime)
+
+    def _close_runtime(self) -> None:
+        runtime, self._runtime = self._runtime, None
+        if runtime is not None:
+            runtime.bridge.close()
+
+    def _settings(self) -> Settings:
+        resources = self._require_resources()
+        base = Settings.for_sandbox(
+            endpoint_url=self.cloud.endpoint_url,
+            s3_endpoint_url=self.cloud.s3_endpoint_url,
+            state_path=resources.state,
+        )
+        return dataclasses.replace(
+            base,
+            media_prefix=f"lambda-{uuid.uuid4().hex}/",
+            dynamodb_endpoint_url=self.cloud.s3_endpoint_url,
+            sqs_endpoint_url=self.cloud.s3_endpoint_url,
+            inbound_queue_url=resources.inbound.url,
+            outbound_queue_url=resources.outbound.url,
+            retry_base_delay_seconds=self.options.retry_base_delay_seconds,
+            retry_max_delay_seconds=self.options.retry_max_delay_seconds,
+            retry_max_age_seconds=self.options.retry_max_age_seconds,
+            **self._settings_changes,
+        )
+
+    # -- what users and tests call -----------------------------------------------------------
+
+    @property
+    def sqs(self) -> SQSClient:
+        """The harness's own SQS client (on moto)."""
+        if self._sqs is None:
+            self._sqs = self._client("sqs")
+        return self._sqs
+
+    @property
+    def boto_session(self) -> boto3.session.Session:
+        """The session every function client is made from (register botocore events on it)."""
+        return self._session
+
+    def publish(self, document: Mapping[str, Any]) -> None:
+        """Deliver a raw payload as its SNS topic would: WhatsApp traffic to ``ingest``,
+        Connect streaming events to ``agent_ingest``. A Lambda SNS event goes as it is."""
+        if "Records" in document:
+            event = dict(document)
+        elif "Type" in document and "Message" in document:
+            event = build_lambda_event([document])
+        else:
+            event = build_lambda_event([_envelope(document)])
+        try:
+            kind = classify(event)
+        except (MalformedPayload, SnsSubscriptionMessage):
+            kind = "whatsapp"  # the ingest function's own refusal is the observation
+        self._invoke_async("ingest" if kind == "whatsapp" else "agent_ingest", event)
+
+    def crash_at(self, operation: str, count: int = 1) -> None:
+        """Kill the next ``count`` invocations right after the service handled ``operation``."""
+        with self._lock:
+            if not self._crashes:
+                self._session.events.register("after-call.*.*", self._maybe_crash)
+            self._crashes[operation] = self._crashes.get(operation, 0) + count
+
+    def idle(self) -> bool:
+        """No invocation running and nothing waiting in the two queues."""
+        with self._lock:
+            if self._invoking:
+                return False
+        resources = self._require_resources()
+        for queue in (resources.inbound, resources.outbound):
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=queue.url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
+            if any(int(value) for value in attributes.values()):
+                return False
+        return True
+
+    def dead_letters(self, which: str = "inbound") -> list[MessageTypeDef]:
+        """The records in a dead-letter queue (peeked: they stay there)."""
+        queue: Queue = getattr(self._require_resources(), which)
+        answer = self.sqs.receive_message(
+            QueueUrl=queue.dead_letter_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            MessageAttributeNames=["All"],
+            MessageSystemAttributeNames=["All"],
+        )
+        return list(answer.get("Messages", []))
+
+    # -- SNS subscriptions -------------------------------------------------------------------
+
+    def _on_inbound_topic(self, envelope: str) -> None:
+        self._invoke_async("ingest", build_lambda_event([json.loads(envelope)]))
+
+    def _on_streaming_topic(self, envelope: str) -> None:
+        self._invoke_async("agent_ingest", build_lambda_event([json.loads(envelope)]))
+
+    def _invoke_async(self, function: str, event: dict[str, Any]) -> None:
+        handler: Handler = getattr(lambda_handlers, function)
+        for _ in range(ASYNC_ATTEMPTS):
+            if self._invoke(function, handler, event, records=len(event["Records"])) is not None:
+                return
+        self.lost_events.append(function)
+        logger.error("%s failed %d times: the SNS notification is lost", function, ASYNC_ATTEMPTS)
+
+    # -- the event source mapping of a FIFO queue --------------------------------------------
+
+    def _event_source(self, queue: Queue, handler: Handler, function: str) -> None:
+        sqs = self.sqs
+        while not self._stopping.is_set():
+            with self._lock:
+                self._invoking += 1  # receiving: the records are in this thread's hands
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=queue.url,
+                    MaxNumberOfMessages=self.options.batch_size,
+                    MessageAttributeNames=["All"],
+                    MessageSystemAttributeNames=["All"],
+                    WaitTimeSeconds=0,
+                ).get("Messages", [])
+                if messages:
+                    self._run_batch(queue, handler, function, messages)
+            finally:
+                with self._lock:
+                    self._invoking -= 1
+            if not messages:
+                self._stopping.wait(_POLL_PAUSE)
+
+    def _run_batch(
+        self, queue: Queue, handler: Handler, function: str, messages: list[MessageTypeDef]
+    ) -> None:
+        event = {"Records": [_sqs_record(message, queue) for message in messages]}
+        response = self._invoke(function, handler, event, records=len(messages))
+        if response is None:
+            return  # the invocation failed: every record reappears after its visibility timeout
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", ())}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=queue.url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(done[start : start + 10])
+                ],
+            )
+
+    # -- invoking ----------------------------------------------------------------------------
+
+    def _invoke(
+        self, function: str, handler: Handler, event: dict[str, Any], *, records: int
+    ) -> dict[str, Any] | None:
+        """Run a handler; its response, or None when it raised or its container died."""
+        with self._lock:
+            self._invoking += 1
+            try:
+                printed = io.StringIO()
+                try:
+                    # Powertools prints EMF metrics on stdout, as Lambda expects: keep them.
+                    with contextlib.redirect_stdout(printed):
+                        response = handler(event, _Context(function_name=function))
+                except InvocationKilled:
+                    self.invocations.append(
+                        Invocation(function=function, records=records, error="killed")
+                    )
+                    self.redeploy()  # the next invocation gets a fresh container
+                    return None
+                except Exception as exc:  # noqa: BLE001 (any error is a failed invocation)
+                    logger.warning("%s raised %s", function, exc)
+                    self.invocations.append(
+                        Invocation(function=function, records=records, error=repr(exc))
+                    )
+                    return None
+                finally:
+                    self._keep_metrics(printed.getvalue())
+                failed = tuple(
+                    str(item["itemIdentifier"])
+                    for item in (response or {}).get("batchItemFailures", ())
+                )
+                self.invocations.append(
+                    Invocation(function=function, records=records, failed=failed)
+                )
+                return response or {}
+            finally:
+                self._invoking -= 1
+
+    def _keep_metrics(self, printed: str) -> None:
+        for line in printed.splitlines():
+            with contextlib.suppress(ValueError):
+                value = json.loads(line)
+                if isinstance(value, dict) and "_aws" in value:
+                    self.metrics.append(value)
+
+    def _maybe_crash(self, model: Any = None, **_: Any) -> None:
+        operation = getattr(model, "name", "")
+        with self._lock:
+            remaining = self._crashes.get(operation, 0)
+            if remaining <= 0 or not self._invoking:
+                return
+            self._crashes[operation] = remaining - 1
+        raise InvocationKilled(f"killed after {operation}")
+
+    def metric_total(self, name: str, *, function: str = "", kind: str = "") -> int:
+        """The sum of an EMF metric over every invocation, optionally for one function/kind."""
+        total = 0
+        for blob in self.metrics:
+            if function and blob.get("function") != function:
+                continue
+            if kind and blob.get("kind") != kind:
+                continue
+            value = blob.get(name)
+            if isinstance(value, int | float):
+                total += int(value)
+            elif isinstance(value, list):
+                total += int(sum(value))
+        return total
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _client(self, name: str) -> Any:
+        return self._own_session.client(  # type: ignore[call-overload]
+            name, endpoint_url=self.cloud.s3_endpoint_url, region_name=defaults.REGION
+        )
+
+    def _require_resources(self) -> Resources:
+        if self.resources is None:
+            raise RuntimeError("the harness is not started")
+        return self.resources
+
+    def _require_settings(self) -> Settings:
+        if self.settings is None:
+            raise RuntimeError("the harness is not started")
+        return self.settings
+
+
+class _Lines(io.TextIOBase):
+    """A text stream that keeps each written line (the functions' JSON log lines)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def write(self, text: str) -> int:
+        self._lines.extend(line for line in text.splitlines() if line.strip())
+        return len(text)
+
+
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(
+        region_name=defaults.REGION,
+        aws_access_key_id=defaults.ACCESS_KEY_ID,
+        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+    )
+
+
+def _envelope(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A bare payload as the SNS notification that would carry it."""
+    return build_http_envelope(
+        dumps(document),
+        {},
+        topic_arn=defaults.INBOUND_TOPIC_ARN,
+        message_id=str(uuid.uuid4()),
+        timestamp="2026-01-15T09:30:00.000Z",
+    )
+
+
+def _sqs_record(message: MessageTypeDef, queue: Queue) -> dict[str, Any]:
+    """A received SQS message as Lambda's event source mapping hands it to the function."""
+    attributes = {str(k): str(v) for k, v in message.get("Attributes", {}).items()}
+    message_attributes: dict[str, dict[str, Any]] = {
+        name: {
+            "stringValue": value.get("StringValue"),
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": value.get("DataType", "String"),
+        }
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue.arn,
+        "awsRegion": defaults.REGION,
+    }
