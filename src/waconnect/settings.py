@@ -143,6 +143,22 @@ class Settings:
             source="sandbox",
         )
 
+    @staticmethod
+    def queues_from_env(environ: Mapping[str, str]) -> QueueSettings:
+        """Only what the dead-letter tool needs: region, SQS endpoint and the two queue URLs."""
+        region = (
+            environ.get(f"{PREFIX}REGION")
+            or environ.get("AWS_REGION")
+            or environ.get("AWS_DEFAULT_REGION")
+            or ""
+        )
+        return QueueSettings(
+            region=region.strip(),
+            sqs_endpoint_url=environ.get(f"{PREFIX}SQS_ENDPOINT_URL", "").strip(),
+            inbound_queue_url=environ.get(f"{PREFIX}INBOUND_QUEUE_URL", "").strip(),
+            outbound_queue_url=environ.get(f"{PREFIX}OUTBOUND_QUEUE_URL", "").strip(),
+        )
+
     @property
     def uses_dynamodb(self) -> bool:
         return self.state.startswith("dynamodb:")
@@ -162,6 +178,14 @@ class Settings:
     def message_log_table(self) -> str:
         """The DynamoDB table of the message log; empty when state is in SQLite."""
         return _dynamodb_tables(self.state)[2]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueSettings:
+    region: str
+    sqs_endpoint_url: str = ""
+    inbound_queue_url: str = ""
+    outbound_queue_url: str = ""
 
 
 def _dynamodb_tables(state: str) -> tuple[str, str, str]:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("waconnect.entrypoints.explain", "show what captured payloads hold and would do"),
     "replay": ("waconnect.sandbox.replay", "run scenarios against fresh emulators"),
+    "dlq": ("waconnect.entrypoints.dlq", "list or redrive the Lambda deployment's dead letters"),
 }
 
 

@@ -29,13 +29,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 import httpx
 
 from waconnect.entrypoints import lambda_handlers
-from waconnect.entrypoints.lambda_handlers.runtime import Runtime, build_runtime, install
+from waconnect.entrypoints.lambda_handlers.runtime import (
+    LOG_SINK,
+    Runtime,
+    build_runtime,
+    install,
+)
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import MalformedPayload
 from waconnect.sandbox import defaults
@@ -134,6 +139,7 @@ class LocalLambda:
         self._threads: list[threading.Thread] = []
         self._crashes: dict[str, int] = {}
         self._previous: Runtime | None = None
+        self._sink_default: IO[str] | io.TextIOBase | None = None
         self._runtime: Runtime | None = None
         self.resources: Resources | None = None
         self.settings: Settings | None = None
@@ -172,6 +178,9 @@ class LocalLambda:
             self._own_http = self._http = httpx.Client(timeout=httpx.Timeout(30.0))
         self.settings = self._settings()
         self._previous = install(None)
+        # Only the functions' own lines are theirs: the emulators' threads log elsewhere.
+        self._sink_default = LOG_SINK.default
+        LOG_SINK.default = None
         self.redeploy()
         self.cloud.inbound_topic.subscribe(self._on_inbound_topic)
         self.cloud.streaming_topic.subscribe(self._on_streaming_topic)
@@ -200,6 +209,7 @@ class LocalLambda:
                 topic.unsubscribe(subscriber)
         self._close_runtime()
         install(self._previous)
+        LOG_SINK.default = self._sink_default
         if self._own_http is not None:
             self._own_http.close()
             self._own_http = None
@@ -210,13 +220,11 @@ class LocalLambda:
             if settings_changes:
                 self.settings = dataclasses.replace(self._require_settings(), **settings_changes)
             self._close_runtime()
-            handler = logging.StreamHandler(_Lines(self.log_lines))
             self._runtime = build_runtime(
                 self._require_settings(),
                 boto_session=self._session,
                 clock=self.cloud.clock,
                 http=self._http,
-                log_handler=handler,
             )
             install(self._runtime)
 
@@ -381,7 +389,10 @@ class LocalLambda:
                 printed = io.StringIO()
                 try:
                     # Powertools prints EMF metrics on stdout, as Lambda expects: keep them.
-                    with contextlib.redirect_stdout(printed):
+                    with (
+                        contextlib.redirect_stdout(printed),
+                        LOG_SINK.capture(_Lines(self.log_lines)),
+                    ):
                         response = handler(event, _Context(function_name=function))
                 except InvocationKilled:
                     self.invocations.append(

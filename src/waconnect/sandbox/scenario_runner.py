@@ -34,7 +34,7 @@ from waconnect.errors import MalformedPayload, WaconnectError
 from waconnect.sandbox import defaults
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
-from waconnect.sandbox.lambda_local import LocalLambda
+from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.replay import effect_line
 from waconnect.sandbox.scenario import (
@@ -89,11 +89,13 @@ class ScenarioRunner:
         keep: Path | None = None,
         name: str = "scenario",
         through_lambda: bool = False,
+        lambda_options: HarnessOptions | None = None,
     ) -> None:
         self._seed = seed
         # Deliveries go through the Lambda functions and SQS FIFO queues (the local harness)
         # instead of straight to the bridge.
         self._through_lambda = through_lambda
+        self._lambda_options = lambda_options
         self._lambda: LocalLambda | None = None
         self._emit = emit
         self._keeper = FileKeeper(keep / name) if keep is not None else None
@@ -135,7 +137,9 @@ class ScenarioRunner:
                 settings, clock=cloud.clock, boto_session=session, http=self._http
             )
             if self._through_lambda:
-                self._lambda = LocalLambda(cloud, http=self._http).start()
+                self._lambda = LocalLambda(
+                    cloud, options=self._lambda_options, http=self._http
+                ).start()
             else:
                 cloud.inbound_topic.subscribe(self._on_inbound)
                 cloud.streaming_topic.subscribe(self._on_streaming)
@@ -174,6 +178,11 @@ class ScenarioRunner:
         if self._cloud is None:
             raise RuntimeError("the runner is not started")
         return self._cloud
+
+    @property
+    def harness(self) -> LocalLambda | None:
+        """The Lambda harness deliveries go through, when the runner was made with one."""
+        return self._lambda
 
     @property
     def bridge(self) -> Bridge:

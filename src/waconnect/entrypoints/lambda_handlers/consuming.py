@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from waconnect.entrypoints.lambda_handlers.queueing import QueuedItem, read_body
+from waconnect.entrypoints.lambda_handlers.queueing import (
+    REASON_ATTRIBUTE,
+    RECEIVES_ATTRIBUTE,
+    SOURCE_ATTRIBUTE,
+    QueuedItem,
+    read_body,
+)
 from waconnect.entrypoints.lambda_handlers.schedule import POISON_RECEIVES
 from waconnect.errors import MalformedPayload, TransientError
 from waconnect.services.outcome import Outcome
@@ -36,11 +42,6 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
     from waconnect.entrypoints.lambda_handlers.runtime import Runtime
-
-# Message attributes of a dead-lettered record (``waconnect dlq`` reads them).
-REASON_ATTRIBUTE = "waconnect-reason"
-SOURCE_ATTRIBUTE = "waconnect-source-queue"
-RECEIVES_ATTRIBUTE = "waconnect-receives"
 
 
 class TryLater(Exception):

@@ -37,6 +37,11 @@ BATCH_SIZE = 10
 
 Item = Literal["message", "status", "event"]
 
+# Message attributes of a dead-lettered record (``waconnect dlq`` reads them).
+REASON_ATTRIBUTE = "waconnect-reason"
+SOURCE_ATTRIBUTE = "waconnect-source-queue"
+RECEIVES_ATTRIBUTE = "waconnect-receives"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueueEntry:

@@ -8,16 +8,17 @@ The local harness installs a runtime of its own (``install``) wired to moto and 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import logging
 import os
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import ConfigurationError
@@ -98,17 +99,14 @@ def build_runtime(
     boto_session: boto3.session.Session | None = None,
     clock: Clock | None = None,
     http: httpx.Client | None = None,
-    log_handler: logging.Handler | None = None,
 ) -> Runtime:
-    """Wire a runtime: the bridge (deferring what SQS will redeliver) and an SQS client.
-
-    ``log_handler`` replaces the Powertools logger's stdout handler (the harness collects).
-    """
+    """Wire a runtime: the bridge (deferring what SQS will redeliver) and an SQS client."""
     # boto3 and the adapters are imported on the first invocation, not at import time.
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
     from waconnect.bootstrap import build_bridge  # noqa: PLC0415
+    from waconnect.entrypoints.bridge import RetryPolicy  # noqa: PLC0415
 
     session = boto_session or boto3.session.Session(region_name=settings.region)
     sqs: SQSClient = session.client(
@@ -117,12 +115,18 @@ def build_runtime(
         endpoint_url=settings.sqs_endpoint_url or None,
         config=Config(retries={"mode": "standard"}),
     )
-    logger = Logger(service=SERVICE, logger_handler=log_handler)
-    # The core's module loggers write through the same JSON formatter, with the same keys.
-    copy_config_to_registered_loggers(source_logger=logger, include={"waconnect"})
+    logger = function_logger()
     return Runtime(
         settings=settings,
-        bridge=build_bridge(settings, clock=clock, boto_session=session, http=http),
+        # A function pays for the time it waits: one quick retry in-process (on top of
+        # botocore's), then the message waits in its queue instead.
+        bridge=build_bridge(
+            settings,
+            clock=clock,
+            boto_session=session,
+            http=http,
+            retry=RetryPolicy(attempts=2, delay=0.2),
+        ),
         sqs=sqs,
         logger=logger,
         schedule=RetrySchedule(
@@ -133,8 +137,51 @@ def build_runtime(
     )
 
 
+class LogSink(io.TextIOBase):
+    """Where the functions' JSON log lines go: stdout, as Lambda expects.
+
+    The local harness, which runs functions and emulators in one process, captures the lines of
+    the invoking thread (``capture``) and drops the rest (``default = None``).
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self.default: IO[str] | io.TextIOBase | None = sys.stdout
+
+    def write(self, text: str) -> int:
+        target = getattr(self._local, "target", None) or self.default
+        if target is None:
+            return len(text)
+        return target.write(text)
+
+    @contextlib.contextmanager
+    def capture(self, target: IO[str] | io.TextIOBase) -> Iterator[None]:
+        self._local.target = target
+        try:
+            yield
+        finally:
+            self._local.target = None
+
+
+LOG_SINK = LogSink()
+_logger: Logger | None = None
+
+
+def function_logger() -> Logger:
+    """The functions' Powertools logger, made once per process.
+
+    Named after the package, so every ``waconnect.*`` module logger writes through it as JSON
+    with the same correlation keys (ids only: the core never logs message content).
+    """
+    global _logger  # noqa: PLW0603 (Powertools configures one logger per service and process)
+    with _current_lock:
+        if _logger is None:
+            _logger = Logger(service=SERVICE, stream=cast(IO[str], LOG_SINK))
+        return _logger
+
+
 _current: Runtime | None = None
-_current_lock = threading.Lock()
+_current_lock = threading.RLock()
 
 
 def current(environ: Mapping[str, str] | None = None) -> Runtime:

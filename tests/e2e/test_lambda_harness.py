@@ -1,0 +1,215 @@
+"""The Lambda functions through the local harness: SNS → ingest → SQS FIFO (moto) → handlers.
+
+Each test runs the real handlers over moto's SQS and DynamoDB (on the cloud's moto server) and
+the emulators, with the harness playing Lambda's event sources; what reaches the agent and the
+customer is read back from the emulators.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ANA, BEN, REPO, eum_notification
+from waconnect.entrypoints.cli import main
+from waconnect.sandbox import defaults
+from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
+from waconnect.sandbox.protocol import ApiError
+from waconnect.sandbox.replay import replay
+from waconnect.sandbox.scenario import parse_steps
+from waconnect.sandbox.scenario_runner import ScenarioRunner
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_example_tour_through_lambda_has_the_same_effects_as_replay() -> None:
+    tour = REPO / "examples" / "tour.json"
+
+    direct = replay(tour)
+    through_lambda = replay(tour, through_lambda=True)
+
+    assert direct.exit_code == through_lambda.exit_code == 0
+    assert list(through_lambda.lines) == list(direct.lines)
+    kinds = {line["kind"] for line in through_lambda.lines}
+    assert {"message", "attachment", "chat.ended", "text", "document", "audio"} <= kinds
+
+
+class Harnessed:
+    """A scenario runner whose deliveries go through the Lambda harness."""
+
+    def __init__(self, runner: ScenarioRunner) -> None:
+        self.runner = runner
+        self.lines: list[dict[str, Any]] = []
+
+    @property
+    def harness(self) -> LocalLambda:
+        harness = self.runner.harness
+        assert harness is not None
+        return harness
+
+    def step(self, step: dict[str, Any]) -> list[dict[str, Any]]:
+        scenario = parse_steps([step], base=REPO / "examples")
+        before = len(self.lines)
+        self.runner.run_step(scenario.steps[0])
+        return self.lines[before:]
+
+    def agent_texts(self, customer: str) -> list[str]:
+        texts = []
+        cloud = self.runner.cloud
+        for contact in list(cloud.chats.contacts.values()):
+            if contact.customer != customer:
+                continue
+            texts += [
+                str(item["Content"])
+                for item in cloud.transcript(contact.contact_id)
+                if item.get("Type") == "MESSAGE"
+                and item.get("ParticipantRole") == "CUSTOMER"
+                and item.get("ContentType") == "text/plain"
+            ]
+        return texts
+
+
+@pytest.fixture
+def harnessed() -> Iterator[Harnessed]:
+    lines: list[dict[str, Any]] = []
+    with ScenarioRunner(seed=3, emit=lines.append, through_lambda=True) as runner:
+        world = Harnessed(runner)
+        world.lines = lines
+        yield world
+
+
+def _no_sleep(world: Harnessed) -> None:
+    """The bridge's own short retries would only slow the test: SQS does the waiting here."""
+    runtime = world.harness._runtime
+    assert runtime is not None
+    runtime.bridge._sleep = lambda _: None
+
+
+def test_a_throttling_storm_delays_messages_but_delivers_each_once_and_dead_letters_none(
+    harnessed: Harnessed,
+) -> None:
+    _no_sleep(harnessed)
+    harnessed.step({"action": "customer.text", "customer": ANA, "text": "first"})
+    # More throttles than the bridge's and botocore's retries absorb in one invocation.
+    harnessed.runner.cloud.faults.fail_next(
+        "SendMessage", 12, ApiError("ThrottlingException", "Rate exceeded", 429)
+    )
+    harnessed.step(
+        {
+            "concurrently": [
+                {"action": "customer.text", "customer": ANA, "text": "second"},
+                {"action": "customer.text", "customer": BEN, "text": "hello from Ben"},
+            ],
+        }
+    )
+    harnessed.step({"action": "customer.text", "customer": ANA, "text": "third"})
+
+    assert harnessed.agent_texts(ANA) == ["first", "second", "third"]
+    assert harnessed.agent_texts(BEN) == ["hello from Ben"]
+    fired = harnessed.runner.cloud.faults.fired
+    assert [operation for operation, _ in fired].count("SendMessage") == 12
+    harness = harnessed.harness
+    assert harness.dead_letters("inbound") == []
+    assert harness.metric_total("deferred", function="inbound") >= 1
+    assert harness.metric_total("delivered", function="inbound") == 4
+
+
+def _unconfigured_number_message(text: str, wamid: str) -> dict[str, Any]:
+    """A notification whose business number carries no End User Messaging id."""
+    document = eum_notification({"id": wamid, "type": "text", "text": {"body": text}}, customer=ANA)
+    document["context"]["MetaPhoneNumberIds"] = []
+    return document
+
+
+def test_a_poison_message_is_dead_lettered_with_its_reason_and_redriven_once_fixed(
+    harnessed: Harnessed, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness = harnessed.harness
+    # Nobody mapped the Meta phone-number id: a message that carries no End User Messaging id
+    # cannot be answered, and waiting will not change that.
+    harness.redeploy(eum_phone_numbers={})
+    poison = "wamid.HBgLMTU1NTAxMDAwMDEVAgASGBQzQUZGRkZGRkZGRkZGRkZGRkZGRgA="
+    harnessed.step({"action": "customer.text", "customer": ANA, "text": "before"})
+    harnessed.step({"payload": _unconfigured_number_message("the poison", poison)})
+    harnessed.step(
+        {
+            "concurrently": [
+                {"action": "customer.text", "customer": ANA, "text": "after"},
+                {"action": "customer.text", "customer": BEN, "text": "meanwhile"},
+            ],
+        }
+    )
+
+    assert harnessed.agent_texts(ANA) == ["before", "after"]
+    assert harnessed.agent_texts(BEN) == ["meanwhile"]
+    assert harness.metric_total("dead-lettered", function="inbound") == 1
+
+    resources = harness.resources
+    assert resources is not None
+    monkeypatch.setenv("WACONNECT_REGION", defaults.REGION)
+    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", harnessed.runner.cloud.s3_endpoint_url)
+    monkeypatch.setenv("WACONNECT_INBOUND_QUEUE_URL", resources.inbound.url)
+    monkeypatch.setenv("WACONNECT_OUTBOUND_QUEUE_URL", resources.outbound.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    capsys.readouterr()
+
+    assert main(["dlq", "list", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(listed) == 1
+    assert listed[0]["source_queue"] == resources.inbound.url
+    assert "is not configured (WACONNECT_EUM_PHONE_NUMBERS)" in listed[0]["reason"]
+    assert listed[0]["item"].startswith("message wamid#")
+    assert "poison" not in json.dumps(listed)  # ids only, never the message's words
+
+    harness.redeploy(
+        eum_phone_numbers={defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID}
+    )
+    assert main(["dlq", "redrive", "inbound"]) == 0
+    assert "1 moved back" in capsys.readouterr().out
+    assert harnessed.runner.cloud.settle(timeout=60)
+
+    assert harnessed.agent_texts(ANA) == ["before", "after", "the poison"]
+    assert harness.dead_letters("inbound") == []
+    assert main(["dlq", "list", "inbound"]) == 0
+    assert "0 dead-lettered" in capsys.readouterr().out
+
+
+def test_a_message_failing_past_its_maximum_age_is_dead_lettered_and_the_customer_told() -> None:
+    lines: list[dict[str, Any]] = []
+    options = HarnessOptions(retry_base_delay_seconds=1, retry_max_age_seconds=2)
+    with ScenarioRunner(
+        seed=4, emit=lines.append, through_lambda=True, lambda_options=options
+    ) as runner:
+        world = Harnessed(runner)
+        world.lines = lines
+        harness = world.harness
+        _no_sleep(world)
+        runner.cloud.faults.fail_next(
+            "StartChatContact", 500, ApiError("InternalServiceException", "down", 500)
+        )
+        effects = world.step({"action": "customer.text", "customer": ANA, "text": "anyone?"})
+
+        dead = harness.dead_letters("inbound")
+        assert len(dead) == 1
+        reason = dead[0]["MessageAttributes"]["waconnect-reason"]["StringValue"]
+        assert "InternalServiceException" in reason
+        assert "the customer and agent were told" in reason
+        assert [e["emoji"] for e in effects if e["kind"] == "reaction"] == ["❌"]
+        assert runner.cloud.active_contact(ANA) is None
+
+
+def test_function_logs_carry_ids_and_never_the_customers_words(harnessed: Harnessed) -> None:
+    harnessed.step({"action": "customer.text", "customer": ANA, "text": "my secret words"})
+
+    logs = [json.loads(line) for line in harnessed.harness.log_lines]
+    assert logs, "the functions logged nothing"
+    assert not [line for line in logs if "secret" in json.dumps(line)]
+    delivered = [line for line in logs if line.get("function") == "inbound"]
+    assert delivered
+    assert all(line["item_id"].startswith("wamid#") for line in delivered)
+    assert harnessed.harness.metric_total("delivered", function="inbound", kind="text") == 1
+    assert harnessed.harness.metric_total("queued", function="ingest", kind="text") == 1
