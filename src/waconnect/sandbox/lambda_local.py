@@ -362,7 +362,7 @@ class LocalLambda:
     def _run_batch(
         self, queue: Queue, handler: Handler, function: str, messages: list[MessageTypeDef]
     ) -> None:
-        event = {"Records": [_sqs_record(message, queue) for message in messages]}
+        event = {"Records": [sqs_record(message, queue) for message in messages]}
         response = self._invoke(function, handler, event, records=len(messages))
         if response is None:
             return  # the invocation failed: every record reappears after its visibility timeout
@@ -498,7 +498,7 @@ def _envelope(document: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def _sqs_record(message: MessageTypeDef, queue: Queue) -> dict[str, Any]:
+def sqs_record(message: MessageTypeDef, queue: Queue) -> dict[str, Any]:
     """A received SQS message as Lambda's event source mapping hands it to the function."""
     attributes = {str(k): str(v) for k, v in message.get("Attributes", {}).items()}
     message_attributes: dict[str, dict[str, Any]] = {

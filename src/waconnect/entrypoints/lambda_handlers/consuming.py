@@ -89,7 +89,9 @@ class RecordConsumer:
             return Settled(outcome=outcome.kind, kind=kind)
         age = max(0.0, time.time() - int(record.attributes.sent_timestamp) / 1000)
         if outcome.kind == "deferred":
-            delay = self._runtime.schedule.next_delay(receive_count=receives, age_seconds=age)
+            delay = self._runtime.schedule.next_delay(
+                receive_count=receives, age_seconds=age, at_least=outcome.retry_after
+            )
             if delay is not None:
                 self._hide(record, delay)
                 self._runtime.logger.info(

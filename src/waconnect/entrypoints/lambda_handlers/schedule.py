@@ -37,9 +37,15 @@ class RetrySchedule:
         doubling: int = self.base_seconds << min(max(receive_count - 1, 0), 30)
         return min(doubling, self.max_delay_seconds, SQS_MAX_VISIBILITY_SECONDS)
 
-    def next_delay(self, *, receive_count: int, age_seconds: float) -> int | None:
-        """The delay before the next try, or None when the message is too old to try again."""
-        delay = self.delay(receive_count)
+    def next_delay(
+        self, *, receive_count: int, age_seconds: float, at_least: float = 0.0
+    ) -> int | None:
+        """The delay before the next try, or None when the message is too old to try again.
+
+        ``at_least``: what the bridge asked for (the rest of another worker's lease).
+        """
+        asked = min(math.ceil(at_least), SQS_MAX_VISIBILITY_SECONDS)
+        delay = max(self.delay(receive_count), asked)
         if age_seconds + delay > self.max_age_seconds:
             return None
         return delay

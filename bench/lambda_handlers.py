@@ -1,0 +1,462 @@
+"""Cold starts, calls per message and memory of the Lambda handlers, against the emulators.
+
+Figures, each from a fresh Python interpreter (a cold container) talking over HTTP to the
+emulators and moto's SQS and DynamoDB, which run in this process:
+
+- import time of ``waconnect.entrypoints.lambda_handlers`` and of everything the text path loads
+  by the end of its first call (whether PyAV was among it), beside ``import boto3`` alone;
+- first-invocation time of each handler (building the container's runtime included), beside
+  the direct path (``bootstrap.build_bridge`` + ``Bridge.handle_document``) for the same text;
+- AWS calls per inbound text, by service (Connect and Participant Service, DynamoDB, End User
+  Messaging, SQS), for a customer's first text (which opens the chat) and a later one;
+- peak memory the inbound handler gains while a 15-minute voice note is fetched and converted.
+
+    python bench/lambda_handlers.py [--no-write]
+"""
+
+# The same file is the cold-start child, which must import nothing before its clock starts:
+# every waconnect (and PyAV) import is inside a function.
+# ruff: noqa: PLC0415
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "lambda_handlers.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+START_MARK = "<!-- lambda_handlers:start -->"
+END_MARK = "<!-- lambda_handlers:end -->"
+IMPORT_TARGET_MS = 300
+VOICE_SECONDS = 15 * 60
+HANDLERS = "waconnect.entrypoints.lambda_handlers"
+
+
+# ---- the child: one cold container -------------------------------------------------------
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def child(mode: str, event_path: str) -> None:
+    """Time what a cold container does for ``mode``; print one JSON line."""
+    event = json.loads(Path(event_path).read_text()) if event_path else {}
+    result: dict[str, Any] = {"mode": mode}
+    started = time.perf_counter()
+    if mode == "boto3":
+        import boto3  # noqa: F401
+
+        result["import_ms"] = (time.perf_counter() - started) * 1000
+    elif mode == "direct":
+        from waconnect.bootstrap import build_bridge
+        from waconnect.settings import Settings
+
+        result["import_ms"] = (time.perf_counter() - started) * 1000
+        called = time.perf_counter()
+        bridge = build_bridge(Settings.from_env(os.environ))
+        outcomes = bridge.handle_document(event)
+        result["first_call_ms"] = (time.perf_counter() - called) * 1000
+        result["outcome"] = [o.kind for o in outcomes]
+    else:
+        import importlib
+
+        handlers = importlib.import_module(HANDLERS)
+        result["import_ms"] = (time.perf_counter() - started) * 1000
+        function = mode.removesuffix("-voice")
+        handler = getattr(handlers, function)
+        if mode.endswith("-voice"):
+            from waconnect.entrypoints.lambda_handlers.runtime import current
+
+            current()  # the container's runtime, built before the measured call
+            Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+            result["rss_before_kb"] = _status_kb("VmRSS")
+        called = time.perf_counter()
+        with io.StringIO() as printed:
+            sys.stdout, real = printed, sys.stdout
+            try:
+                response = handler(event, None)
+            finally:
+                sys.stdout = real
+        result["first_call_ms"] = (time.perf_counter() - called) * 1000
+        result["response"] = response
+        if mode.endswith("-voice"):
+            result["peak_growth_kb"] = _status_kb("VmHWM") - result["rss_before_kb"]
+    result["loaded_ms"] = (time.perf_counter() - started) * 1000
+    result["pyav_loaded"] = "av" in sys.modules
+    print(json.dumps(result))
+
+
+# ---- the parent: emulators, queues, and one child per figure -----------------------------
+
+
+def voice_note(seconds: int) -> bytes:
+    """An OGG/Opus mono voice note of ``seconds``: one second of a gliding voiced tone with a
+    pause, repeated (the encoder works as hard on it as on speech)."""
+    import math
+    import struct
+    from fractions import Fraction
+
+    import av
+
+    rate = 16000
+    second = bytearray()
+    phase = 0.0
+    for n in range(rate):
+        t = n / rate
+        phase += 2 * math.pi * (150.0 + 45.0 * math.sin(2 * math.pi * 0.7 * t)) / rate
+        voiced = sum(math.sin(k * phase) / k for k in (1, 2, 3, 5))
+        value = int(9000 * voiced) if t < 0.85 else 0
+        second += struct.pack("<h", value)
+    out = io.BytesIO()
+    with av.open(out, "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=rate, layout="mono")
+        stream.bit_rate = 24_000
+        for index in range(seconds):
+            frame = av.AudioFrame(format="s16", layout="mono", samples=rate)
+            frame.planes[0].update(bytes(second))
+            frame.rate = rate
+            frame.pts = index * rate
+            frame.time_base = Fraction(1, rate)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+class Rig:
+    """The emulators, the queues and tables, and a warm runtime to queue and count with."""
+
+    def __init__(self) -> None:
+        from waconnect.sandbox.cloud import Cloud
+        from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
+
+        self.cloud = Cloud().start()
+        # The harness makes the resources and settings; its event sources stay idle because
+        # the bench takes every record off the queues itself.
+        self.harness = LocalLambda(self.cloud, options=HarnessOptions())
+        self.harness.start()
+        self.harness._stopping.set()
+        for thread in self.harness._threads:
+            thread.join()
+        self.envelopes: list[dict[str, Any]] = []
+        self.cloud.inbound_topic.unsubscribe(self.harness._on_inbound_topic)
+        self.cloud.streaming_topic.unsubscribe(self.harness._on_streaming_topic)
+        self.cloud.inbound_topic.subscribe(lambda e: self.envelopes.append(json.loads(e)))
+        self.cloud.streaming_topic.subscribe(lambda e: self.envelopes.append(json.loads(e)))
+
+    def environment(self) -> dict[str, str]:
+        settings = self.harness.settings
+        assert settings is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WACONNECT_")}
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": "sandbox",
+                "AWS_SECRET_ACCESS_KEY": "sandbox",
+                "WACONNECT_REGION": settings.region,
+                "WACONNECT_CONNECT_INSTANCE_ID": settings.connect_instance_id,
+                "WACONNECT_CONTACT_FLOW_ID": settings.contact_flow_id,
+                "WACONNECT_STREAMING_TOPIC_ARN": settings.streaming_topic_arn,
+                "WACONNECT_MEDIA_BUCKET": settings.media_bucket,
+                "WACONNECT_MEDIA_PREFIX": settings.media_prefix,
+                "WACONNECT_STATE": settings.state,
+                "WACONNECT_ENDPOINT_URL": settings.endpoint_url,
+                "WACONNECT_S3_ENDPOINT_URL": settings.s3_endpoint_url,
+                "WACONNECT_DYNAMODB_ENDPOINT_URL": settings.dynamodb_endpoint_url,
+                "WACONNECT_SQS_ENDPOINT_URL": settings.sqs_endpoint_url,
+                "WACONNECT_INBOUND_QUEUE_URL": settings.inbound_queue_url,
+                "WACONNECT_OUTBOUND_QUEUE_URL": settings.outbound_queue_url,
+                "WACONNECT_ALLOW_HTTP_LOOPBACK": "true",
+                "WACONNECT_EUM_PHONE_NUMBERS": ",".join(
+                    f"{k}={v}" for k, v in settings.eum_phone_numbers.items()
+                ),
+                "POWERTOOLS_METRICS_NAMESPACE": "waconnect",
+            }
+        )
+        return env
+
+    def settle(self) -> None:
+        if not self.cloud.settle(timeout=60):
+            raise RuntimeError("the emulators did not settle")
+
+    def take_envelope(self) -> dict[str, Any]:
+        self.settle()
+        return self.envelopes.pop(0)
+
+    def sns_event(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        from waconnect.wire.sns import build_lambda_event
+
+        return build_lambda_event([envelope])
+
+    def queue_event(self, which: str) -> tuple[dict[str, Any], list[str]]:
+        from waconnect.sandbox.lambda_local import sqs_record
+
+        queue = getattr(self.harness.resources, which)
+        messages = self.harness.sqs.receive_message(
+            QueueUrl=queue.url,
+            MaxNumberOfMessages=10,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=120,
+        ).get("Messages", [])
+        if not messages:
+            raise RuntimeError(f"nothing on the {which} queue")
+        handles = [m["ReceiptHandle"] for m in messages]
+        return {"Records": [sqs_record(m, queue) for m in messages]}, handles
+
+    def done(self, which: str, handles: list[str]) -> None:
+        queue = getattr(self.harness.resources, which)
+        for handle in handles:
+            self.harness.sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=handle)
+
+    def stop(self) -> None:
+        self.harness.stop()
+        self.cloud.stop()
+
+
+def run_child(mode: str, event: dict[str, Any] | None, env: dict[str, str]) -> dict[str, Any]:
+    path = ""
+    if event is not None:
+        path = str(RESULTS.parent / f"event-{mode}.json")
+        Path(path).write_text(json.dumps(event))
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", mode, path],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if path:
+        Path(path).unlink()
+    if done.returncode != 0:
+        raise RuntimeError(f"child {mode} failed:\n{done.stderr[-3000:]}")
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def count_calls(rig: Rig, texts: list[str]) -> list[dict[str, int]]:
+    """AWS calls by service while ``inbound`` handles each text, in a warm container."""
+    from waconnect.entrypoints import lambda_handlers
+    from waconnect.entrypoints.lambda_handlers.runtime import build_runtime, install
+
+    counts: Counter[str] = Counter()
+
+    def count(model: Any = None, **_: Any) -> None:
+        counts[model.service_model.service_name] += 1
+
+    session = rig.harness._session
+    session.events.register("before-call.*.*", count)
+    settings = rig.harness.settings
+    assert settings is not None
+    previous = install(build_runtime(settings, boto_session=session, clock=rig.cloud.clock))
+    from waconnect.domain.whatsapp import Customer
+
+    customer = Customer(wa_id="15550100777", name="Counted")
+    per_text: list[dict[str, int]] = []
+    try:
+        for text in texts:
+            rig.cloud.customer_sends(customer, {"type": "text", "text": {"body": text}})
+            envelope = rig.take_envelope()
+            lambda_handlers.ingest(rig.sns_event(envelope), None)
+            event, handles = rig.queue_event("inbound")
+            counts.clear()
+            printed = io.StringIO()
+            sys.stdout, real = printed, sys.stdout
+            try:
+                lambda_handlers.inbound(event, None)
+            finally:
+                sys.stdout = real
+            per_text.append(dict(counts))
+            rig.done("inbound", handles)
+            rig.settle()
+            rig.envelopes.clear()
+    finally:
+        session.events.unregister("before-call.*.*", count)
+        install(previous)
+    return per_text
+
+
+def measure() -> dict[str, Any]:
+    from waconnect.domain.whatsapp import Customer
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    rig = Rig()
+    try:
+        env = rig.environment()
+        ana = Customer(wa_id="15550100001", name="Ana")
+        figures: dict[str, Any] = {"boto3": run_child("boto3", None, env)}
+
+        rig.cloud.customer_sends(ana, {"type": "text", "text": {"body": "hello"}})
+        sns = rig.sns_event(rig.take_envelope())
+        figures["ingest"] = run_child("ingest", sns, env)
+        event, handles = rig.queue_event("inbound")
+        figures["inbound"] = run_child("inbound", event, env)
+        rig.done("inbound", handles)
+        rig.settle()
+        rig.envelopes.clear()
+
+        rig.cloud.customer_sends(ana, {"type": "text", "text": {"body": "direct path"}})
+        figures["direct"] = run_child("direct", rig.take_envelope(), env)
+        rig.settle()
+        rig.envelopes.clear()
+
+        contact = rig.cloud.active_contact(ana.identity)
+        assert contact is not None
+        rig.cloud.agent_sends_text(contact, "hello Ana")
+        streaming = rig.take_envelope()
+        figures["agent_ingest"] = run_child("agent_ingest", rig.sns_event(streaming), env)
+        event, handles = rig.queue_event("outbound")
+        figures["outbound"] = run_child("outbound", event, env)
+        rig.done("outbound", handles)
+        rig.settle()
+        rig.envelopes.clear()
+
+        figures["calls_per_text"] = count_calls(rig, ["first text", "second text", "third"])
+
+        voice = voice_note(VOICE_SECONDS)
+        media_id = rig.cloud.register_media(None, voice, "audio/ogg")
+        rig.cloud.customer_sends(
+            ana,
+            {
+                "type": "audio",
+                "audio": {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": True},
+            },
+        )
+        from waconnect.entrypoints.lambda_handlers.queueing import whatsapp_entries
+
+        voice_sns = rig.sns_event(rig.take_envelope())["Records"][0]["Sns"]
+        entries, _ = whatsapp_entries(voice_sns)
+        rig.harness.sqs.send_message(
+            QueueUrl=rig.harness.settings.inbound_queue_url,  # type: ignore[union-attr]
+            MessageBody=entries[0].body,
+            MessageGroupId=entries[0].group_id,
+            MessageDeduplicationId=entries[0].deduplication_id,
+        )
+        event, handles = rig.queue_event("inbound")
+        figures["inbound_voice"] = run_child("inbound-voice", event, env)
+        figures["inbound_voice"]["voice_bytes"] = len(voice)
+        rig.done("inbound", handles)
+        rig.settle()
+        return figures
+    finally:
+        rig.stop()
+
+
+def write_report(figures: dict[str, Any]) -> None:
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "lambda_handlers",
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "figures": figures,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    rows = [
+        "| handler | import | first call (runtime built) | loaded by the end | PyAV loaded |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name in ("ingest", "inbound", "agent_ingest", "outbound", "direct", "boto3"):
+        f = figures[name]
+        label = {
+            "direct": "baseline: `build_bridge` + `handle_document`",
+            "boto3": "baseline: `import boto3`",
+        }.get(name, f"`{name}`")
+        first = f"{f['first_call_ms']:.0f} ms" if "first_call_ms" in f else "—"
+        rows.append(
+            f"| {label} | {f['import_ms']:.0f} ms | {first} | {f['loaded_ms']:.0f} ms | "
+            f"{'yes' if f['pyav_loaded'] else 'no'} |"
+        )
+    calls = figures["calls_per_text"]
+    services = sorted({s for c in calls for s in c})
+    call_rows = [
+        "| inbound text | " + " | ".join(services) + " |",
+        "|---|" + "---:|" * len(services),
+    ]
+    for index, c in enumerate(calls):
+        label = "first (opens the chat)" if index == 0 else f"text {index + 1}"
+        call_rows.append(f"| {label} | " + " | ".join(str(c.get(s, 0)) for s in services) + " |")
+    voice = figures["inbound_voice"]
+    section = "\n".join(
+        [
+            START_MARK,
+            "## Lambda handlers (`bench/lambda_handlers.py`)",
+            "",
+            "Each row is a fresh Python interpreter (a cold container) calling the emulators and",
+            "moto's SQS and DynamoDB over HTTP. *Import* is `import "
+            "waconnect.entrypoints.lambda_handlers`",
+            "(Powertools, boto3 and the bridge are imported by the first call); *first call*",
+            "builds the container's runtime and handles one record (`inbound`: a customer's",
+            "first text, which opens the chat); *loaded by the end* is import plus first call.",
+            f"Target for the text path: import under {IMPORT_TARGET_MS} ms, and no PyAV.",
+            "",
+            *rows,
+            "",
+            "AWS calls while `inbound` handles one text (warm container; Connect counts",
+            "`connect` and `connectparticipant`):",
+            "",
+            *call_rows,
+            "",
+            f"A {VOICE_SECONDS // 60}-minute voice note (OGG/Opus, "
+            f"{voice.get('voice_bytes', 0) / 1e6:.1f} MB) through `inbound`: peak RSS growth "
+            f"{voice['peak_growth_kb'] / 1024:.1f} MB over the {voice['rss_before_kb'] / 1024:.0f} "
+            f"MB of a built container, in {voice['first_call_ms'] / 1000:.1f} s. "
+            "Raw figures: `bench/results/lambda_handlers.json`.",
+            END_MARK,
+        ]
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if START_MARK in text and END_MARK in text:
+        head, rest = text.split(START_MARK, 1)
+        text = head + section + rest.split(END_MARK, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "EVENT"), help=argparse.SUPPRESS)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    figures = measure()
+    for name in ("boto3", "ingest", "inbound", "direct", "agent_ingest", "outbound"):
+        f = figures[name]
+        print(
+            f"{name:<13} import {f['import_ms']:7.1f} ms  first call "
+            f"{f.get('first_call_ms', 0):7.1f} ms  pyav {f['pyav_loaded']}"
+        )
+    for index, calls in enumerate(figures["calls_per_text"]):
+        print(f"inbound text {index + 1}: {calls}")
+    voice = figures["inbound_voice"]
+    print(
+        f"voice note {VOICE_SECONDS} s: peak RSS growth {voice['peak_growth_kb'] / 1024:.1f} MB, "
+        f"{voice['first_call_ms'] / 1000:.1f} s, response {voice['response']}"
+    )
+    if not args.no_write:
+        write_report(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
