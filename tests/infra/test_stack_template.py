@@ -24,8 +24,11 @@ def test_two_fifo_queues_each_redrive_to_a_fifo_dead_letter_queue(template: Any)
         assert props["ContentBasedDeduplication"] is False
         target = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert queues[target]["Properties"]["FifoQueue"] is True
-        assert props["RedrivePolicy"]["maxReceiveCount"] >= 10
+        # Sized so a record waiting out the whole retry schedule is never dead-lettered early.
+        assert props["RedrivePolicy"]["maxReceiveCount"] == 108
         assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    timeouts = sorted(props["VisibilityTimeout"] for props in work.values())
+    assert timeouts == [6 * 120, 6 * 180]  # six times the outbound and inbound function timeouts
 
 
 def test_every_queue_is_encrypted_and_refuses_plain_http(template: Any) -> None:
