@@ -165,5 +165,5 @@ def test_the_bridge_delivers_the_readable_and_rejects_only_what_it_cannot_name()
     assert world.agent_sees() == [
         "First",
         "⚠️ The customer sent a text message that could not be read: "
-        "text.body: expected a string, got a number",
+        "text.body: expected a string, got a number\nWhat it held:\n• text.body: 42",
     ]

@@ -192,3 +192,100 @@ def test_a_type_the_bridge_does_not_know_is_named_in_its_notice() -> None:
 
     [notice] = world.agent_sees()
     assert "“hologram”" in notice
+
+
+def test_a_message_that_cannot_be_read_still_shows_the_words_it_held() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.L1",
+            "timestamp": "1764000006",
+            "type": "location",
+            "location": {
+                "latitude": "LOCATION_LATITUDE",
+                "longitude": 9.1,
+                "name": "Our shop",
+                "address": "1 Example Square",
+            },
+        }
+    )
+
+    assert world.agent_sees() == [
+        "⚠️ The customer sent a location message that could not be read: location.latitude: "
+        "expected a number, got a non-numeric string\n"
+        "What it held:\n"
+        "• location.latitude: LOCATION_LATITUDE\n"
+        "• location.longitude: 9.1\n"
+        "• location.name: Our shop\n"
+        "• location.address: 1 Example Square"
+    ]
+
+
+def test_a_contact_card_keeps_name_parts_and_a_lone_country_code() -> None:
+    world = World()
+    card = {
+        "name": {
+            "formatted_name": "Ana Silva",
+            "first_name": "Ana",
+            "middle_name": "Maria",
+            "last_name": "Silva",
+            "prefix": "Dr.",
+        },
+        "addresses": [{"city": "Lisbon", "country_code": "PT"}],
+    }
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.K1",
+            "timestamp": "1764000007",
+            "type": "contacts",
+            "contacts": [card],
+        }
+    )
+
+    assert world.agent_sees() == [
+        "👤 Contact: Ana Silva\nFull name: Dr. Ana Maria Silva\n🏠 Lisbon, PT"
+    ]
+
+
+def test_a_changed_number_notice_names_the_previous_number() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.N1",
+            "timestamp": "1764000008",
+            "type": "system",
+            "system": {
+                "body": "User A changed from 15550100001 to 15550100009",
+                "wa_id": "15550100009",
+                "type": "user_changed_number",
+                "customer": "15550100001",
+            },
+        }
+    )
+
+    assert world.agent_sees() == ["ℹ️ User A changed from 15550100001 to 15550100009"]
+
+
+def test_a_changed_number_notice_without_words_still_names_both_numbers() -> None:
+    world = World()
+
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.N2",
+            "timestamp": "1764000008",
+            "type": "system",
+            "system": {"wa_id": "15550100009", "type": "user_changed_number", "customer": "OLD-1"},
+        }
+    )
+
+    assert world.agent_sees() == [
+        "ℹ️ The customer changed their WhatsApp number. New WhatsApp number: 15550100009. "
+        "Previous number: OLD-1."
+    ]

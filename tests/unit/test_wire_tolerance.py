@@ -205,7 +205,10 @@ def test_unreadable_fixtures_reach_the_agent_as_a_notice(
         wire_type,
         problem,
     )
-    assert render_for_agent(found).endswith(f"could not be read: {problem}")
+    first, *held = render_for_agent(found).splitlines()
+    assert first.endswith(f"could not be read: {problem}")
+    # What the body still held is listed, so nothing the customer wrote is lost.
+    assert held == (["What it held:", *(f"• {item}" for item in found.salvaged)] if held else [])
 
 
 @pytest.mark.parametrize(
@@ -288,7 +291,7 @@ def test_an_ad_referral_is_parsed_and_shown_to_the_agent_above_the_text() -> Non
         "clid-example",
     )
     assert render_for_agent(found) == (
-        "📣 From an ad: «Big sale» — https://fb.me/example-ad\nhello from wamid.A=="
+        "📣 From an ad: «Big sale» — https://fb.me/example-ad\n50% off\nhello from wamid.A=="
     )
 
 

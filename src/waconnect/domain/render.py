@@ -7,16 +7,12 @@ notice for what cannot be shown — so nothing the customer sent goes missing fr
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
+from waconnect.domain.render_replies import FLOW_TEXT_LIMIT, render_reply
 from waconnect.domain.text import cap, shorten
 from waconnect.domain.whatsapp import (
-    LATEST_TIMESTAMP,
     ContactCard,
     InboundMessage,
     LabeledValue,
@@ -25,7 +21,6 @@ from waconnect.domain.whatsapp import (
     Order,
     Reaction,
     Referral,
-    Reply,
     Revision,
     SystemNotice,
     WhatsAppError,
@@ -99,7 +94,12 @@ def render_referral(referral: Referral) -> str:
     if title:
         line += f": «{snippet(title)}»"
     link = referral.source_url or referral.image_url or referral.video_url
-    return f"{line} — {link}" if link else line
+    line = f"{line} — {link}" if link else line
+    body = referral.body.strip()
+    if body and body != title:
+        # The ad's own text, below its headline: what the customer was answering.
+        line += f"\n{shorten(body, FLOW_TEXT_LIMIT)}"
+    return line
 
 
 def _context_lines(message: InboundMessage, quoted: str | None) -> list[str]:
@@ -122,7 +122,10 @@ def _context_lines(message: InboundMessage, quoted: str | None) -> list[str]:
 
 def _body(message: InboundMessage, quoted: str | None) -> str:
     if message.unreadable:
-        return render_unreadable(message.wire_type, message.unreadable)
+        notice = render_unreadable(message.wire_type, message.unreadable)
+        if not message.salvaged:
+            return notice
+        return "\n".join([notice, "What it held:", *(f"• {item}" for item in message.salvaged)])
     match message.type:
         case MessageType.TEXT:
             return message.text or _cannot_show(message, "an empty text")
@@ -175,6 +178,9 @@ def render_contact(card: ContactCard) -> str:
     """A readable card: name, organisation and title, phones, emails, links, addresses, birthday."""
     name = card.formatted_name or " ".join(p for p in (card.first_name, card.last_name) if p)
     lines = [f"👤 Contact: {name or 'no name given'}"]
+    left_out = [part for part in card.name_parts if part not in name]
+    if left_out:
+        lines.append("Full name: " + " ".join(card.name_parts))
     lines.append(" — ".join(p for p in (card.organization, card.title) if p))
     lines.extend(f"📞 {_labeled(phone, on_whatsapp=bool(phone.wa_id))}" for phone in card.phones)
     lines.extend(f"✉️ {_labeled(email)}" for email in card.emails)
@@ -200,86 +206,6 @@ def render_reaction(reaction: Reaction, quoted: str | None) -> str:
     if reaction.removed:
         return f"removed their reaction to{target}"
     return f"reacted {reaction.emoji} to{target}"
-
-
-def render_reply(reply: Reply) -> str:
-    """A button, list or template quick reply as its title; a flow as its fields."""
-    if reply.kind == "nfm_reply":
-        return _render_flow(reply)
-    if reply.kind == "call_permission_reply":
-        return render_call_permission(reply)
-    title = reply.title or reply.reply_id
-    if not title:
-        return (
-            f"⚠️ The customer answered with a “{reply.kind or 'reply'}” that carried no text, "
-            "so it can't be shown here."
-        )
-    if reply.description:
-        return f"{title} — {reply.description}"
-    return title
-
-
-def render_call_permission(reply: Reply) -> str:
-    """The customer's answer to the business asking to call them, and until when it holds."""
-    answer = reply.reply_id.strip().lower()
-    if answer == "accept":
-        until = _until(reply.response.get("expiration_timestamp"))
-        return f"📞 The customer accepted calls from the business{until}."
-    if answer == "reject":
-        return "📞 The customer declined calls from the business."
-    named = f"“{answer}”" if answer else "no answer WhatsApp named"
-    return f"📞 The customer answered the request to call them with {named}."
-
-
-def _until(timestamp: Any) -> str:
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
-        return ""
-    if not 0 < timestamp <= LATEST_TIMESTAMP:
-        return ""
-    return f" until {datetime.fromtimestamp(timestamp, tz=UTC):%Y-%m-%d %H:%M} UTC"
-
-
-FLOW_TEXT_LIMIT = 500
-
-
-def _render_flow(reply: Reply) -> str:
-    lines = [f"📝 Form answered: {reply.title}" if reply.title else "📝 Form answered"]
-    lines.extend(_fields(reply.response, prefix=""))
-    if reply.response_text.strip():
-        # Answers that are not a JSON object still reach the agent, as they came.
-        lines.append(shorten(reply.response_text, FLOW_TEXT_LIMIT))
-    return "\n".join(lines)
-
-
-_HIDDEN_FLOW_FIELDS = frozenset({"flow_token"})
-
-
-def _fields(values: dict[str, Any], *, prefix: str) -> Iterable[str]:
-    for key, value in values.items():
-        if key in _HIDDEN_FLOW_FIELDS:
-            continue
-        label = prefix + _field_label(key)
-        if isinstance(value, dict):
-            yield from _fields(value, prefix=f"{label} › ")
-        else:
-            yield f"• {label}: {_field_value(value)}"
-
-
-def _field_label(key: str) -> str:
-    words = key.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else key
-
-
-def _field_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_field_value(item) for item in value) or "—"
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return str(value)
 
 
 def render_order(order: Order) -> str:
@@ -310,6 +236,9 @@ def render_system(notice: SystemNotice) -> str:
     text = notice.body.strip() or _system_default(notice.kind)
     if notice.new_wa_id and notice.new_wa_id not in text:
         text += f" New WhatsApp number: {notice.new_wa_id}."
+    if notice.customer and notice.customer not in text:
+        before = "Previous number" if "changed_number" in notice.kind else "About"
+        text += f" {before}: {notice.customer}."
     return f"ℹ️ {text}"
 
 

@@ -162,6 +162,8 @@ class ContactCard:
     formatted_name: str
     first_name: str = ""
     last_name: str = ""
+    # prefix, first, middle, last and suffix as given, for the parts a formatted name leaves out.
+    name_parts: tuple[str, ...] = ()
     phones: tuple[LabeledValue, ...] = ()
     emails: tuple[LabeledValue, ...] = ()
     urls: tuple[LabeledValue, ...] = ()
@@ -241,6 +243,8 @@ class SystemNotice:
     body: str
     kind: str = ""  # e.g. "user_changed_number", "customer_identity_changed"
     new_wa_id: str = ""
+    # Who the notice is about, as WhatsApp names them: the old number, after a change.
+    customer: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -278,6 +282,9 @@ class InboundMessage:
     # Set (with type UNKNOWN) when the message's ids were readable but its body was not:
     # "<path within the message>: <reason>".
     unreadable: str = ""
+    # With ``unreadable``: the texts and numbers its body still held, as "path: value", so
+    # what the customer wrote reaches the agent even when its shape did not read.
+    salvaged: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

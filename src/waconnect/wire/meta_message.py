@@ -138,6 +138,7 @@ def unreadable_message(
     except MalformedPayload:
         errors = ()
     where = problem.path.removeprefix(node.path).lstrip(".")
+    body = {k: v for k, v in node.mapping().items() if k not in _ENVELOPE_KEYS}
     return InboundMessage(
         wamid=wamid,
         business=business,
@@ -147,8 +148,37 @@ def unreadable_message(
         wire_type=wire_type if isinstance(wire_type, str) else "",
         errors=errors,
         unreadable=f"{where}: {problem.reason}" if where else problem.reason,
+        salvaged=tuple(_leaves(body, "")),
         raw=dict(node.mapping()),
     )
+
+
+# What identifies and routes a message: never customer content, so never worth salvaging.
+_ENVELOPE_KEYS = frozenset({"id", "from", "from_user_id", "timestamp", "type", "context", "errors"})
+# Fields no person wrote or reads: a file's id, hash and type, flags.
+_TECHNICAL_KEYS = frozenset({"id", "sha256", "mime_type", "voice", "animated"})
+SALVAGE_LIMIT = 40
+
+
+def _leaves(value: Any, path: str) -> list[str]:
+    """``"path: value"`` for the first texts and numbers of an unreadable body, in order."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack and len(found) < SALVAGE_LIMIT:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(
+                (f"{where}.{k}" if where else str(k), v) for k, v in reversed(item.items())
+            )
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+        elif where.rsplit(".", 1)[-1] in _TECHNICAL_KEYS:
+            continue
+        elif isinstance(item, str) and item.strip():
+            found.append(f"{where}: {item.strip()}")
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            found.append(f"{where}: {item}")
+    return found
 
 
 def parse_media(node: Node) -> Media:
@@ -221,10 +251,12 @@ def _contact(node: Node) -> ContactCard:
     last = "" if name is None else name.opt_str("last_name")
     formatted = "" if name is None else name.opt_str("formatted_name")
     org = node.get("org")
+    parts = ("prefix", "first_name", "middle_name", "last_name", "suffix")
     return ContactCard(
         formatted_name=formatted or " ".join(p for p in (first, last) if p),
         first_name=first,
         last_name=last,
+        name_parts=() if name is None else tuple(p for p in map(name.opt_str, parts) if p),
         phones=tuple(
             LabeledValue(
                 value=p.opt_str("phone"), label=p.opt_str("type"), wa_id=p.opt_str("wa_id")
@@ -250,11 +282,14 @@ def _contact(node: Node) -> ContactCard:
     )
 
 
-_ADDRESS_PARTS = ("street", "city", "state", "zip", "country")
+_ADDRESS_PARTS = ("street", "city", "state", "zip", "country", "country_code")
 
 
 def _address(node: Node) -> LabeledValue:
     parts = [node.opt_str(part) for part in _ADDRESS_PARTS]
+    # The country code only says again what a named country says.
+    if parts[-2]:
+        parts[-1] = ""
     return LabeledValue(value=", ".join(p for p in parts if p), label=node.opt_str("type"))
 
 
@@ -326,4 +361,5 @@ def _system(node: Node) -> SystemNotice:
         body=node.opt_str("body"),
         kind=node.opt_str("type"),
         new_wa_id=node.opt_str("new_wa_id") or node.opt_str("wa_id"),
+        customer=node.opt_str("customer"),
     )
