@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import httpx
@@ -37,6 +37,7 @@ import httpx
 from waconnect.entrypoints import lambda_handlers
 from waconnect.entrypoints.lambda_handlers.runtime import (
     LOG_SINK,
+    SERVICE,
     Runtime,
     build_runtime,
     install,
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+FUNCTION_LOG_LEVEL = "INFO"
 # Lambda retries a failed asynchronous invocation twice.
 ASYNC_ATTEMPTS = 3
 _POLL_PAUSE = 0.02
@@ -132,6 +134,8 @@ class LocalLambda:
         # harness's own from another, so a hook never fires on the harness's calls.
         self._session = _session()
         self._own_session = _session()
+        # Clients copy their session's hooks when made: this one must be there first.
+        self._session.events.register("after-call", self._maybe_crash)
         self._sqs: SQSClient | None = None
         self._lock = threading.RLock()
         self._invoking = 0
@@ -139,7 +143,7 @@ class LocalLambda:
         self._threads: list[threading.Thread] = []
         self._crashes: dict[str, int] = {}
         self._previous: Runtime | None = None
-        self._sink_default: IO[str] | io.TextIOBase | None = None
+        self._log_level = logging.NOTSET
         self._runtime: Runtime | None = None
         self.resources: Resources | None = None
         self.settings: Settings | None = None
@@ -179,8 +183,9 @@ class LocalLambda:
         self.settings = self._settings()
         self._previous = install(None)
         # Only the functions' own lines are theirs: the emulators' threads log elsewhere.
-        self._sink_default = LOG_SINK.default
-        LOG_SINK.default = None
+        LOG_SINK.dropping = True
+        function_log = logging.getLogger(SERVICE)
+        self._log_level = function_log.level
         self.redeploy()
         self.cloud.inbound_topic.subscribe(self._on_inbound_topic)
         self.cloud.streaming_topic.subscribe(self._on_streaming_topic)
@@ -209,7 +214,8 @@ class LocalLambda:
                 topic.unsubscribe(subscriber)
         self._close_runtime()
         install(self._previous)
-        LOG_SINK.default = self._sink_default
+        # Powertools set the package logger's level for the functions: give it back.
+        logging.getLogger(SERVICE).setLevel(self._log_level)
         if self._own_http is not None:
             self._own_http.close()
             self._own_http = None
@@ -227,6 +233,7 @@ class LocalLambda:
                 http=self._http,
             )
             install(self._runtime)
+            self._runtime.logger.setLevel(FUNCTION_LOG_LEVEL)
 
     def _close_runtime(self) -> None:
         runtime, self._runtime = self._runtime, None
@@ -285,8 +292,6 @@ class LocalLambda:
     def crash_at(self, operation: str, count: int = 1) -> None:
         """Kill the next ``count`` invocations right after the service handled ``operation``."""
         with self._lock:
-            if not self._crashes:
-                self._session.events.register("after-call.*.*", self._maybe_crash)
             self._crashes[operation] = self._crashes.get(operation, 0) + count
 
     def idle(self) -> bool:
@@ -399,6 +404,11 @@ class LocalLambda:
                         Invocation(function=function, records=records, error="killed")
                     )
                     self.redeploy()  # the next invocation gets a fresh container
+                    # The dead container's leases would hold its work until they expire: move
+                    # the sandbox clock past them, as replay does after a crash.
+                    lease = getattr(self.settings, "lease_seconds", 0)
+                    if lease:
+                        self.cloud.clock.advance(float(lease) + 1)
                     return None
                 except Exception as exc:  # noqa: BLE001 (any error is a failed invocation)
                     logger.warning("%s raised %s", function, exc)

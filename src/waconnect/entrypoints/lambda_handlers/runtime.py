@@ -138,21 +138,23 @@ def build_runtime(
 
 
 class LogSink(io.TextIOBase):
-    """Where the functions' JSON log lines go: stdout, as Lambda expects.
+    """Where the functions' JSON log lines go: whatever ``sys.stdout`` is, as Lambda expects.
 
-    The local harness, which runs functions and emulators in one process, captures the lines of
-    the invoking thread (``capture``) and drops the rest (``default = None``).
+    The local harness runs functions and emulators in one process: it captures the lines of the
+    invoking thread (``capture``) and has every other line dropped (``dropping``), from then on.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self.default: IO[str] | io.TextIOBase | None = sys.stdout
+        self.dropping = False
 
     def write(self, text: str) -> int:
-        target = getattr(self._local, "target", None) or self.default
+        target = getattr(self._local, "target", None)
         if target is None:
-            return len(text)
-        return target.write(text)
+            if self.dropping:
+                return len(text)
+            target = sys.stdout
+        return int(target.write(text))
 
     @contextlib.contextmanager
     def capture(self, target: IO[str] | io.TextIOBase) -> Iterator[None]:
