@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from waconnect.settings import LOG_LEVELS
 from waconnect_infra.sizing import RetryBudget
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -23,7 +24,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
 _PREFIX = re.compile(r"([A-Za-z0-9!_.*'()-]+/)+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRANSCRIPTION_ENGINES = ("none", "transcribe")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+TRANSCRIBED_HANDLER = "transcribed"
 
 
 class ConfigError(ValueError):
@@ -79,12 +80,6 @@ class StackConfig:
             if match:
                 suffixes.append(match.group(1))
         return tuple(dict.fromkeys(suffixes))
-
-    @property
-    def lease_seconds(self) -> int:
-        # Longer than any invocation that claims work, so a live worker is never taken over.
-        longest = max(f.timeout_seconds for f in (self.inbound, self.outbound, self.transcribed))
-        return longest + 60
 
     def retry_budget(self, sizing: FunctionSizing) -> RetryBudget:
         return RetryBudget(
@@ -150,6 +145,11 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
         if raw is not None:
             bridge[key] = _setting_text(raw)
     values["bridge_settings"] = bridge
+    if values.get("transcription") == "transcribe" and not bridge_supports_transcribe():
+        problems.append(
+            "transcription: this version of the bridge has no Amazon Transcribe engine "
+            "(its settings or its 'transcribed' handler are missing); use none"
+        )
     if values.get("wire_event_destination") and not values.get("waba_id"):
         problems.append("waba_id: required when wire_event_destination is true")
     if problems:
@@ -163,6 +163,14 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
     if problems:
         raise ConfigError("invalid stack configuration: " + "; ".join(problems))
     return config
+
+
+def bridge_supports_transcribe() -> bool:
+    """Whether the packaged bridge can run with ``WACONNECT_TRANSCRIPTION=transcribe``."""
+    from waconnect.entrypoints import lambda_handlers  # noqa: PLC0415
+    from waconnect.settings import TRANSCRIPTION_ENGINES as BRIDGE_ENGINES  # noqa: PLC0415
+
+    return "transcribe" in BRIDGE_ENGINES and hasattr(lambda_handlers, TRANSCRIBED_HANDLER)
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:

@@ -175,7 +175,7 @@ class WaconnectStack(Stack):
             "WACONNECT_LANGUAGE": config.language,
             "WACONNECT_TRANSCRIPTION": config.transcription,
             "WACONNECT_LOG_LEVEL": config.log_level,
-            "WACONNECT_LEASE_SECONDS": str(config.lease_seconds),
+            "WACONNECT_LOG_FORMAT": "json",
             "WACONNECT_RETRY_BASE_DELAY_SECONDS": str(config.retry_base_delay_seconds),
             "WACONNECT_RETRY_MAX_DELAY_SECONDS": str(config.retry_max_delay_seconds),
             "WACONNECT_RETRY_MAX_AGE_SECONDS": str(config.max_age_hours * 3600),
@@ -198,9 +198,13 @@ class WaconnectStack(Stack):
                 max_concurrency=max_concurrency,
             )
         )
-        # The handler backs off by hiding a record again (ChangeMessageVisibility); the event
-        # source's own grant covers receiving and deleting.
-        consumer.allow(["sqs:ChangeMessageVisibility"], [path.queue.queue_arn])
+        # The handler backs off by hiding a record again (ChangeMessageVisibility) and reads the
+        # queue's redrive policy; the event source's own grant covers receiving and deleting.
+        consumer.allow(
+            ["sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"], [path.queue.queue_arn]
+        )
+        # A record the handler gives up on goes to the dead-letter queue with its reason.
+        consumer.allow(["sqs:GetQueueUrl", "sqs:SendMessage"], [path.dead_letters.queue_arn])
 
     def _grant_ingest(self, ingest: BridgeFunction, path: FifoPath) -> None:
         ingest.allow(["sqs:SendMessage"], [path.queue.queue_arn])

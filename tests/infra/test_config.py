@@ -10,6 +10,11 @@ from tests.infra.conftest import CONTEXT
 from waconnect_infra.config import ConfigError, config_from_context, encode_phone_numbers
 
 
+@pytest.fixture(autouse=True)
+def bridge_with_transcribe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("waconnect_infra.config.bridge_supports_transcribe", lambda: True)
+
+
 def read(context: dict[str, Any]) -> Any:
     return config_from_context(context.get)
 
@@ -69,3 +74,12 @@ def test_bridge_settings_pass_through_as_text() -> None:
         "connect_allowed_extensions": ".pdf,.ogg",
         "mark_read": "false",
     }
+
+
+def test_transcribe_is_refused_while_the_bridge_has_no_such_engine(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("waconnect_infra.config.bridge_supports_transcribe", lambda: False)
+    with pytest.raises(ConfigError, match="no Amazon Transcribe engine"):
+        read(CONTEXT)
+    assert read({**CONTEXT, "transcription": "none"}).transcription == "none"

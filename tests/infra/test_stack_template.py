@@ -25,7 +25,7 @@ def test_two_fifo_queues_each_redrive_to_a_fifo_dead_letter_queue(template: Any)
         target = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
         assert queues[target]["Properties"]["FifoQueue"] is True
         # Sized so a record waiting out the whole retry schedule is never dead-lettered early.
-        assert props["RedrivePolicy"]["maxReceiveCount"] == 108
+        assert props["RedrivePolicy"]["maxReceiveCount"] == 107
         assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
     timeouts = sorted(props["VisibilityTimeout"] for props in work.values())
     assert timeouts == [6 * 120, 6 * 180]  # six times the outbound and inbound function timeouts
@@ -201,6 +201,20 @@ def test_whatsapp_calls_are_scoped_to_the_configured_phone_numbers(template: Any
         granted = _granted(template, action)
         assert granted, action
         assert all(f"phone-number-id/{EUM_HEX}" in r for r in granted), action
+
+
+def test_consumers_may_dead_letter_only_into_their_own_dead_letter_queue(template: Any) -> None:
+    sends = _granted(template, "sqs:SendMessage")
+    # ingest → Inbound, agent_ingest → Outbound, inbound and outbound → their dead-letter queues,
+    # plus the failure queues Lambda and EventBridge write to.
+    assert any("InboundDeadLetters" in r for r in sends)
+    assert any("OutboundDeadLetters" in r for r in sends)
+    for name, statement in _statements(template):
+        actions = statement["Action"]
+        if "sqs:SendMessage" in actions and "DeadLetters" in json.dumps(statement["Resource"]):
+            assert ("Inbound" in name) == (
+                "InboundDeadLetters" in json.dumps(statement["Resource"])
+            )
 
 
 def test_s3_and_transcribe_are_scoped_to_the_prefixes(template: Any) -> None:
