@@ -13,6 +13,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("waconnect.entrypoints.explain", "show what captured payloads hold and would do"),
     "replay": ("waconnect.sandbox.replay", "run scenarios against fresh emulators"),
     "dlq": ("waconnect.entrypoints.dlq", "list or redrive the Lambda deployment's dead letters"),
+    "sandbox": (
+        "waconnect.sandbox.command",
+        "the emulated cloud with the bridge on it, and a page to play both sides",
+    ),
 }
 
 

@@ -119,6 +119,17 @@ class PyAvConverter:
                 out.write(chunk)
 
 
+def transcode_file(source: Path, output: Path, target: str) -> float:
+    """Convert the audio file ``source`` into ``output`` as ``target`` (a name in TARGETS).
+
+    Returns the seconds written; PermanentError when ``source`` holds no readable audio.
+    """
+    encoding = _ENCODINGS.get(target)
+    if encoding is None:
+        raise ValueError(f"unknown target {target!r} (known: {', '.join(sorted(TARGETS))})")
+    return _transcode(source, output, encoding, what=source.name)
+
+
 def _transcode(source: Path, output: Path, encoding: _Encoding, *, what: str) -> float:
     """Decode the first audio stream of ``source`` into ``output``; returns the seconds written."""
     # PyAV loads FFmpeg's libraries: only a process that converts pays for it (a Lambda function

@@ -38,6 +38,7 @@ from waconnect.sandbox.s3 import S3Server
 from waconnect.sandbox.scans import PendingScans
 from waconnect.sandbox.server import Activity, Dispatcher, ServerThread, build_app
 from waconnect.sandbox.signing import UrlSigner
+from waconnect.sandbox.state_api import ConnectView, WhatsAppView
 from waconnect.sandbox.topics import Topic
 from waconnect.sandbox.transfers import AttachmentTransfers
 
@@ -144,7 +145,9 @@ class Cloud:
                     contact_flow_id=defaults.CONTACT_FLOW_ID,
                     topic_exists=lambda arn: self._existing_topic(arn) is not None,
                 ).handlers(),
-                "connectparticipant": ParticipantApi(chats=self._chats, signer=signer).handlers(),
+                "connectparticipant": ParticipantApi(
+                    chats=self._chats, signer=signer, faults=self.faults
+                ).handlers(),
             },
             faults=self.faults,
         )
@@ -203,6 +206,16 @@ class Cloud:
         if self._eum is None:
             raise RuntimeError("the cloud is not started")
         return self._eum
+
+    @property
+    def whatsapp_view(self) -> WhatsAppView:
+        """The emulated WhatsApp as its customers see it (sandbox/state_api.py)."""
+        return WhatsAppView(self.eum)
+
+    @property
+    def connect_view(self) -> ConnectView:
+        """The emulated Connect as an agent's workspace sees it (sandbox/state_api.py)."""
+        return ConnectView(self.chats)
 
     # --- topics and settling -------------------------------------------------------------------
 
@@ -349,6 +362,9 @@ class Cloud:
         if customer.user_id:
             completed["from_user_id"] = customer.user_id
         self._complete_media(completed, number)
+        eum.note_customer_message(
+            customer=customer.identity, wamid=wamid, message=completed, at=now
+        )
         contact: dict[str, Any] = {"profile": {"name": customer.name}, "wa_id": customer.wa_id}
         if customer.user_id:
             contact["user_id"] = customer.user_id
@@ -505,7 +521,7 @@ class Cloud:
                 contact=contact,
                 attachment=attachment,
                 participant=agent,
-                status=_agent_file_status(name, data, content_type),
+                status=self.faults.scan_verdict(_agent_file_status(name, data, content_type)),
                 seconds=scan_seconds,
                 visibility=visibility,
             )

@@ -66,6 +66,17 @@ class Media:
         return self.owner == aws_id if self.owner else self.recipient == aws_id
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exchanged:
+    """One message between a customer and a business number, as the customer's phone shows it."""
+
+    from_customer: bool
+    customer: str  # identity
+    wamid: str
+    body: Mapping[str, Any]  # the Meta message (the customer's) or send body (the business's)
+    at: float
+
+
 _UNTYPED = frozenset({"binary/octet-stream", "application/octet-stream"})
 
 
@@ -129,6 +140,8 @@ class EumApi:
         self.outbound: dict[str, Outbound] = {}
         # (customer identity, body) of each message WhatsApp delivered, receipts left out
         self.received: list[tuple[str, dict[str, Any]]] = []
+        # Both directions in the order they happened, for the customer's phone.
+        self.timeline: list[Exchanged] = []
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -206,6 +219,11 @@ class EumApi:
                 return {"messageId": wamid}
             self._record_delivery(outgoing, customer)
             self.received.append((customer or "", body))
+            self.timeline.append(
+                Exchanged(
+                    from_customer=False, customer=customer or "", wamid=wamid, body=body, at=now
+                )
+            )
             reported = success_statuses(outgoing.kind)
             self.outbound[wamid] = replace(outbound, status=reported[-1])
             if self._statuses:
@@ -274,6 +292,15 @@ class EumApi:
                 self.identities[customer.wa_id] = identity
             if customer.user_id:
                 self.identities[customer.user_id] = identity
+
+    def note_customer_message(
+        self, *, customer: str, wamid: str, message: Mapping[str, Any], at: float
+    ) -> None:
+        """The customer sent ``message``: it joins their side of the conversation."""
+        with self.lock:
+            self.timeline.append(
+                Exchanged(from_customer=True, customer=customer, wamid=wamid, body=message, at=at)
+            )
 
     def customer_reads(self, wamid: str) -> None:
         """The customer opens a message the business sent: a ``read`` status (once)."""

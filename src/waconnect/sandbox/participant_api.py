@@ -11,7 +11,7 @@ from typing import Any
 
 from waconnect.sandbox import limits
 from waconnect.sandbox.chats import Attachment, ChatState, Contact, Participant
-from waconnect.sandbox.protocol import ApiError, Call, Handler, access_denied
+from waconnect.sandbox.protocol import ApiError, Call, Faults, Handler, access_denied
 from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.topics import iso_millis
 
@@ -59,9 +59,12 @@ def attachment_problem(name: str, size: int, content_type: str | None = None) ->
 
 
 class ParticipantApi:
-    def __init__(self, *, chats: ChatState, signer: UrlSigner) -> None:
+    def __init__(
+        self, *, chats: ChatState, signer: UrlSigner, faults: Faults | None = None
+    ) -> None:
         self._chats = chats
         self._signer = signer
+        self._faults = faults or Faults()
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -269,7 +272,7 @@ class ParticipantApi:
                 raise ApiError("ConflictException", f"attachment {ids[0]} is already complete", 409)
             blob = attachment.blob
             with blob.path.open("rb") as file:
-                attachment.status = scan(file.read(4096))
+                attachment.status = self._faults.scan_verdict(scan(file.read(4096)))
             chats.add_item(
                 contact,
                 participant=participant,

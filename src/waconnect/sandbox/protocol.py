@@ -282,6 +282,21 @@ class Faults:
     _faults: dict[str, list[_Fault]] = field(default_factory=dict)
     delay: dict[str, float] = field(default_factory=dict)
     fired: list[tuple[str, str]] = field(default_factory=list)
+    # How many of the next attachment scans reject the file whatever it holds.
+    scan_rejections: int = 0
+
+    def reject_next_scan(self, count: int = 1) -> None:
+        with self._lock:
+            self.scan_rejections += count
+
+    def scan_verdict(self, verdict: str) -> str:
+        """The scanner's ``verdict``, unless a rejection was injected for this scan."""
+        with self._lock:
+            if self.scan_rejections <= 0:
+                return verdict
+            self.scan_rejections -= 1
+            self.fired.append(("scan", "REJECTED"))
+            return "REJECTED"
 
     def fail_next(self, operation: str, count: int, error: ApiError) -> None:
         with self._lock:
@@ -291,6 +306,7 @@ class Faults:
         with self._lock:
             self._faults.clear()
             self.delay.clear()
+            self.scan_rejections = 0
 
     def take(self, operation: str) -> ApiError | None:
         with self._lock:

@@ -90,8 +90,14 @@ class ScenarioRunner:
         name: str = "scenario",
         through_lambda: bool = False,
         lambda_options: HarnessOptions | None = None,
+        clock: SandboxClock | None = None,
+        watch: Callable[[str, str], None] | None = None,
     ) -> None:
         self._seed = seed
+        # Replay's clock moves only when a scenario advances it; the sandbox page's ticks.
+        self._clock = clock
+        # Sees each notification (source, SNS envelope) just before the bridge does.
+        self._watch = watch
         # Deliveries go through the Lambda functions and SQS FIFO queues (the local harness)
         # instead of straight to the bridge.
         self._through_lambda = through_lambda
@@ -112,7 +118,8 @@ class ScenarioRunner:
 
     def __enter__(self) -> ScenarioRunner:
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-replay-")
-        cloud = Cloud(seed=self._seed, clock=SandboxClock(defaults.REPLAY_EPOCH, ticking=False))
+        clock = self._clock or SandboxClock(defaults.REPLAY_EPOCH, ticking=False)
+        cloud = Cloud(seed=self._seed, clock=clock)
         cloud.start()
         self._cloud = cloud
         try:
@@ -189,6 +196,11 @@ class ScenarioRunner:
         if self._bridge is None:
             raise RuntimeError("the runner is not started")
         return self._bridge
+
+    def label_of(self, wamid: str) -> str:
+        """The label of the step that sent (or made the bridge send) this WhatsApp message."""
+        with self._lock:
+            return self._labels_by_wamid.get(wamid, "")
 
     def kept_files(self) -> tuple[Path, ...]:
         return self._keeper.written if self._keeper is not None else ()
@@ -470,9 +482,13 @@ class ScenarioRunner:
                 self._labels_by_wamid.setdefault(first.wamid, step.label)
 
     def _on_inbound(self, envelope: str) -> None:
+        if self._watch is not None:
+            self._watch("End User Messaging", envelope)
         self._call_bridge(self.bridge.handle_whatsapp_document, json.loads(envelope))
 
     def _on_streaming(self, envelope: str) -> None:
+        if self._watch is not None:
+            self._watch("Connect streaming", envelope)
         self._call_bridge(self.bridge.handle_connect_document, json.loads(envelope))
 
     def _call_bridge(self, handle: Callable[[dict[str, Any]], Any], document: Any) -> None:

@@ -8,7 +8,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import uvicorn
@@ -51,16 +51,39 @@ class Activity:
             self.ticks += 1
 
 
+# What a call observer is told: service, operation, HTTP status, request parameters, error code.
+CallObserver = Callable[[str, str, int, Mapping[str, Any], str], None]
+
+
 class Dispatcher:
-    """Routes, parses and validates an API call, applies injected faults, runs its handler."""
+    """Routes, parses and validates an API call, applies injected faults, runs its handler.
+
+    Observers (``observe``) see every call once it is answered, refused ones included: the
+    sandbox page shows them as the wire traffic of the client that made them.
+    """
 
     def __init__(self, *, handlers: Mapping[str, Mapping[str, Handler]], faults: Faults) -> None:
         self._handlers = handlers
         self._faults = faults
+        self._observers: list[CallObserver] = []
         self.calls: list[tuple[str, str]] = []
+
+    def observe(self, observer: CallObserver) -> None:
+        self._observers.append(observer)
+
+    def _tell(
+        self, service: str, operation: str, status: int, params: Mapping[str, Any], code: str
+    ) -> None:
+        for observer in self._observers:
+            try:
+                observer(service, operation, status, params, code)
+            except Exception:
+                logger.exception("a call observer failed")
 
     async def handle(self, request: Request) -> Response:
         service = ""
+        operation = ""
+        params: Mapping[str, Any] = {}
         try:
             service, region = service_for(
                 request.headers.get("authorization", ""), request.url.path
@@ -75,6 +98,7 @@ class Dispatcher:
                 body=await request.body(),
             )
             self.calls.append((service, call.operation))
+            operation, params = call.operation, call.params
             delay = self._faults.delay.get(call.operation, 0.0)
             if delay:
                 await asyncio.sleep(delay)
@@ -87,13 +111,16 @@ class Dispatcher:
             result: dict[str, Any] = await run_in_threadpool(handler, call, request.headers)
         except ApiError as error:
             logger.info("%s refused: %s", service or "request", error.code)
+            self._tell(service, operation, error.status, params, error.code)
             return Response(error.body(), status_code=error.status, headers=error.headers())
         except Exception:
             logger.exception("emulator failure on %s %s", request.method, request.url.path)
             failure = ApiError(
                 _INTERNAL_ERROR.get(service, "InternalFailure"), "internal error", 500
             )
+            self._tell(service, operation, 500, params, failure.code)
             return Response(failure.body(), status_code=500, headers=failure.headers())
+        self._tell(service, operation, 200, params, "")
         return Response(json.dumps(result), media_type="application/json")
 
 

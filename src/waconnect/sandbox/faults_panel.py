@@ -1,0 +1,99 @@
+"""The sandbox page's fault switches: what each one does to the emulators, and its words."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from waconnect.sandbox.protocol import ApiError
+
+if TYPE_CHECKING:
+    from waconnect.sandbox.cloud import Cloud
+    from waconnect.sandbox.live import LiveSandbox
+
+# The calls the bridge makes, by the service that answers them.
+OPERATIONS: dict[str, str] = {
+    "SendWhatsAppMessage": "socialmessaging",
+    "GetWhatsAppMessageMedia": "socialmessaging",
+    "PostWhatsAppMessageMedia": "socialmessaging",
+    "StartChatContact": "connect",
+    "StartContactStreaming": "connect",
+    "CreateParticipantConnection": "connectparticipant",
+    "SendMessage": "connectparticipant",
+    "SendEvent": "connectparticipant",
+    "StartAttachmentUpload": "connectparticipant",
+    "CompleteAttachmentUpload": "connectparticipant",
+    "GetAttachment": "connectparticipant",
+}
+_SERVER_ERROR = {
+    "socialmessaging": "InternalServiceException",
+    "connect": "InternalServiceException",
+    "connectparticipant": "InternalServerException",
+}
+
+# What the page offers: kind -> (label, what it needs: "operation", "contact" or nothing).
+FAULTS: dict[str, dict[str, str]] = {
+    "throttle": {"label": "Throttle the next call", "needs": "operation"},
+    "server_error": {"label": "Answer the next call with a 5xx", "needs": "operation"},
+    "slow": {"label": "Slow every call (3 s)", "needs": "operation"},
+    "expire_token": {"label": "Expire the participant token", "needs": "contact"},
+    "end_from_connect": {"label": "End the chat from Connect's side", "needs": "contact"},
+    "reject_attachment": {"label": "Reject the next attachment (scanner)", "needs": ""},
+    "clear": {"label": "Clear every fault", "needs": ""},
+}
+SLOW_SECONDS = 3.0
+
+
+def apply_fault(sandbox: LiveSandbox, form: dict[str, Any]) -> str:
+    """Switch one fault on; returns what was done, in words. ValueError for a bad request."""
+    kind = str(form.get("kind", ""))
+    if kind not in FAULTS:
+        raise ValueError(f"unknown fault {kind!r} (known: {', '.join(FAULTS)})")
+    if FAULTS[kind]["needs"] == "operation":
+        return _operation_fault(sandbox, kind, str(form.get("operation", "")))
+    if FAULTS[kind]["needs"] == "contact":
+        return _contact_fault(sandbox, kind, str(form.get("contact_id", "")))
+    if kind == "reject_attachment":
+        sandbox.direct(lambda cloud: cloud.faults.reject_next_scan())
+        return "the next attachment scan rejects the file"
+    sandbox.direct(lambda cloud: cloud.faults.clear())
+    return "every fault cleared"
+
+
+def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
+    service = OPERATIONS.get(operation)
+    if service is None:
+        raise ValueError(f"choose an operation ({', '.join(OPERATIONS)})")
+    if kind == "slow":
+
+        def slow(cloud: Cloud) -> None:
+            cloud.faults.delay[operation] = SLOW_SECONDS
+
+        sandbox.direct(slow)
+        return f"every {operation} now takes {SLOW_SECONDS:g} s more"
+    if kind == "throttle":
+        error = ApiError("ThrottlingException", "Rate exceeded", 429)
+    else:
+        error = ApiError(_SERVER_ERROR[service], "injected server error", 500)
+    sandbox.direct(lambda cloud: cloud.faults.fail_next(operation, 1, error))
+    return f"the next {operation} answers {error.code} ({error.status})"
+
+
+def _contact_fault(sandbox: LiveSandbox, kind: str, contact_id: str) -> str:
+    customer = next(
+        (c.customer for c in sandbox.cloud.connect_view.contacts() if c.contact_id == contact_id),
+        None,
+    )
+    if customer is None:
+        raise ValueError("choose a chat")
+    if kind == "expire_token":
+        # A replay step: "Save as scenario" keeps it.
+        sandbox.act({"action": "token.expire", "contact_id": contact_id})
+        return f"the participant tokens of chat {contact_id} are refused from now on"
+
+    def end(cloud: Cloud) -> None:
+        chats = cloud.chats
+        with chats.lock:
+            chats.end(chats.contact(contact_id), leaving=None)
+
+    sandbox.direct(end)
+    return f"Connect ended chat {contact_id}"

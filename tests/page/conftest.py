@@ -1,0 +1,153 @@
+"""The sandbox as a person runs it (a real ``waconnect sandbox`` process) and a real Chromium.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by ./test); Playwright only drives it and
+never downloads a browser. Every page fails its test on a console error. Screenshots of both
+panes go under ``test-artifacts/page/`` (not committed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "page"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+START_SECONDS = 60.0
+STOP_SECONDS = 20.0
+
+
+@dataclass
+class Sandbox:
+    """A running ``waconnect sandbox`` process and its URL."""
+
+    process: subprocess.Popen[str]
+    url: str
+    data_dir: Path
+    log: Path
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=30) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person stops it; the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_SECONDS)
+                raise AssertionError("the sandbox did not stop on Ctrl-C") from None
+            finally:
+                assert self.process.stdout is not None
+                self.process.stdout.close()
+        return self.process.returncode
+
+
+def start_sandbox(data_dir: Path) -> Sandbox:
+    log = data_dir.parent / f"{data_dir.name}.log"
+    with log.open("a") as errors:
+        process = _spawn(data_dir, errors)
+    deadline = time.monotonic() + START_SECONDS
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("http://127.0.0.1:"):
+        process.kill()
+        process.communicate(timeout=STOP_SECONDS)
+        raise AssertionError(f"the sandbox printed {line!r} instead of its URL: {log.read_text()}")
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(line + "api/state", timeout=5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    return Sandbox(process=process, url=line, data_dir=data_dir, log=log)
+
+
+def _spawn(data_dir: Path, errors: IO[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "waconnect.entrypoints.cli",
+            "sandbox",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=errors,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    running = start_sandbox(tmp_path / "data")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        raise AssertionError(f"{CHROMIUM} is missing: ./test installs it (setup_browser.sh)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@dataclass
+class Watched:
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+
+def open_page(browser: Browser, url: str, *, width: int = 1280, height: int = 800) -> Watched:
+    """A fresh page (its own context, closed with the browser's next ``new_context``)."""
+    for context in browser.contexts:
+        context.close()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    watched = Watched(page=page)
+    page.on(
+        "console",
+        lambda message: watched.errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: watched.errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_selector("#customer-select option", state="attached")
+    return watched
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Both panes as a person sees them, and each pane on its own."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
+    for pane in ("phone-pane", "agent-pane"):
+        locator = page.locator(f"#{pane}")
+        if locator.is_visible():
+            locator.screenshot(path=ARTIFACTS / f"{name}-{pane}.png")
