@@ -7,7 +7,6 @@ is already on disk (each step is written whole once it ran), so nothing is left 
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 import sys
 import tempfile
@@ -41,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         sock = _listen(args.port)
     except OSError as exc:
