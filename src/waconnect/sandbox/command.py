@@ -99,6 +99,8 @@ def _serve(sock: socket.socket, data_dir: Path, *, seed: int) -> int:
     print(f"http://127.0.0.1:{port}/", flush=True)
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn hands Ctrl-C back once it has shut the page down: ours to finish
     finally:
         sandbox.close()
         sock.close()

@@ -1,0 +1,125 @@
+"""The sandbox command and the page around the journeys: restart, faults, wire, small screens."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.page.conftest import Sandbox, open_page, screenshot, start_sandbox
+
+ANA = "15550100001"
+
+
+def _post(sandbox: Sandbox, path: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        sandbox.url + path,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def _phone(state: dict[str, Any]) -> list[tuple[bool, str, str]]:
+    return [(m["from_customer"], m["kind"], m["text"]) for m in state["phones"].get(ANA, [])]
+
+
+def test_a_sandbox_started_again_on_its_data_dir_shows_what_was_done(tmp_path: Path) -> None:
+    first = start_sandbox(tmp_path / "data")
+    try:
+        _post(first, "api/customer/text", {"customer": ANA, "name": "Ana", "text": "Hello"})
+        contact = first.get("api/state")["chats"][0]["contact_id"]
+        _post(first, "api/agent/text", {"contact_id": contact, "text": "Hi Ana"})
+        before = first.get("api/state")
+    finally:
+        assert first.stop() == 0
+    steps = json.loads((tmp_path / "data" / "session" / "scenario.json").read_text())
+    assert [step["action"] for step in steps] == ["customer.text", "agent.text"]
+
+    second = start_sandbox(tmp_path / "data")
+    try:
+        after = second.get("api/state")
+    finally:
+        assert second.stop() == 0
+    assert _phone(after) == _phone(before) == [(True, "text", "Hello"), (False, "text", "Hi Ana")]
+    assert [c["contact_id"] for c in after["chats"]] == [contact]
+    assert [i["content"] for i in after["chats"][0]["items"] if i["kind"] == "MESSAGE"] == [
+        "Hello",
+        "Hi Ana",
+    ]
+
+
+def test_a_refused_action_says_why_and_is_not_kept(sandbox: Sandbox) -> None:
+    request = urllib.request.Request(
+        sandbox.url + "api/agent/text",
+        data=json.dumps({"contact_id": "no-such-chat", "text": "hi"}).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read()) == {"error": "no such chat"}
+    assert sandbox.get("api/scenario")["steps"] == []
+
+
+def test_a_throttled_call_shows_on_the_wire_and_the_bridge_retries_it(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    watched = open_page(browser, sandbox.url)
+    page = watched.page
+    page.get_by_role("button", name="Fault switches").click()
+    page.get_by_role("combobox", name="Fault", exact=True).select_option("throttle")
+    page.get_by_role("combobox", name="Operation the fault applies to").select_option("SendMessage")
+    page.get_by_role("button", name="Apply the fault").click()
+    expect(page.locator("#fault-status")).to_contain_text("ThrottlingException")
+    page.get_by_role("button", name="Close the fault switches").click()
+
+    page.get_by_role("textbox", name="Message text").fill("Is anyone there?")
+    page.get_by_role("button", name="Send the message").click()
+    expect(page.locator("#transcript .item.customer .body")).to_have_text(["Is anyone there?"])
+
+    page.get_by_role("button", name="Show the wire events").click()
+    wire = page.locator("#wire-list")
+    sends = wire.get_by_role("group").filter(has_text="connectparticipant.SendMessage")
+    expect(sends).to_have_count(2)
+    # Newest first: the retry that went through, above the throttled attempt.
+    expect(sends.nth(0).locator(".code")).to_have_text("200")
+    expect(sends.nth(1).locator(".code")).to_have_text("429 ThrottlingException")
+    expect(wire.get_by_text("End User Messaging: message (text)")).to_be_visible()
+    sends.nth(1).locator("summary").click()
+    expect(sends.nth(1).locator("pre")).to_contain_text('"Content": "Is anyone there?"')
+    screenshot(page, "wire-throttled")
+    assert watched.errors == []
+
+
+def test_every_control_has_a_name_and_a_phone_sized_window_shows_one_pane(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    watched = open_page(browser, sandbox.url, width=390, height=844)
+    page = watched.page
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('button, input, select, textarea, a[href]')]
+            .filter(e => !(e.getAttribute('aria-label') || (e.labels && e.labels.length)
+                           || e.textContent.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []
+    expect(page.locator("#phone-pane")).to_be_visible()
+    expect(page.locator("#agent-pane")).to_be_hidden()
+    page.get_by_role("textbox", name="Message text").fill("From a small screen")
+    page.get_by_role("button", name="Send the message").click()
+    expect(page.locator("#wa-messages li.mine")).to_have_count(1)
+    screenshot(page, "small-phone")
+    page.get_by_role("button", name="Show the agent's chat").click()
+    expect(page.locator("#agent-pane")).to_be_visible()
+    expect(page.locator("#phone-pane")).to_be_hidden()
+    expect(page.locator("#transcript .item.customer .body")).to_have_text(["From a small screen"])
+    screenshot(page, "small-agent")
+    assert watched.errors == []
