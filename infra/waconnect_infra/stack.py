@@ -130,7 +130,7 @@ class WaconnectStack(Stack):
 
         self._grant_ingest(self.ingest, self.inbound_path)
         self._grant_ingest(self.agent_ingest, self.outbound_path)
-        self._grant_state(self.ingest, self.inbound, self.outbound)
+        self._grant_state(self.inbound, self.outbound)
         self._grant_media(self.inbound, self.outbound)
         self.inbound.allow(
             ["connect:StartChatContact"],
