@@ -49,11 +49,9 @@ class WaconnectStack(Stack):
         instance_arn = self.format_arn(
             service="connect", resource="instance", resource_name=config.connect_instance_id
         )
-        waba_source = self.format_arn(
-            service="social-messaging",
-            resource="waba",
-            resource_name=config.waba_id.removeprefix("waba-") if config.waba_id else "*",
-        )
+        # End User Messaging of this account and region: any of its resources (the WhatsApp
+        # Business Account or one of its numbers, whichever the service names as the source).
+        waba_source = self.format_arn(service="social-messaging", resource="*")
         key = make_topic_key(
             self,
             {

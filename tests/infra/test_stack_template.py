@@ -245,7 +245,7 @@ def test_topics_are_encrypted_and_publishable_only_by_their_source(template: Any
         "cloudwatch.amazonaws.com",
     }
     assert f"instance/{INSTANCE_ID}" in publishers["connect.amazonaws.com"]
-    assert "waba/9a8b7c6d5e4f" in publishers["social-messaging.amazonaws.com"]
+    assert ":social-messaging:" in publishers["social-messaging.amazonaws.com"]
 
 
 def test_functions_run_the_agreed_handlers_on_arm64(template: Any) -> None:
