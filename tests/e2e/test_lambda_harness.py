@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,6 +212,9 @@ def test_function_logs_carry_ids_and_never_the_customers_words(harnessed: Harnes
     delivered = [line for line in logs if line.get("function") == "inbound"]
     assert delivered
     assert all(line["item_id"].startswith("wamid#") for line in delivered)
+    assert all(line["wamid"].startswith("wamid#") for line in delivered if "wamid" in line)
+    contact_id = harnessed.runner.cloud.active_contact(ANA)
+    assert any(line.get("contact_id") == contact_id for line in delivered)
     assert harnessed.harness.metric_total("delivered", function="inbound", kind="text") == 1
     assert harnessed.harness.metric_total("queued", function="ingest", kind="text") == 1
 
@@ -248,3 +252,48 @@ def test_a_container_killed_after_a_call_leaves_the_text_to_be_delivered_once_in
     assert harnessed.agent_texts(ANA) == ["hello", "again"]
     chats = [c for c in harnessed.runner.cloud.chats.contacts.values() if c.customer == ANA]
     assert len(chats) == 1
+
+
+def _payload(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (REPO / "examples" / "payloads" / name).read_text(encoding="utf-8")
+    )
+    return document
+
+
+def test_raw_payloads_duplicates_and_refusals_through_lambda_match_replay(tmp_path: Path) -> None:
+    steps: list[dict[str, Any]] = [
+        {"action": "customer.text", "customer": ANA, "text": "hello"},
+        {
+            "payload": _payload("eum-image-in-sns-envelope.json"),
+            "media": {"1001000000000001": str(REPO / "examples" / "media" / "photo.jpg")},
+        },
+        {"payload": _payload("meta-location.json")},
+        {"payload": _payload("meta-username-customer.json")},
+        {"payload": _payload("eum-status-failed-24h-window.json")},
+        {"payload": _payload("connect-agent-message.json")},
+        {"payload": _payload("eum-image-in-sns-envelope.json")},
+        {"action": "customer.text", "customer": ANA, "text": "twice", "repeat": 2},
+        {"action": "agent.text", "customer": ANA, "text": "hello from the agent"},
+        # End User Messaging publishes through SNS: a broken notification arrives wrapped.
+        {
+            "payload": {
+                "Type": "Notification",
+                "MessageId": "0b5f3c7e-1d2a-4e8b-9c6d-00000000000b",
+                "TopicArn": defaults.INBOUND_TOPIC_ARN,
+                "Message": json.dumps({"whatsAppWebhookEntry": 7, "context": {}}),
+            }
+        },
+    ]
+    path = tmp_path / "payloads.json"
+    path.write_text(json.dumps(steps), encoding="utf-8")
+
+    direct = replay(path)
+    through_lambda = replay(path, through_lambda=True)
+
+    assert list(through_lambda.lines) == list(direct.lines)
+    kinds = [(line["to"], line["kind"]) for line in direct.lines]
+    assert ("system", "ignored") in kinds
+    assert ("system", "rejected") in kinds
+    assert ("customer", "reaction") in kinds
+    assert [line["text"] for line in direct.lines if line.get("text") == "twice"] == ["twice"]

@@ -46,6 +46,7 @@ from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import MalformedPayload
 from waconnect.sandbox import defaults
 from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
+from waconnect.services.outcome import Outcome
 from waconnect.settings import Settings
 from waconnect.wire.inbound import classify
 from waconnect.wire.sns import (
@@ -124,8 +125,10 @@ class LocalLambda:
         options: HarnessOptions | None = None,
         settings_changes: Mapping[str, Any] | None = None,
         http: httpx.Client | None = None,
+        observe: Callable[[Outcome], None] | None = None,
     ) -> None:
         self.cloud = cloud
+        self._observe = observe
         self.options = options or HarnessOptions()
         self._settings_changes = dict(settings_changes or {})
         self._http = http
@@ -232,6 +235,7 @@ class LocalLambda:
                 clock=self.cloud.clock,
                 http=self._http,
             )
+            self._runtime.observe = self._observe
             install(self._runtime)
             self._runtime.logger.setLevel(FUNCTION_LOG_LEVEL)
 

@@ -140,14 +140,17 @@ class ScenarioRunner:
             )
             # Ours to close when the scenario ends, so no connection outlives its emulators.
             self._http = httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_SECONDS))
-            self._bridge = build_bridge(
-                settings, clock=cloud.clock, boto_session=session, http=self._http
-            )
             if self._through_lambda:
                 self._lambda = LocalLambda(
-                    cloud, options=self._lambda_options, http=self._http
+                    cloud,
+                    options=self._lambda_options,
+                    http=self._http,
+                    observe=lambda outcome: self._journal_outcomes([outcome]),
                 ).start()
             else:
+                self._bridge = build_bridge(
+                    settings, clock=cloud.clock, boto_session=session, http=self._http
+                )
                 cloud.inbound_topic.subscribe(self._on_inbound)
                 cloud.streaming_topic.subscribe(self._on_streaming)
         except BaseException:
@@ -507,7 +510,12 @@ class ScenarioRunner:
                 to="system", kind="failed", reason=f"bridge error: {type(exc).__name__}: {exc}"
             )
             return
-        for outcome in outcomes or ():
+        self._journal_outcomes(outcomes or ())
+
+    def _journal_outcomes(self, outcomes: Iterable[object]) -> None:
+        """The outcomes a reader of the replay must see, as ``system`` lines."""
+        journal = self.cloud.journal
+        for outcome in outcomes:
             kind = str(getattr(outcome, "kind", ""))
             if kind not in _VISIBLE_OUTCOMES:
                 continue

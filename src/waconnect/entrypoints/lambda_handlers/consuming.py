@@ -83,9 +83,11 @@ class RecordConsumer:
     def _settle(self, record: SQSRecord, item: QueuedItem, receives: int) -> Settled:
         outcome, kind = self._deliver(item, defer=True)
         if outcome.kind == "rejected":
+            self._runtime.settled(outcome)
             self._dead_letter(record, outcome.reason)
             return Settled(outcome="dead-lettered", kind=kind)
         if not outcome.redeliverable:
+            self._runtime.settled(outcome)
             return Settled(outcome=outcome.kind, kind=kind)
         age = max(0.0, time.time() - int(record.attributes.sent_timestamp) / 1000)
         if outcome.kind == "deferred":
@@ -101,12 +103,14 @@ class RecordConsumer:
                 raise TryLater(outcome.reason)
             # Too old to wait longer: one last try that tells the customer and the agent.
             final, _ = self._deliver(item, defer=False)
+            self._runtime.settled(final)
             reason = f"still failing after {int(age)}s: {outcome.reason}"
             if final.failure is not None:
                 reason += " (the customer and agent were told)"
             self._dead_letter(record, reason)
             return Settled(outcome="dead-lettered", kind=kind)
         if receives >= POISON_RECEIVES:
+            self._runtime.settled(outcome)
             self._dead_letter(record, f"failed {receives} times: {outcome.reason}")
             return Settled(outcome="dead-lettered", kind=kind)
         self._hide(record, self._runtime.schedule.delay(receives))

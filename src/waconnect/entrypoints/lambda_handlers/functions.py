@@ -18,6 +18,7 @@ from waconnect.entrypoints.lambda_handlers.queueing import (
     whatsapp_entries,
 )
 from waconnect.errors import TransientError
+from waconnect.services.outcome import Outcome
 
 if TYPE_CHECKING:
     from waconnect.entrypoints.lambda_handlers.runtime import Runtime
@@ -68,6 +69,7 @@ def _enqueue(
         found, refused = split(sns)
         for refusal in refused:
             logger.warning("left out", extra={"reason": refusal.reason})
+            runtime.settled(Outcome(kind="rejected", reason=refusal.reason))
             counts[("rejected", "unknown")] += 1
         entries.extend(found)
     logger.remove_keys(["sns_message_id"])

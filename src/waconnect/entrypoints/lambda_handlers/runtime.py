@@ -14,14 +14,17 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import ConfigurationError
+from waconnect.log_setup import current_log_ids
+from waconnect.services.redact import redact_text
 from waconnect.settings import PREFIX, Settings
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
     from waconnect.entrypoints.bridge import Bridge
     from waconnect.ports import Clock
+    from waconnect.services.outcome import Outcome
 
 SERVICE = "waconnect"
 
@@ -50,6 +54,8 @@ class Runtime:
     sqs: SQSClient
     logger: Logger
     schedule: RetrySchedule
+    # Sees every outcome a record or notification ends with (the local harness journals them).
+    observe: Callable[[Outcome], None] | None = None
     _queue_urls: dict[str, str] = field(default_factory=dict)
     _dead_letters: dict[str, DeadLetterTarget | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -84,6 +90,10 @@ class Runtime:
         with self._lock:
             self._dead_letters[queue_url] = target
         return target
+
+    def settled(self, outcome: Outcome) -> None:
+        if self.observe is not None:
+            self.observe(outcome)
 
     def require(self, name: str) -> str:
         """A setting this function cannot run without (a queue URL), or ``ConfigurationError``."""
@@ -165,6 +175,17 @@ class LogSink(io.TextIOBase):
             self._local.target = None
 
 
+class FunctionLogFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON lines, plus the correlation ids the core binds (``log_ids``: hashed
+    wamid, contact id, business number), passed through the same redaction as every other
+    shape's lines."""
+
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        for key, value in current_log_ids().items():
+            log.setdefault(key, value)
+        return redact_text(super().serialize(log))
+
+
 LOG_SINK = LogSink()
 _logger: Logger | None = None
 
@@ -178,7 +199,11 @@ def function_logger() -> Logger:
     global _logger  # noqa: PLW0603 (Powertools configures one logger per service and process)
     with _current_lock:
         if _logger is None:
-            _logger = Logger(service=SERVICE, stream=cast(IO[str], LOG_SINK))
+            _logger = Logger(
+                service=SERVICE,
+                stream=cast(IO[str], LOG_SINK),
+                logger_formatter=FunctionLogFormatter(),
+            )
         return _logger
 
 
