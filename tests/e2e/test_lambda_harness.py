@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import ANA, BEN, REPO, eum_notification
 from waconnect.entrypoints.cli import main
+from waconnect.entrypoints.dlq import list_dead_letters
 from waconnect.sandbox import defaults
 from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 from waconnect.sandbox.protocol import ApiError
@@ -297,3 +298,26 @@ def test_raw_payloads_duplicates_and_refusals_through_lambda_match_replay(tmp_pa
     assert ("system", "rejected") in kinds
     assert ("customer", "reaction") in kinds
     assert [line["text"] for line in direct.lines if line.get("text") == "twice"] == ["twice"]
+
+
+def test_a_record_whose_function_never_finishes_is_moved_by_sqs_and_listed_without_reason() -> None:
+    lines: list[dict[str, Any]] = []
+    options = HarnessOptions(max_receive_count=2, visibility_timeout=1)
+    with ScenarioRunner(
+        seed=6, emit=lines.append, through_lambda=True, lambda_options=options
+    ) as runner:
+        world = Harnessed(runner)
+        world.lines = lines
+        harness = world.harness
+        # Every invocation dies at its first DynamoDB write, as one that always times out.
+        harness.crash_at("PutItem", count=1000)
+        world.step({"action": "customer.text", "customer": ANA, "text": "doomed"})
+
+        resources = harness.resources
+        assert resources is not None
+        dead = list_dead_letters(harness.sqs, resources.inbound.url)
+        killed = [i for i in harness.invocations if i.error == "killed"]
+        assert len(killed) == 2
+        assert len(dead) == 1
+        assert dead[0].reason.startswith("no reason recorded: SQS moved it")
+        assert dead[0].item.startswith("message wamid#")
