@@ -20,6 +20,7 @@ from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import MalformedPayload
 from waconnect.media.sniff import HEAD_BYTES, OGG_OPUS, sniff
 from waconnect.sandbox import defaults
+from waconnect.wire._clean import scrub
 from waconnect.wire._reader import ROOT, load
 from waconnect.wire.meta_message import parse_message
 
@@ -229,11 +230,15 @@ def load_scenario(path: Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioFileError(f"{path}: cannot read the scenario: {exc}") from exc
     try:
-        document = json.loads(text)
+        # Lone surrogates become U+FFFD here, as at the bridge's own edge: no emulator, store
+        # or printed line ever sees one.
+        document = scrub(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ScenarioFileError(
             f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from exc
+    except RecursionError as exc:
+        raise ScenarioFileError(f"{path}: JSON nested too deeply to be a scenario") from exc
     if not isinstance(document, list):
         raise ScenarioFileError(
             f"{path}: a scenario is a JSON list of steps, not a JSON {_json_type(document)}"
