@@ -186,3 +186,46 @@ def test_the_command_logs_at_the_level_it_is_given(
     [entry] = [json.loads(line) for line in err.splitlines()]
     assert entry["level"] == "INFO"
     assert "ignoring webhook change of field 'account_update'" in entry["message"]
+
+
+def test_handled_failures_log_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.documents import meta_body
+
+    from waconnect.errors import PermanentError, TransientError
+
+    ports = Ports()
+    bridge = Bridge(
+        inbound_service(ports),
+        outbound_service(ports),
+        retry=RetryPolicy(attempts=2),
+        sleep=lambda _: None,
+    )
+    photo = {
+        "from": "15550100001",
+        "id": "wamid.F1",
+        "timestamp": "1764000001",
+        "type": "image",
+        "image": {"id": "media-9", "mime_type": "image/jpeg", "caption": "see"},
+    }
+    ports.whatsapp.fail_next(
+        PermanentError("no media media-9", operation="GetWhatsAppMessageMedia", code="x"),
+        operation="fetch_media",
+    )
+
+    with caplog.at_level(logging.DEBUG):
+        kinds = [o.kind for o in bridge.handle_document(meta_body(photo))]
+        ports.connect.fail_next(TransientError("throttled", operation="SendMessage"), times=20)
+        kinds += [
+            o.kind
+            for o in bridge.handle_document(
+                eum_texts(("wamid.F2", "hi"), wa_id="15550100002", name="B")
+            )
+        ]
+        kinds += [o.kind for o in bridge.handle_document({"whatsAppWebhookEntry": 42})]
+
+    assert kinds == ["failed", "failed", "rejected"]
+    handled = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert handled
+    assert [r.getMessage() for r in handled if r.exc_info or "\n" in r.getMessage()] == []

@@ -200,9 +200,10 @@ class S3MediaStore:
             self._client.abort_multipart_upload(
                 Bucket=self._bucket, Key=object_key, UploadId=upload_id
             )
-        except (ClientError, BotoCoreError):
-            # The original failure matters more; a lifecycle rule reaps what is left.
-            logger.warning("could not abort multipart upload %s", upload_id, exc_info=True)
+        except (ClientError, BotoCoreError) as exc:
+            # The original failure matters more; a lifecycle rule reaps what is left. A handled
+            # failure is one line: its kind, no traceback.
+            logger.warning("could not abort multipart upload %s: %s", upload_id, _kind(exc))
 
     @contextmanager
     def open(self, media: StoredMedia) -> Iterator[Iterator[bytes]]:
@@ -261,3 +262,9 @@ class S3MediaStore:
             return self._client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
             )
+
+
+def _kind(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
