@@ -475,13 +475,32 @@ class RecordingConverter:
     def fail_next(self, error: Exception, *, times: int = 1) -> None:
         self._faults.add(error, None, times)
 
-    def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
+    def convert(
+        self, media: StoredMedia, *, target: str, key: str, max_bytes: int = 0
+    ) -> Conversion:
         self._faults.check("convert")
-        heads = {"wav16k": (WAV_HEAD, "audio/wav"), "ogg-opus": (OGG_OPUS_HEAD, "audio/ogg")}
+        heads = {
+            "wav16k": (WAV_HEAD, "audio/wav"),
+            "ogg-opus": (OGG_OPUS_HEAD, "audio/ogg"),
+            "png": (b"\x89PNG\r\n\x1a\n", "image/png"),
+            "jpeg": (b"\xff\xd8\xff\xe0", "image/jpeg"),
+            "mp4": (b"\x00\x00\x00\x18ftypisom", "video/mp4"),
+        }
         if target not in heads:
             raise PermanentError(f"unknown target {target}", operation="convert")
         head, content_type = heads[target]
-        data = head + _read(self.store, media)
+        body = _read(self.store, media)
         self.conversions.append((media.key, target))
-        stored = self.store.put(key, [data], content_type=content_type)
+        room = max_bytes - len(head)
+        if target == "wav16k" and max_bytes and len(head) + len(body) > max_bytes and room > 0:
+            # Like the real converter: audio that does not fit comes back in numbered parts.
+            pieces = [body[i : i + room] for i in range(0, len(body), room)]
+            parts = tuple(
+                self.store.put(
+                    f"{key}-{n}of{len(pieces)}", [head + piece], content_type=content_type
+                )
+                for n, piece in enumerate(pieces, start=1)
+            )
+            return Conversion(stored=parts[0], parts=parts, duration_seconds=1.0)
+        stored = self.store.put(key, [head + body], content_type=content_type)
         return Conversion(stored=stored, duration_seconds=1.0)

@@ -154,15 +154,33 @@ class ConnectChat(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Conversion:
-    """What a converter did: the new file, and how long the audio or video lasts."""
+    """What a converter did: the new file (or its parts), how long it lasts, what it says.
+
+    ``parts`` holds every file, in order, when the result had to be split (a long voice note in
+    WAV files under Connect's limit); ``stored`` is then the first. ``caption`` is what the file
+    says in words (a sticker's emoji); ``note`` what did not convert, for the agent.
+    """
 
     stored: StoredMedia
     duration_seconds: float = 0.0
+    parts: tuple[StoredMedia, ...] = ()
+    caption: str = ""
+    note: str = ""
+
+    @property
+    def files(self) -> tuple[StoredMedia, ...]:
+        return self.parts or (self.stored,)
 
 
 class Converter(Protocol):
-    def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
-        """Convert a stored file to ``target`` ("wav16k", "ogg-opus", ...), stored under ``key``."""
+    def convert(
+        self, media: StoredMedia, *, target: str, key: str, max_bytes: int = 0
+    ) -> Conversion:
+        """Convert a stored file to ``target`` ("wav16k", "ogg-opus", ...), stored under ``key``.
+
+        ``max_bytes`` bounds each file written (0: the converter's own limit); audio longer than
+        fits in one file comes back in ``Conversion.parts``.
+        """
         ...
 
 

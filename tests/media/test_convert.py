@@ -144,7 +144,7 @@ def test_an_unknown_target_raises_a_permanent_error_naming_the_known_ones(
     store: InMemoryMediaStore,
 ) -> None:
     source = store.put("in/x", [samples.audio_file("wav16k", 1.0)], content_type="audio/wav")
-    with pytest.raises(PermanentError, match="ogg-opus, wav16k"):
+    with pytest.raises(PermanentError, match="jpeg, mp4, ogg-opus, png, wav16k"):
         PyAvConverter(store).convert(source, target="flac", key="out/x")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import replace
 from typing import TypeVar
 
@@ -365,7 +367,7 @@ def test_voice_note_is_converted_to_wav_before_it_is_attached() -> None:
     )
 
 
-def test_file_connect_refuses_reaches_the_agent_as_a_notice_without_a_paperclip() -> None:
+def test_a_sticker_reaches_the_agent_converted_to_png() -> None:
     world = World()
     world.whatsapp.add_customer_media("1005", WEBP, "image/webp")
     message = media_message(MessageType.STICKER, "1005", mime_type="image/webp")
@@ -373,10 +375,28 @@ def test_file_connect_refuses_reaches_the_agent_as_a_notice_without_a_paperclip(
     outcome = world.service.handle_message(message)
 
     assert outcome.kind == "delivered"
+    assert [target for _, target in world.converter.conversions] == ["png"]
+    [chat] = world.connect.chats.values()
+    [attachment] = chat.attachments()
+    assert attachment.name.startswith("sticker-")
+    assert attachment.name.endswith(".png")
+
+
+def test_file_connect_refuses_reaches_the_agent_as_a_notice_without_a_paperclip() -> None:
+    world = World()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as package:
+        package.writestr("notes/readme.txt", "hello")
+    world.whatsapp.add_customer_media("1005", archive.getvalue(), "application/zip")
+    message = media_message(MessageType.DOCUMENT, "1005", mime_type="application/zip")
+
+    outcome = world.service.handle_message(message)
+
+    assert outcome.kind == "delivered"
     [chat] = world.connect.chats.values()
     assert chat.attachments() == []
     [notice] = chat.messages()
-    assert "webp" in notice.lower() or "sticker" in notice.lower()
+    assert ".zip" in notice
     assert sent_of(world, OutgoingReaction) == []
     assert sent_of(world, ReadReceipt) == [ReadReceipt(message_id=message.wamid)]
 

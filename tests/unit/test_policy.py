@@ -74,8 +74,6 @@ def test_audio_connect_refuses_is_converted_to_a_16k_wav(
 @pytest.mark.parametrize(
     ("content_type", "filename", "reason_names"),
     [
-        ("image/webp", "", "sticker"),
-        ("video/3gpp", "clip.3gp", "3GP"),
         ("application/zip", "files.zip", ".zip"),
         ("application/x-unheard-of", "", "application/x-unheard-of"),
     ],
@@ -141,13 +139,61 @@ def test_agent_files_are_sent_as_the_whatsapp_kind_their_type_and_size_allow(
 
 
 @pytest.mark.parametrize(
+    ("content_type", "given", "filename", "target", "kind"),
+    [
+        ("image/webp", "sticker.webp", "sticker.png", "png", "image/png"),
+        ("image/gif", "funny.gif", "funny.png", "png", "image/png"),
+        ("video/3gpp", "clip.3gp", "clip.mp4", "mp4", "video/mp4"),
+    ],
+)
+def test_stickers_and_3gp_videos_are_converted_to_what_connect_accepts(
+    content_type: str, given: str, filename: str, target: str, kind: str
+) -> None:
+    plan = inbound_plan(content_type, 1000, filename=given)
+    assert (plan.action, plan.target, plan.name, plan.content_type) == (
+        "convert",
+        target,
+        filename,
+        kind,
+    )
+
+
+def test_a_refused_file_is_a_notice_without_a_download_link() -> None:
+    plan = inbound_plan(
+        "application/x-msdownload", 1000, filename="invoice.pdf", refusal="it is a program"
+    )
+    assert (plan.action, plan.reason, plan.link) == ("notice", "it is a program", False)
+    assert inbound_plan("application/zip", 1000, filename="a.zip").link
+
+
+@pytest.mark.parametrize(
+    ("content_type", "size", "target", "kind", "max_bytes"),
+    [
+        ("image/jpeg", 5 * MB + 1, "jpeg", MediaKind.IMAGE, 5 * MB),
+        ("image/heic", 1000, "jpeg", MediaKind.IMAGE, 5 * MB),
+        ("image/webp", 1000, "jpeg", MediaKind.IMAGE, 5 * MB),
+        ("video/mp4", 16 * MB + 1, "mp4", MediaKind.VIDEO, 16 * MB),
+        ("video/quicktime", 1000, "mp4", MediaKind.VIDEO, 16 * MB),
+    ],
+)
+def test_agent_images_and_videos_whatsapp_would_refuse_are_converted_to_fit(
+    content_type: str, size: int, target: str, kind: MediaKind, max_bytes: int
+) -> None:
+    plan = outbound_plan(content_type, size, name="file")
+    assert (plan.action, plan.target, plan.kind, plan.voice, plan.max_bytes) == (
+        "convert",
+        target,
+        kind,
+        False,
+        max_bytes,
+    )
+
+
+@pytest.mark.parametrize(
     ("content_type", "size", "too_large"),
     [
-        ("image/jpeg", 5 * MB + 1, True),
-        ("video/mp4", 16 * MB + 1, True),
         ("application/pdf", 100 * MB + 1, True),
-        ("image/heic", 1000, False),
-        ("video/quicktime", 1000, False),
+        ("application/zip", 1000, False),
     ],
 )
 def test_agent_files_whatsapp_would_refuse_are_notices_saying_whether_size_or_type(

@@ -351,9 +351,11 @@ def test_attachment_republished_under_a_new_event_id_is_sent_once() -> None:
 # ---- 5. converted audio over Connect's limit -------------------------------------------------
 
 
-def test_voice_note_larger_than_the_limit_once_converted_reaches_the_agent_as_a_link() -> None:
+def test_voice_note_larger_than_the_limit_once_converted_reaches_the_agent_in_numbered_parts() -> (
+    None
+):
     padded = OGG + b"\x00" * 400
-    # The note itself fits; the fake converter's WAV (header + input) does not.
+    # The note itself fits; the fake converter's WAV (header + input) does not, so it is split.
     world = World(limits=ConnectLimits(max_bytes=len(padded) + 10))
     world.whatsapp.add_customer_media("2004", padded, "audio/ogg")
     message = voice_note("2004")
@@ -361,15 +363,13 @@ def test_voice_note_larger_than_the_limit_once_converted_reaches_the_agent_as_a_
     outcome = world.inbound.handle_message(message)
 
     assert outcome.kind == "delivered"
-    assert world.connect.attachment_attempts == 0
     [chat] = world.connect.chats.values()
-    [notice] = chat.messages()
-    assert "could not be attached" in notice
-    assert "https://media.example.invalid/inbound/" in notice
-    assert ".wav" in notice
-    reactions = [m for _, m in world.whatsapp.sent if isinstance(m, OutgoingReaction)]
-    assert reactions == []
-    assert not [m for _, m in world.whatsapp.sent if isinstance(m, OutgoingText)]
+    names = [entry.name for entry in chat.attachments()]
+    assert len(names) == 2
+    assert names[0].endswith("-1of2.wav")
+    assert names[1].endswith("-2of2.wav")
+    assert names[0].removesuffix("-1of2.wav") == names[1].removesuffix("-2of2.wav")
+    assert chat.messages() == []
 
 
 # ---- 6. typing indicator -----------------------------------------------------------------------

@@ -139,9 +139,10 @@ def test_sniffed_parameters_are_kept_when_declared_and_sniffed_agree() -> None:
     assert reconcile("audio/ogg", OGG_OPUS, "") == OGG_OPUS
 
 
-def test_without_a_sniffed_type_the_declaration_then_the_name_decide() -> None:
-    assert reconcile("image/heic", None, "") == "image/heic"
-    assert reconcile("application/octet-stream", None, "notes.txt") == "text/plain"
+def test_bytes_no_sniffer_knows_never_inherit_a_declared_or_named_type() -> None:
+    assert reconcile("image/heic", None, "") == "application/octet-stream"
+    assert reconcile("application/pdf", None, "invoice.pdf") == "application/octet-stream"
+    assert reconcile("application/octet-stream", None, "notes.txt") == "application/octet-stream"
     assert reconcile("", None, "mystery") == "application/octet-stream"
 
 

@@ -1,9 +1,10 @@
-"""Audio conversions in-process with PyAV: voice notes to WAV for Connect, WAV to voice notes.
+"""Conversions in-process with PyAV and Pillow: the one ``ports.Converter`` of the bridge.
 
 PyAV carries FFmpeg's libraries in its wheel, so no ffmpeg binary or subprocess is involved. The
 file is streamed from the media store into a temporary file (some containers need a seekable
-input), decoded and resampled frame by frame, encoded into a second temporary file and streamed
-back into the store: memory stays bounded whatever the length of the recording.
+input), converted into a second temporary file and streamed back into the store: memory stays
+bounded whatever the length of the recording. Voice notes to WAV live in ``wav``, videos in
+``video``, images in ``images``; this module keeps the outbound voice-note encoding.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from typing import TYPE_CHECKING
 
 from waconnect.domain.media import StoredMedia
 from waconnect.errors import PermanentError
-from waconnect.media.naming import file_name_for
+from waconnect.media.images import sticker_to_png, to_jpeg
+from waconnect.media.naming import extension_for, file_name_for
 from waconnect.media.policy import OGG_OPUS, WAV16K, Target
+from waconnect.media.video import to_mp4
+from waconnect.media.wav import WavResult, to_wav_parts
 from waconnect.ports import Conversion, MediaStore
 
 if TYPE_CHECKING:
@@ -65,53 +69,140 @@ _ENCODINGS: dict[str, _Encoding] = {
     ),
 }
 
-TARGETS = frozenset(_ENCODINGS)
+_CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "mp4": "video/mp4"}
+TARGETS = frozenset({*_ENCODINGS, *_CONTENT_TYPES})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversionLimits:
+    """How much of a file the converter produces: sizes per file and seconds of audio."""
+
+    # Connect's default attachment limit: each WAV part stays under it.
+    max_part_bytes: int = 20 * 1024 * 1024
+    # An hour of speech: 115 MB of WAV in six parts. A longer claim is cut here, and said so.
+    max_audio_seconds: float = 3600.0
+
+
+_IMAGE_TARGETS = frozenset({"png", "jpeg"})
 
 
 class PyAvConverter:
-    """``ports.Converter`` over PyAV: targets ``"wav16k"`` and ``"ogg-opus"``."""
+    """``ports.Converter`` over PyAV and Pillow.
 
-    def __init__(self, store: MediaStore, *, workdir: Path | None = None) -> None:
+    Targets: ``"wav16k"`` (in parts under the size limit), ``"ogg-opus"``, ``"png"`` (a
+    sticker's first frame), ``"jpeg"`` and ``"mp4"`` (H.264 + AAC).
+    """
+
+    def __init__(
+        self,
+        store: MediaStore,
+        *,
+        workdir: Path | None = None,
+        limits: ConversionLimits | None = None,
+    ) -> None:
         self._store = store
         self._workdir = workdir
+        self._limits = limits or ConversionLimits()
 
-    def convert(self, media: StoredMedia, *, target: str, key: str) -> Conversion:
+    def convert(
+        self, media: StoredMedia, *, target: str, key: str, max_bytes: int = 0
+    ) -> Conversion:
         """Convert ``media`` to ``target`` and store the result under ``key``.
 
-        Raises PermanentError for an unknown target and for a file that holds no decodable
-        audio (empty, corrupt, or not audio at all): retrying would fail the same way.
+        ``max_bytes`` bounds each file written (0: the converter's own limit). Raises
+        PermanentError for an unknown target and for a file that holds nothing decodable
+        (empty, corrupt, or not of the kind the target needs): retrying would fail the same way.
+        A file that decodes only in part is converted as far as it goes; ``Conversion.note``
+        says what is missing.
         """
-        encoding = _ENCODINGS.get(target)
-        if encoding is None:
+        if target not in TARGETS:
             raise PermanentError(
                 f"unknown conversion target {target!r}; known: {', '.join(sorted(TARGETS))}",
                 operation="convert",
             )
         if media.size == 0:
             raise PermanentError("cannot convert an empty file", operation="convert")
+        limit = max_bytes or self._limits.max_part_bytes
         with tempfile.TemporaryDirectory(prefix="waconnect-", dir=self._workdir) as tmp:
-            source = Path(tmp) / "source"
-            output = Path(tmp) / f"output{encoding.target.extension}"
+            workdir = Path(tmp)
+            source = workdir / "source"
             self._download(media, source)
-            duration = _transcode(source, output, encoding, what=media.key)
-            stored = self._store.put(
-                key,
-                _read_chunks(output),
-                content_type=encoding.target.content_type,
-                filename=file_name_for(
-                    encoding.target.content_type, filename=media.filename, stem="audio"
-                ),
-            )
+            if target == WAV16K.name:
+                conversion = self._to_wav(media, source, workdir, key=key, max_bytes=limit)
+            else:
+                conversion = self._to_one_file(
+                    media, source=source, workdir=workdir, target=target, key=key, max_bytes=limit
+                )
         logger.info(
-            "converted %s (%s, %d bytes) to %s: %.2f s, %d bytes",
+            "converted %s (%s, %d bytes) to %s: %.2f s, %d file(s), %d bytes",
             media.key,
             media.content_type,
             media.size,
             target,
-            duration,
-            stored.size,
+            conversion.duration_seconds,
+            len(conversion.files),
+            sum(f.size for f in conversion.files),
         )
-        return Conversion(stored=stored, duration_seconds=duration)
+        return conversion
+
+    def _to_wav(
+        self, media: StoredMedia, source: Path, workdir: Path, *, key: str, max_bytes: int
+    ) -> Conversion:
+        result = to_wav_parts(
+            source,
+            workdir,
+            max_part_bytes=max_bytes,
+            max_seconds=self._limits.max_audio_seconds,
+            what=media.key,
+        )
+        name = file_name_for(WAV16K.content_type, filename=media.filename, stem="audio")
+        count = len(result.parts)
+        stored = tuple(
+            self._store.put(
+                key if count == 1 else f"{key}-{index}of{count}",
+                _read_chunks(path),
+                content_type=WAV16K.content_type,
+                filename=name if count == 1 else part_name(name, index, count),
+            )
+            for index, path in enumerate(result.parts, start=1)
+        )
+        return Conversion(
+            stored=stored[0],
+            parts=stored if count > 1 else (),
+            duration_seconds=result.seconds,
+            note=_audio_note(result),
+        )
+
+    def _to_one_file(
+        self,
+        media: StoredMedia,
+        *,
+        source: Path,
+        workdir: Path,
+        target: str,
+        key: str,
+        max_bytes: int,
+    ) -> Conversion:
+        encoding = _ENCODINGS.get(target)
+        content_type = encoding.target.content_type if encoding else _CONTENT_TYPES[target]
+        output = workdir / f"output{extension_for(content_type)}"
+        caption = ""
+        duration = 0.0
+        if encoding is not None:
+            duration = _transcode(source, output, encoding, what=media.key)
+        elif target == "png":
+            caption = sticker_to_png(source, output).caption
+        elif target == "jpeg":
+            to_jpeg(source, output, max_bytes=max_bytes)
+        else:
+            duration = to_mp4(source, output, max_bytes=max_bytes)
+        stored = self._store.put(
+            key,
+            _read_chunks(output),
+            content_type=content_type,
+            filename=file_name_for(content_type, filename=media.filename, stem="file"),
+        )
+        return Conversion(stored=stored, duration_seconds=duration, caption=caption)
 
     def _download(self, media: StoredMedia, path: Path) -> None:
         with self._store.open(media) as chunks, path.open("wb") as out:
@@ -130,6 +221,34 @@ def transcode_file(source: Path, output: Path, target: str) -> float:
     return _transcode(source, output, encoding, what=source.name)
 
 
+def part_name(name: str, index: int, count: int) -> str:
+    """``voice-note-x.wav`` → ``voice-note-x-2of3.wav``: the parts sort and say how many."""
+    dot = name.rfind(".")
+    stem, extension = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    return f"{stem}-{index}of{count}{extension}"
+
+
+def _audio_note(result: WavResult) -> str:
+    if result.stopped_at_limit:
+        return (
+            f"only its first {_clock(result.seconds)} were converted (the bridge converts at "
+            f"most {_clock(result.seconds)} of a recording)"
+        )
+    if result.damaged:
+        if result.announced_seconds:
+            return (
+                f"the recording is damaged: {_clock(result.seconds)} of "
+                f"{_clock(result.announced_seconds)} could be converted"
+            )
+        return f"the recording is damaged: {_clock(result.seconds)} could be converted"
+    return ""
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}:{whole % 60:02d} min" if whole >= 60 else f"{whole} s"
+
+
 def _transcode(source: Path, output: Path, encoding: _Encoding, *, what: str) -> float:
     """Decode the first audio stream of ``source`` into ``output``; returns the seconds written."""
     # PyAV loads FFmpeg's libraries: only a process that converts pays for it (a Lambda function
@@ -142,16 +261,14 @@ def _transcode(source: Path, output: Path, encoding: _Encoding, *, what: str) ->
     except (av.error.FFmpegError, ValueError) as exc:
         # Not str(exc): FFmpeg's message names the temporary file.
         reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise PermanentError(
-            f"{what}: not a readable audio file ({reason})", operation="convert"
-        ) from exc
+        raise PermanentError(f"not a readable audio file ({reason})", operation="convert") from exc
     with container:
         if not container.streams.audio:
-            raise PermanentError(f"{what}: the file has no audio stream", operation="convert")
+            raise PermanentError("the file has no audio stream", operation="convert")
         stream = container.streams.audio[0]
         samples = _encode_stream(container, stream, output, encoding, what=what)
     if samples == 0:
-        raise PermanentError(f"{what}: no audio could be decoded", operation="convert")
+        raise PermanentError("no audio could be decoded", operation="convert")
     return samples / encoding.rate
 
 

@@ -53,11 +53,17 @@ class Target:
 
 WAV16K = Target(name="wav16k", content_type="audio/wav", extension=".wav")
 OGG_OPUS = Target(name="ogg-opus", content_type="audio/ogg", extension=".ogg")
+PNG = Target(name="png", content_type="image/png", extension=".png")
+JPEG = Target(name="jpeg", content_type="image/jpeg", extension=".jpg")
+MP4 = Target(name="mp4", content_type="video/mp4", extension=".mp4")
 
 # Inbound: files Connect would refuse that the bridge converts, by type or by type family.
-# Stickers (webp) and 3gp video wait for their converters; until then they reach the agent as a
-# notice.
-_INBOUND_CONVERSIONS: dict[str, Target] = {"audio/": WAV16K}
+_INBOUND_CONVERSIONS: dict[str, Target] = {
+    "audio/": WAV16K,
+    "image/webp": PNG,  # stickers; an animated one becomes its first frame
+    "image/gif": PNG,
+    "video/": MP4,  # 3gp, webm, mkv
+}
 
 # Outbound: what WhatsApp sends as a media message of its own kind, and up to which size.
 _OUTBOUND_KINDS: dict[str, tuple[MediaKind, int]] = {
@@ -68,7 +74,12 @@ _OUTBOUND_KINDS: dict[str, tuple[MediaKind, int]] = {
 }
 _OUTBOUND_CONVERSIONS: dict[str, tuple[MediaKind, Target]] = {
     "audio/": (MediaKind.AUDIO, OGG_OPUS),
+    # heic, webp, gif, jfif..., and JPEG/PNG over 5 MB: a JPEG recompressed to fit.
+    "image/": (MediaKind.IMAGE, JPEG),
+    # mov, webm, mkv, and MP4 over 16 MB: H.264 + AAC at a bit rate that fits.
+    "video/": (MediaKind.VIDEO, MP4),
 }
+_OUTBOUND_MAX_BYTES = {MediaKind.AUDIO: 16 * MB, MediaKind.IMAGE: 5 * MB, MediaKind.VIDEO: 16 * MB}
 WHATSAPP_DOCUMENT_MAX_BYTES = 100 * MB
 # The types WhatsApp takes as documents (Meta's upload list for documents, plus CSV and RTF, which
 # it accepts as text). WhatsApp checks an upload against the limits of its MIME type, and refuses
@@ -102,6 +113,8 @@ class InboundPlan:
     content_type: str
     target: str = ""
     reason: str = ""
+    # A refused file (a program in disguise, a bomb) gets no download link in the notice.
+    link: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +133,7 @@ class OutboundPlan:
     voice: bool = False
     reason: str = ""
     too_large: bool = False
+    max_bytes: int = 0  # the size a conversion must fit
 
 
 def inbound_plan(
@@ -130,8 +144,13 @@ def inbound_plan(
     voice: bool = False,
     limits: ConnectLimits | None = None,
     stem: str = "",
+    refusal: str = "",
 ) -> InboundPlan:
-    """Plan the journey of a customer's file of ``content_type`` and ``size`` bytes to Connect."""
+    """Plan the journey of a customer's file of ``content_type`` and ``size`` bytes to Connect.
+
+    ``refusal`` (from ``examine``) says why the file must not reach anyone: the plan is then a
+    notice without a download link.
+    """
     limits = limits or ConnectLimits()
     kind = canonical_type(content_type)
     stem = stem or ("voice-note" if voice else _by_family(_STEMS, kind) or "file")
@@ -143,6 +162,10 @@ def inbound_plan(
 
     if size <= 0:
         return notice("the file is empty")
+    if refusal:
+        return InboundPlan(
+            action="notice", name=name, content_type=kind, reason=refusal, link=False
+        )
     if extension and limits.allows(extension):
         if size > limits.max_bytes:
             return notice(f"over the {_megabytes(limits.max_bytes)} MB limit")
@@ -159,15 +182,27 @@ def inbound_plan(
     return notice(f"{what}, which Connect does not accept")
 
 
-def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPlan:
+def outbound_plan(
+    content_type: str, size: int, *, name: str = "", refusal: str = ""
+) -> OutboundPlan:
     """Plan how an agent's file of ``content_type`` and ``size`` bytes reaches the customer.
 
     JPEG/PNG up to 5 MB go as images, MP4/3GP up to 16 MB as videos, audio as an OGG/Opus voice
     note, the document types WhatsApp takes (PDF, Office, text) as documents with their names up
-    to 100 MB. Anything else (a larger photo or video, a .mov, a zip...) WhatsApp would refuse:
-    the plan is a notice naming why. ``size`` must be the real size of the stored file.
+    to 100 MB. Other images (HEIC, WebP, a larger photo) become a JPEG that fits, other videos
+    (.mov, a larger MP4) an MP4 that fits. Anything else (a zip...) WhatsApp would refuse, as
+    anything ``examine`` refused (``refusal``): the plan is a notice naming why. ``size`` must be
+    the real size of the stored file.
     """
     kind = canonical_type(content_type)
+    if refusal and size > 0:
+        return OutboundPlan(
+            kind=MediaKind.DOCUMENT,
+            action="notice",
+            filename=file_name_for(kind, filename=name, stem="document"),
+            content_type=kind,
+            reason=refusal,
+        )
     sendable = _OUTBOUND_KINDS.get(kind)
     if sendable is not None and 0 < size <= sendable[1]:
         return OutboundPlan(
@@ -179,13 +214,17 @@ def outbound_plan(content_type: str, size: int, *, name: str = "") -> OutboundPl
     conversion = _OUTBOUND_CONVERSIONS.get(kind) or _by_family(_OUTBOUND_CONVERSIONS, kind)
     if conversion is not None and size > 0:
         media_kind, target = conversion
+        voice = media_kind is MediaKind.AUDIO
         return OutboundPlan(
             kind=media_kind,
             action="convert",
             target=target.name,
-            voice=True,
-            filename=file_name_for(target.content_type, filename=name, stem="voice-note"),
+            voice=voice,
+            filename=file_name_for(
+                target.content_type, filename=name, stem="voice-note" if voice else media_kind.value
+            ),
             content_type=target.content_type,
+            max_bytes=_OUTBOUND_MAX_BYTES[media_kind],
         )
     filename = file_name_for(kind, filename=name, stem="document")
     too_large = size > WHATSAPP_DOCUMENT_MAX_BYTES or (sendable is not None and size > 0)

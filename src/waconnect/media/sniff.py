@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+from waconnect.media.dangers import ZIP_PROGRAMS, dangerous_type, sniff_dangerous
 from waconnect.media.naming import canonical_type, content_type_for_name
 
 HEAD_BYTES = 512  # how much of a file ``sniff`` needs to look at
@@ -84,11 +85,15 @@ _OLE_BASED = frozenset(
 _ISO_MEDIA = frozenset(
     {"video/mp4", "video/quicktime", "video/3gpp", "video/3gpp2", "audio/mp4", "audio/aac"}
 )
+_PLAIN_TEXT = frozenset({"text/plain", "text/csv", "text/vcard", "application/json"})
 _GENERIC = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/unknown"})
 
 
 def sniff(head: bytes) -> str | None:
     """The content type the first bytes of a file announce, or None when they are not known."""
+    found = sniff_dangerous(head)
+    if found is not None:
+        return found.content_type
     for magic, content_type in _MAGIC:
         if head.startswith(magic):
             return content_type
@@ -118,15 +123,19 @@ def reconcile(declared: str, sniffed: str | None, filename: str) -> str:
     The bytes win over a declaration that contradicts them (a PDF declared as ``image/jpeg`` is a
     PDF). Where the bytes show only a container — a zip, an OLE compound file, an ISO media
     file, plain text — a declared type (or else the file name's) built on that container is
-    kept, since it says more than the bytes can.
+    kept, since it says more than the bytes can. Bytes no sniffer recognises are
+    ``application/octet-stream`` whatever was declared: a declaration alone never makes a file
+    a document or an image. A program, script or archive stays what its bytes say.
     """
     declared_type = canonical_type(declared)
     if declared_type in _GENERIC:
         declared_type = ""
     named = content_type_for_name(filename) or ""
     if sniffed is None:
-        return declared.strip() if declared_type else (named or "application/octet-stream")
+        return "application/octet-stream"
     sniffed_type = canonical_type(sniffed)
+    if dangerous_type(sniffed_type) is not None:
+        return sniffed_type
     for candidate in (declared_type, named):
         if candidate == sniffed_type:
             return sniffed
@@ -142,7 +151,8 @@ def _refines(candidate: str, sniffed: str) -> bool:
     if sniffed == OLE:
         return candidate in _OLE_BASED
     if sniffed in {"text/plain", "text/csv"}:
-        return candidate.startswith("text/") or candidate in {"application/json", "application/xml"}
+        # Only text types that nothing runs: a declared text/javascript stays plain text.
+        return candidate in _PLAIN_TEXT
     if sniffed in _ISO_MEDIA:
         # The brand says which family; whether the track inside is sound only, the declared
         # type knows better (WhatsApp audio is often an "isom" file declared audio/mp4).
@@ -197,6 +207,9 @@ def _sniff_zip(head: bytes) -> str:
         if flags & 0x08:
             break
         offset += 30 + name_len + extra_len + compressed
+    for marker, found in ZIP_PROGRAMS:
+        if any(name == marker for name in names) or marker in head:
+            return found.content_type
     for folder, content_type in _OFFICE_FOLDERS:
         if any(name.startswith(folder) for name in names) or folder in head:
             return content_type

@@ -13,10 +13,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from waconnect.domain.failures import Direction, Failure, failure_from_error
+from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.render import (
-    human_size,
     render_for_agent,
     render_media_notice,
     render_transcript,
@@ -30,10 +29,12 @@ from waconnect.domain.whatsapp import (
     MessageType,
     StatusUpdate,
 )
-from waconnect.errors import DeliveryError, SessionEnded, TransientError
+from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
 from waconnect.log_setup import add_log_ids
-from waconnect.media.policy import ConnectLimits, inbound_plan
-from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
+from waconnect.media.convert import part_name
+from waconnect.media.examine import examine_stored
+from waconnect.media.naming import file_name_for
+from waconnect.media.policy import WAV16K, ConnectLimits, inbound_plan
 from waconnect.ports import (
     LoggedMessage,
     Transcriber,
@@ -73,6 +74,7 @@ class InboundService:
         limits: ConnectLimits | None = None,
         language: str = "en-US",
         remember_snippets: bool = True,
+        stickers: bool = True,
     ) -> None:
         self._ledger = ports.ledger
         self._media = ports.media
@@ -82,6 +84,7 @@ class InboundService:
         self._transcriber = transcriber
         self._limits = limits or ConnectLimits()
         self._language = language
+        self._stickers = stickers
         self._log = ports.message_log
         self._remember_snippets = remember_snippets
         self._clock = ports.clock
@@ -118,7 +121,18 @@ class InboundService:
             raise
         self._remember(session, message, parts)
         file_reached = any(p.media is not None for p in parts)
-        self._feedback.delivered(message, file_reached=file_reached)
+        if any(p.purpose == "refusal" for p in parts):
+            # The agent has the notice; the customer learns the file went nowhere.
+            self._feedback.failed(
+                message,
+                Failure.of(
+                    FailureReason.ATTACHMENT_REJECTED,
+                    subject=_subject(message),
+                    detail="refused by the file check",
+                ),
+            )
+        else:
+            self._feedback.delivered(message, file_reached=file_reached)
         logger.info(
             "message %s (%s) delivered to contact %s",
             mask(message.wamid),
@@ -232,53 +246,69 @@ class InboundService:
             logger.warning("message %s not remembered: %s", mask(message.wamid), exc)
 
     def _file_parts(self, message: InboundMessage, media: Media) -> list[_Part]:
+        if message.type is MessageType.STICKER and not self._stickers:
+            logger.info("sticker %s not forwarded: stickers are off", mask(message.wamid))
+            return []
         fetched = self._whatsapp.fetch_media(
             message.business, media, key=f"inbound/{message.wamid}/"
         )
         declared = fetched.content_type or media.mime_type
-        content_type = reconcile(declared, sniff(self._head(fetched)), media.filename)
-        fetched = replace(fetched, content_type=content_type)
+        found = examine_stored(self._media, fetched, declared=declared, filename=media.filename)
+        fetched = replace(fetched, content_type=found.content_type)
         plan = inbound_plan(
-            content_type,
+            found.content_type,
             fetched.size,
             filename=media.filename,
             voice=media.voice,
             limits=self._limits,
             stem=_stem(message, media),
+            refusal=found.refusal,
         )
+        kind = "voice" if media.voice else message.type.value
         if plan.action == "notice":
+            if found.refused:
+                logger.warning("file of %s refused: %s", mask(message.wamid), found.refusal)
+            link = self._link(fetched) if plan.link else ""
             notice = render_media_notice(
-                "voice" if media.voice else message.type.value,
-                plan.name,
-                plan.content_type,
-                fetched.size,
-                plan.reason,
-                link=self._link(fetched),
+                kind, plan.name, plan.content_type, fetched.size, plan.reason, link=link
             )
-            return _text_parts("notice", notice)
+            return _text_parts("refusal" if found.refused else "notice", notice)
         if plan.action == "attach":
             stored = replace(fetched, content_type=plan.content_type, filename=plan.name)
             return [_Part(purpose="file", media=stored, name=plan.name)]
-        converted = self._converter.convert(
-            fetched, target=plan.target, key=f"inbound/{message.wamid}/converted/{plan.name}"
-        )
-        stored = replace(converted.stored, content_type=plan.content_type, filename=plan.name)
-        if stored.size > self._limits.max_bytes:
-            # Long recordings convert to more than Connect takes (16 kHz s16 mono is 32 KB/s):
-            # the agent still gets the converted file, as a link.
+        try:
+            converted = self._converter.convert(
+                fetched,
+                target=plan.target,
+                key=f"inbound/{message.wamid}/converted/{plan.name}",
+                max_bytes=self._limits.max_bytes,
+            )
+        except PermanentError as exc:
+            # Nothing could be converted: the agent gets the original, as a link, and why.
+            original = file_name_for(
+                found.content_type, filename=media.filename, stem=_stem(message, media)
+            )
             notice = render_media_notice(
-                "voice" if media.voice else message.type.value,
-                plan.name,
-                plan.content_type,
-                stored.size,
-                f"once converted it is larger than the {human_size(self._limits.max_bytes)} "
-                "Connect accepts",
-                link=self._link(stored),
+                kind,
+                original,
+                found.content_type,
+                fetched.size,
+                f"it could not be converted ({exc})",
+                link=self._link(fetched),
             )
             return _text_parts("notice", notice)
-        parts = [_Part(purpose="file", media=stored, name=plan.name)]
-        if self._transcriber is not None:
-            transcript = self._transcriber.transcribe(stored, language=self._language)
+        files = converted.files
+        parts = []
+        for index, file in enumerate(files):
+            name = plan.name if len(files) == 1 else part_name(plan.name, index + 1, len(files))
+            stored = replace(file, content_type=plan.content_type, filename=name)
+            parts.append(_Part(purpose="file", index=index, media=stored, name=name))
+        if converted.note:
+            parts += _text_parts("notice", f"📎 {plan.name}: {converted.note}.")
+        if converted.caption:
+            parts += _text_parts("sticker", converted.caption)
+        if self._transcriber is not None and plan.target == WAV16K.name:
+            transcript = self._transcriber.transcribe(files[0], language=self._language)
             parts += _text_parts("transcript", render_transcript(transcript) if transcript else "")
         return parts
 
@@ -289,15 +319,6 @@ class InboundService:
             # The notice still names the file and why; only the download link is missing.
             logger.warning("no link for %s: %s", media.key, exc)
             return ""
-
-    def _head(self, media: StoredMedia) -> bytes:
-        head = b""
-        with self._media.open(media) as chunks:
-            for chunk in chunks:
-                head += chunk
-                if len(head) >= HEAD_BYTES:
-                    break
-        return head[:HEAD_BYTES]
 
     # ---- sending -----------------------------------------------------------------------------
 

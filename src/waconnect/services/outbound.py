@@ -26,8 +26,8 @@ from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, Re
 from waconnect.domain.session import ChatSession
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, split_text
 from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
+from waconnect.media.examine import examine_stored
 from waconnect.media.policy import outbound_plan
-from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
 from waconnect.ports import (
     LoggedMessage,
 )
@@ -205,12 +205,14 @@ class OutboundService:
             return replace(got.stored, filename=got.name)
 
         stored = self._chats.call(session, download)
-        content_type = reconcile(
-            stored.content_type or attachment.content_type,
-            sniff(self._head(stored)),
-            stored.filename,
+        found = examine_stored(
+            self._media,
+            stored,
+            declared=stored.content_type or attachment.content_type,
+            filename=stored.filename,
         )
-        plan = outbound_plan(content_type, stored.size, name=stored.filename)
+        content_type = found.content_type
+        plan = outbound_plan(content_type, stored.size, name=stored.filename, refusal=found.refusal)
         if plan.action == "notice":
             if stored.size <= 0:
                 refusal = FailureReason.MEDIA_FETCH_FAILED
@@ -224,6 +226,7 @@ class OutboundService:
                 replace(stored, content_type=content_type),
                 target=plan.target,
                 key=f"{key}converted/{plan.filename}",
+                max_bytes=plan.max_bytes,
             )
             stored = converted.stored
         if plan.content_type != stored.content_type:
@@ -260,15 +263,6 @@ class OutboundService:
         except DeliveryError as exc:
             # Sent is sent: failing here would only make a retry send it twice.
             logger.warning("message %s not remembered: %s", mask(wamid), exc)
-
-    def _head(self, media: StoredMedia) -> bytes:
-        head = b""
-        with self._media.open(media) as chunks:
-            for chunk in chunks:
-                head += chunk
-                if len(head) >= HEAD_BYTES:
-                    break
-        return head[:HEAD_BYTES]
 
     # ---- events -------------------------------------------------------------------------------
 
