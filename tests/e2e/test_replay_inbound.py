@@ -12,6 +12,7 @@ from typing import Any
 
 import av
 import pytest
+from PIL import Image
 
 from tests.e2e.conftest import ANA, BEN, projected, sha256_of
 
@@ -145,16 +146,19 @@ def test_a_voice_note_reaches_the_agent_as_16khz_mono_16bit_wav_of_the_same_leng
     assert replayed.one(step=0, to="customer", kind="reaction")["emoji"] == "📎"
 
 
-def test_a_sticker_reaches_the_agent_as_a_notice_naming_it(play: Any, media: Path) -> None:
+def test_a_sticker_reaches_the_agent_as_a_png_of_its_first_frame(play: Any, media: Path) -> None:
     replayed = play(
-        [{"action": "customer.file", "customer": ANA, "path": str(media / "sticker.webp")}]
+        [{"action": "customer.file", "customer": ANA, "path": str(media / "sticker.webp")}],
+        keep=True,
     )
 
     assert replayed.exit_code == 0, replayed.dump()
-    agent_lines = replayed.where(step=0, to="agent")
-    notices = [line for line in agent_lines if line["kind"] == "message"]
-    assert len(notices) == 1, replayed.dump()
-    assert "sticker" in notices[0]["text"].lower() or "webp" in notices[0]["text"].lower()
+    attachment = replayed.one(step=0, to="agent", kind="attachment")
+    assert attachment["content_type"] == "image/png"
+    assert attachment["attachment"].endswith(".png")
+    [png] = replayed.kept(attachment["attachment"])
+    with Image.open(png) as image:
+        assert (image.format, image.size) == ("PNG", (64, 64))
 
 
 # (Meta message object, fragments the agent's message must contain), from DESIGN.md's renderings

@@ -3,11 +3,13 @@ up-front checks of customer messages and contact ids, and a reader that goes awa
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,13 @@ from waconnect.sandbox.scenario_runner import ScenarioRunner, stable_links
 
 pytestmark = pytest.mark.slow
 
-# A Windows program: Connect refuses .exe, so the agent gets a notice with a download link.
-EXE_BYTES = b"MZ" + bytes(100)
+
+def _zip_bytes() -> bytes:
+    """A zip archive: Connect refuses .zip, so the agent gets a notice with a download link."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    return buffer.getvalue()
 
 
 def _write(tmp_path: Path, steps: list[Any], name: str = "scenario.json") -> Path:
@@ -32,10 +39,10 @@ def _write(tmp_path: Path, steps: list[Any], name: str = "scenario.json") -> Pat
 
 
 def _refused_file_steps(tmp_path: Path) -> list[Any]:
-    (tmp_path / "setup.exe").write_bytes(EXE_BYTES)
+    (tmp_path / "files.zip").write_bytes(_zip_bytes())
     return [
-        {"action": "customer.text", "customer": ANA, "text": "Sending the installer"},
-        {"action": "customer.file", "customer": ANA, "path": "setup.exe"},
+        {"action": "customer.text", "customer": ANA, "text": "Sending the files"},
+        {"action": "customer.file", "customer": ANA, "path": "files.zip"},
     ]
 
 
@@ -52,7 +59,7 @@ def test_a_notice_with_a_sandbox_link_prints_the_same_bytes_on_every_run(
     assert outputs[0] == outputs[1]
     notice = [json.loads(line) for line in outputs[0].decode().splitlines()][-3:]
     texts = [line.get("text", "") for line in notice]
-    assert any(text.endswith("<sandbox link: setup.exe>") for text in texts), texts
+    assert any(text.endswith("<sandbox link: files.zip>") for text in texts), texts
     assert b"X-Amz-Signature" not in outputs[0]
     assert b"127.0.0.1" not in outputs[0]
 
@@ -68,7 +75,7 @@ def test_the_agent_still_gets_the_real_link_in_the_emulated_chat(tmp_path: Path)
         chat = [item.get("Content", "") for item in runner.cloud.transcript(contact_id)]
         s3_url = runner.cloud.s3_endpoint_url
 
-    [notice] = [text for text in chat if "setup.exe" in text]
+    [notice] = [text for text in chat if "files.zip" in text]
     assert s3_url in notice
     assert "X-Amz-Signature=" in notice
 
