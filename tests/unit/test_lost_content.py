@@ -289,3 +289,63 @@ def test_a_changed_number_notice_without_words_still_names_both_numbers() -> Non
         "ℹ️ The customer changed their WhatsApp number. New WhatsApp number: 15550100009. "
         "Previous number: OLD-1."
     ]
+
+
+def test_the_caption_of_a_file_that_cannot_be_fetched_goes_with_the_notice() -> None:
+    from waconnect.errors import PermanentError
+
+    world = World()
+    world.whatsapp.fail_next(
+        PermanentError(
+            "An error occurred (AccessDeniedException) when calling GetWhatsAppMessageMedia: "
+            "s3://media-bucket/inbound/wamid.HBgLMTU1NTAxMDAwMDEV/ is not writable by "
+            "arn:aws:iam::123456789012:role/bridge",
+            operation="GetWhatsAppMessageMedia",
+            code="AccessDeniedException",
+        ),
+        operation="fetch_media",
+    )
+    photo = {
+        "from": "15550100001",
+        "id": "wamid.HBgLMTU1NTAxMDAwMDEV",
+        "timestamp": "1764000009",
+        "type": "image",
+        "image": {"id": "media-9", "mime_type": "image/jpeg", "caption": "The broken part"},
+    }
+
+    [outcome] = world.bridge.handle_document(meta_body(photo))
+
+    assert outcome.kind == "failed"
+    notice, caption = world.agent_sees()
+    assert notice.startswith("⚠️ The customer's photo did not arrive")
+    assert caption == "The broken part"
+
+
+def test_an_agent_notice_never_quotes_storage_keys_or_provider_error_text() -> None:
+    from waconnect.errors import PermanentError
+
+    world = World()
+    world.whatsapp.fail_next(
+        PermanentError(
+            "An error occurred (AccessDeniedException) when calling GetWhatsAppMessageMedia: "
+            "s3://media-bucket/inbound/wamid.HBgLMTU1NTAxMDAwMDEV/ is not writable by "
+            "arn:aws:iam::123456789012:role/bridge",
+            operation="GetWhatsAppMessageMedia",
+            code="AccessDeniedException",
+        ),
+        operation="fetch_media",
+    )
+    doc = {
+        "from": "15550100001",
+        "id": "wamid.HBgLMTU1NTAxMDAwMDEV",
+        "timestamp": "1764000009",
+        "type": "document",
+        "document": {"id": "media-9", "mime_type": "application/pdf", "filename": "terms.pdf"},
+    }
+
+    world.bridge.handle_document(meta_body(doc))
+
+    [notice] = world.agent_sees()
+    assert "terms.pdf" in notice
+    for leak in ("inbound/", "wamid.", "arn:aws", "s3://", "An error occurred", "not writable"):
+        assert leak not in notice

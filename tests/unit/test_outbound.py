@@ -438,5 +438,5 @@ def test_agent_file_that_cannot_be_downloaded_is_told_to_the_agent_with_a_try_ag
     assert world.whatsapp.sent == []
     assert world.connect.chats[session.contact_id].messages() == [
         "⚠️ Your file “terms.pdf” did not reach the customer: the file could not be downloaded "
-        "(attachment not found, code ResourceNotFoundException). You can try again."
+        "(code ResourceNotFoundException). You can try again."
     ]

@@ -281,7 +281,10 @@ def failure_from_error(
             reason,
             direction=way,
             subject=subject,
-            detail=detail,
+            # A provider's error (one with a code) words things for developers and can hold
+            # storage keys and ARNs: the agent gets the reason and the code. Our own errors
+            # (a file that would not convert) are worded for people and say what went wrong.
+            detail="" if code else detail,
             code=code,
             operation=operation,
             **overrides,

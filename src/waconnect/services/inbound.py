@@ -317,7 +317,7 @@ class InboundService:
             return self._media.link(media, expires_in=NOTICE_LINK_SECONDS)
         except DeliveryError as exc:
             # The notice still names the file and why; only the download link is missing.
-            logger.warning("no link for %s: %s", media.key, exc)
+            logger.warning("no download link for a stored file: %s", exc.code or type(exc).__name__)
             return ""
 
     # ---- sending -----------------------------------------------------------------------------
@@ -362,8 +362,13 @@ class InboundService:
             raise
 
     def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
+        texts = split_text(failure.agent_text, CONNECT_TEXT_LIMIT)
+        if message.media is not None:
+            # The file failed, not what the customer wrote with it: the caption follows.
+            texts += split_text(render_for_agent(message), CONNECT_TEXT_LIMIT)
+
         def send(current: ChatSession) -> None:
-            for index, text in enumerate(split_text(failure.agent_text, CONNECT_TEXT_LIMIT)):
+            for index, text in enumerate(texts):
                 token = client_token(
                     message.wamid, "failure", part=index, generation=current.generation
                 )
@@ -415,6 +420,8 @@ def _claim_key(wamid: str) -> str:
 
 
 def _subject(message: InboundMessage) -> str:
+    if message.revision is not None and message.revision.new is not None:
+        return _subject(message.revision.new)  # an edit is about the message as it now is
     if message.media is not None and message.media.filename:
         return message.media.filename
     return message.type.value
