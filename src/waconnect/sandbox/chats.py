@@ -96,6 +96,8 @@ class ChatState:
         self.contacts: dict[str, Contact] = {}
         self.attachments: dict[str, Attachment] = {}
         self.start_tokens: dict[str, dict[str, Any]] = {}
+        # Connect's quota of concurrent active chats; StartChatContact refuses past it.
+        self.active_chat_quota = limits.CONNECT_MAX_ACTIVE_CHATS
         self._by_participant_token: dict[str, str] = {}
         self._by_connection_token: dict[str, str] = {}
 

@@ -29,14 +29,15 @@ from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.connect_api import ConnectApi
 from waconnect.sandbox.envelopes import eum_notification, meta_entry
 from waconnect.sandbox.eum_api import EumApi, Media, PhoneNumber, audio_codec
+from waconnect.sandbox.faults import Faults
 from waconnect.sandbox.ids import IdSource
+from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.journal import Journal
 from waconnect.sandbox.meta_send import MEDIA_KINDS
 from waconnect.sandbox.participant_api import ParticipantApi, attachment_problem, scan
-from waconnect.sandbox.protocol import Faults
 from waconnect.sandbox.s3 import S3Server
 from waconnect.sandbox.scans import PendingScans
-from waconnect.sandbox.server import Activity, Dispatcher, ServerThread, build_app
+from waconnect.sandbox.server import Dispatcher, ServerThread, build_app
 from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.state_api import ConnectView, WhatsAppView
 from waconnect.sandbox.topics import Topic
@@ -71,7 +72,8 @@ class Cloud:
         self._ids = IdSource(seed)
         self._topics: dict[str, Topic] = {}
         self._topics_lock = threading.Lock()
-        self._activity = Activity()
+        # Requests being answered and notifications being delivered, for ``settle``.
+        self.inflight = InFlight()
         self._idle_checks: list[Callable[[], bool]] = []
         self._session: boto3.session.Session | None = None
         self._session_lock = threading.Lock()
@@ -154,7 +156,7 @@ class Cloud:
         self.dispatcher = dispatcher
         transfers = AttachmentTransfers(chats=self._chats, blobs=blobs, signer=signer)
         server = ServerThread(
-            build_app(dispatcher=dispatcher, transfers=transfers, activity=self._activity)
+            build_app(dispatcher=dispatcher, transfers=transfers, inflight=self.inflight)
         )
         port = server.start()
         self._server = server
@@ -224,7 +226,7 @@ class Cloud:
         with self._topics_lock:
             topic = self._topics.get(arn)
             if topic is None:
-                topic = Topic(arn, now=self.clock.now, workers=workers)
+                topic = Topic(arn, now=self.clock.now, workers=workers, inflight=self.inflight)
                 self._topics[arn] = topic
             return topic
 
@@ -236,37 +238,22 @@ class Cloud:
         """Something else that must be idle for ``settle`` (e.g. the bridge's own queues)."""
         self._idle_checks.append(check)
 
-    def _idle(self) -> bool:
-        with self._topics_lock:
-            topics = list(self._topics.values())
-        return (
-            self._activity.in_flight == 0
-            and all(topic.idle for topic in topics)
-            and all(check() for check in self._idle_checks)
-        )
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until no request is being answered and no notification is being delivered.
 
-    def settle(self, timeout: float = 60.0, *, quiet: float = 0.05) -> bool:
-        """Wait until every topic is idle and no request is in flight, and it stays so.
-
-        Deliveries cause requests and requests cause deliveries, so idleness is only trusted
-        once nothing moved for ``quiet`` seconds. False if that did not happen in time.
+        Every piece of work begins what it causes before it ends itself, so the moment nothing
+        is in flight nothing more can happen until someone acts: no quiet spell is needed.
+        Extra idle checks are polled. False if that moment did not come within ``timeout``.
         """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._topics_lock:
-                topics = list(self._topics.values())
-            for topic in topics:
-                topic.wait_idle(max(0.0, deadline - time.monotonic()))
-            ticks = self._activity.ticks
-            published = sum(len(topic.delivered) for topic in topics)
-            if self._idle():
-                time.sleep(quiet)
-                still = sum(len(topic.delivered) for topic in topics)
-                if self._idle() and self._activity.ticks == ticks and still == published:
-                    return True
-            else:
-                time.sleep(0.005)
-        return False
+        while True:
+            if not self.inflight.wait_idle(max(0.0, deadline - time.monotonic())):
+                return False
+            if all(check() for check in self._idle_checks) and self.inflight.count == 0:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
 
     # --- clients -------------------------------------------------------------------------------
 

@@ -86,8 +86,12 @@ class ConnectApi:
             token = params.get("ClientToken")
             if token and token in chats.start_tokens:
                 return dict(chats.start_tokens[token])
-            if chats.active_count() >= limits.CONNECT_MAX_ACTIVE_CHATS:
-                raise ApiError("LimitExceededException", "too many active chats", 429)
+            if chats.active_chat_quota and chats.active_count() >= chats.active_chat_quota:
+                raise ApiError(
+                    "LimitExceededException",
+                    "The quota for concurrent active chats has been exceeded",
+                    429,
+                )
             contact = self._new_contact(params, display_name, minutes, content_types)
             chats.add_contact(contact)
             chats.journal.record(

@@ -26,3 +26,5 @@ MEDIA_BUCKET = "waconnect-sandbox-media"
 SEED = 20261124
 # Replay's clock starts here and moves only when a scenario advances it (2026-01-15 09:30 UTC).
 REPLAY_EPOCH = 1_768_469_400.0
+# Names the bridge process a request came from, when replay runs bridges in child processes.
+CALLER_HEADER = "x-waconnect-sandbox-caller"

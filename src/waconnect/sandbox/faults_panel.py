@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from waconnect.sandbox.protocol import ApiError
+from waconnect.sandbox.faults import server_error, throttling_error
 
 if TYPE_CHECKING:
     from waconnect.sandbox.cloud import Cloud
@@ -23,11 +23,6 @@ OPERATIONS: dict[str, str] = {
     "StartAttachmentUpload": "connectparticipant",
     "CompleteAttachmentUpload": "connectparticipant",
     "GetAttachment": "connectparticipant",
-}
-_SERVER_ERROR = {
-    "socialmessaging": "InternalServiceException",
-    "connect": "InternalServiceException",
-    "connectparticipant": "InternalServerException",
 }
 
 # What the page offers: kind -> (label, what it needs: "operation", "contact" or nothing).
@@ -64,17 +59,16 @@ def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
     if service is None:
         raise ValueError(f"choose an operation ({', '.join(OPERATIONS)})")
     if kind == "slow":
-
-        def slow(cloud: Cloud) -> None:
-            cloud.faults.delay[operation] = SLOW_SECONDS
-
-        sandbox.direct(slow)
+        sandbox.direct(lambda cloud: cloud.faults.slow_down(operation, SLOW_SECONDS))
         return f"every {operation} now takes {SLOW_SECONDS:g} s more"
+    # The error each service's model names for it (ThrottledRequestException for End User
+    # Messaging, ThrottlingException for the Participant Service, …).
     if kind == "throttle":
-        error = ApiError("ThrottlingException", "Rate exceeded", 429)
+        error = throttling_error(service, operation)
+        sandbox.direct(lambda cloud: cloud.faults.throttle(operation))
     else:
-        error = ApiError(_SERVER_ERROR[service], "injected server error", 500)
-    sandbox.direct(lambda cloud: cloud.faults.fail_next(operation, 1, error))
+        error = server_error(service, operation, 500)
+        sandbox.direct(lambda cloud: cloud.faults.error(operation, 500))
     return f"the next {operation} answers {error.code} ({error.status})"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from waconnect.sandbox import limits
 from waconnect.sandbox.chats import Attachment, ChatState, Contact, Participant
-from waconnect.sandbox.protocol import ApiError, Call, Faults, Handler, access_denied
+from waconnect.sandbox.faults import Faults
+from waconnect.sandbox.protocol import ApiError, Call, Handler, access_denied
 from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.topics import iso_millis
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -262,62 +261,6 @@ def _compiled(source: str) -> re.Pattern[str] | None:
     except re.error as exc:
         logger.warning("pattern %r is not checked: %s", source, exc)
         return None
-
-
-@dataclass(slots=True, kw_only=True)
-class _Fault:
-    remaining: int
-    error: ApiError
-
-
-@dataclass(slots=True, kw_only=True)
-class Faults:
-    """Injected failures, checked by the dispatcher before an operation runs.
-
-    ``fail_next("SendMessage", 2, ApiError("ThrottlingException", "Rate exceeded", 429))``
-    makes the next two SendMessage calls fail that way. ``delay`` adds latency (seconds).
-    """
-
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _faults: dict[str, list[_Fault]] = field(default_factory=dict)
-    delay: dict[str, float] = field(default_factory=dict)
-    fired: list[tuple[str, str]] = field(default_factory=list)
-    # How many of the next attachment scans reject the file whatever it holds.
-    scan_rejections: int = 0
-
-    def reject_next_scan(self, count: int = 1) -> None:
-        with self._lock:
-            self.scan_rejections += count
-
-    def scan_verdict(self, verdict: str) -> str:
-        """The scanner's ``verdict``, unless a rejection was injected for this scan."""
-        with self._lock:
-            if self.scan_rejections <= 0:
-                return verdict
-            self.scan_rejections -= 1
-            self.fired.append(("scan", "REJECTED"))
-            return "REJECTED"
-
-    def fail_next(self, operation: str, count: int, error: ApiError) -> None:
-        with self._lock:
-            self._faults.setdefault(operation, []).append(_Fault(remaining=count, error=error))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-            self.delay.clear()
-            self.scan_rejections = 0
-
-    def take(self, operation: str) -> ApiError | None:
-        with self._lock:
-            queue = self._faults.get(operation, [])
-            while queue and queue[0].remaining <= 0:
-                queue.pop(0)
-            if not queue:
-                return None
-            queue[0].remaining -= 1
-            self.fired.append((operation, queue[0].error.code))
-            return queue[0].error
 
 
 Handler = Callable[[Call, Mapping[str, str]], dict[str, Any]]

@@ -11,11 +11,12 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from waconnect.errors import ConfigurationError
 from waconnect.sandbox import defaults
 from waconnect.sandbox.journal import EFFECT_KEY_ORDER
 from waconnect.sandbox.scenario import Scenario, ScenarioFileError, load_scenario
@@ -23,6 +24,7 @@ from waconnect.sandbox.scenario import Scenario, ScenarioFileError, load_scenari
 logger = logging.getLogger(__name__)
 
 Emit = Callable[[dict[str, Any]], None]
+MAX_WORKERS = 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +59,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="deliver through the Lambda functions and SQS FIFO queues (local harness, moto)",
     )
     parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=0,
+        metavar="N",
+        help="run the bridge as N processes on one shared state, delivered to round-robin "
+        "(default: in this process; a scenario with bridge.crash uses at least one)",
+    )
+    parser.add_argument(
         "--pretty",
         action="store_true",
         help="aligned text for people instead of JSON lines",
@@ -71,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         if args.pretty and len(args.scenarios) > 1:
             print(f"== {path}", file=out, flush=True)
         result = replay(
-            path, seed=args.seed, keep=args.keep, emit=emit, through_lambda=args.through_lambda
+            path,
+            seed=args.seed,
+            keep=args.keep,
+            emit=emit,
+            through_lambda=args.through_lambda,
+            workers=args.workers,
         )
         if result.problem:
             print(f"waconnect replay: {result.problem}", file=sys.stderr)
@@ -86,13 +101,21 @@ def replay(
     keep: Path | None = None,
     emit: Emit | None = None,
     through_lambda: bool = False,
+    workers: int = 0,
 ) -> ReplayResult:
     """Replay one scenario file against fresh emulators; ``emit`` sees each line as it happens."""
     try:
         scenario = load_scenario(Path(path))
     except ScenarioFileError as exc:
         return ReplayResult(path=Path(path), exit_code=2, problem=str(exc))
-    return replay_scenario(scenario, seed=seed, keep=keep, emit=emit, through_lambda=through_lambda)
+    return replay_scenario(
+        scenario,
+        seed=seed,
+        keep=keep,
+        emit=emit,
+        through_lambda=through_lambda,
+        workers=workers,
+    )
 
 
 def replay_scenario(
@@ -102,7 +125,12 @@ def replay_scenario(
     keep: Path | None = None,
     emit: Emit | None = None,
     through_lambda: bool = False,
+    workers: int = 0,
+    environ: Mapping[str, str] | None = None,
 ) -> ReplayResult:
+    """``workers``: bridge processes (0: the bridge runs in this process, unless the scenario
+    crashes it); ``through_lambda``: through the Lambda harness instead; ``environ``: where
+    ``WACONNECT_*`` settings are read (``os.environ``)."""
     # The emulators and the bridge are heavy (boto3, uvicorn, moto, PyAV): only a replay needs them.
     from waconnect.sandbox.scenario_runner import ScenarioRunner  # noqa: PLC0415
 
@@ -113,18 +141,40 @@ def replay_scenario(
         if emit is not None:
             emit(line)
 
-    with ScenarioRunner(
-        seed=seed,
-        keep=keep,
-        emit=collect,
-        name=scenario.path.stem,
-        through_lambda=through_lambda,
-    ) as runner:
-        for step in scenario.steps:
-            runner.run_step(step)
-        kept = runner.kept_files()
-        code = 1 if runner.any_step_failed else 0
+    if through_lambda and workers:
+        return ReplayResult(
+            path=scenario.path, exit_code=2, problem="--lambda and --workers do not combine"
+        )
+    if workers == 0 and scenario.crashes and not through_lambda:
+        workers = 1
+    try:
+        with ScenarioRunner(
+            seed=seed,
+            keep=keep,
+            emit=collect,
+            name=scenario.path.stem,
+            through_lambda=through_lambda,
+            workers=workers,
+            environ=environ,
+        ) as runner:
+            for step in scenario.steps:
+                runner.run_step(step)
+            kept = runner.kept_files()
+            code = 1 if runner.any_step_failed else 0
+    except ConfigurationError as exc:
+        # A bad WACONNECT_* setting: nothing ran.
+        return ReplayResult(path=scenario.path, exit_code=2, problem=str(exc))
     return ReplayResult(path=scenario.path, lines=tuple(lines), exit_code=code, kept=kept)
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}")
+    return count
 
 
 def effect_line(effect: dict[str, Any], *, step: int, label: str) -> dict[str, Any]:

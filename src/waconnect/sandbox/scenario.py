@@ -20,6 +20,16 @@ from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import MalformedPayload
 from waconnect.media.sniff import HEAD_BYTES, OGG_OPUS, sniff
 from waconnect.sandbox import defaults
+from waconnect.sandbox.scenario_controls import (
+    MAX_DELAY_SECONDS,
+    MAX_FAULT_COUNT,
+    BridgeCrash,
+    ChatQuota,
+    Control,
+    FaultDelay,
+    FaultError,
+    FaultThrottle,
+)
 from waconnect.wire._clean import scrub
 from waconnect.wire._reader import ROOT, load
 from waconnect.wire.meta_message import parse_message
@@ -194,6 +204,7 @@ Action = (
     | AgentEnd
     | TokenExpire
     | ClockAdvance
+    | Control
     | Concurrently
     | Invalid
 )
@@ -212,6 +223,18 @@ class Step:
 class Scenario:
     path: Path
     steps: tuple[Step, ...]
+
+    @property
+    def crashes(self) -> bool:
+        """Whether a step crashes the bridge (which then runs in a child process)."""
+        return any(
+            isinstance(step.action, BridgeCrash)
+            or (
+                isinstance(step.action, Concurrently)
+                and any(isinstance(sub.action, BridgeCrash) for sub in step.action.steps)
+            )
+            for step in self.steps
+        )
 
 
 class _Bad(Exception):
@@ -421,6 +444,28 @@ class _Fields:
             files.append(MediaFile(path=path, mime_type=mime_type, media_id=media_id))
         return tuple(files)
 
+    def whole(self, name: str, low: int, high: int, default: int | None = None) -> int:
+        if name not in self.raw and default is not None:
+            self.used.add(name)
+            return default
+        value: int = self.get(name, int, "a whole number")
+        if not low <= value <= high:
+            raise _Bad(name, f"must be between {low} and {high}")
+        return value
+
+    def operation(self, name: str) -> str:
+        # Only fault steps need the service models: loaded here, not when scenarios are read.
+        from waconnect.sandbox.faults import EMULATED_SERVICES, services_of  # noqa: PLC0415
+
+        operation = self.text(name)
+        if not services_of(operation):
+            raise _Bad(
+                name,
+                f"{operation!r} is not an operation of the emulated services "
+                f"({', '.join(EMULATED_SERVICES)}), such as 'SendWhatsAppMessage'",
+            )
+        return operation
+
     def done(self, action: str = "") -> None:
         unknown = sorted(set(self.raw) - self.used - {"action"})
         if unknown:
@@ -598,6 +643,39 @@ def _clock_advance(fields: _Fields, base: Path, labels: set[str]) -> Action:
     return ClockAdvance(seconds=fields.number("seconds", 0, 864_000))
 
 
+def _fault_delay(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    return FaultDelay(
+        operation=fields.operation("operation"),
+        seconds=fields.number("seconds", 0.001, MAX_DELAY_SECONDS),
+        count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1),
+    )
+
+
+def _fault_throttle(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    return FaultThrottle(
+        operation=fields.operation("operation"),
+        count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1),
+    )
+
+
+def _fault_error(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    return FaultError(
+        operation=fields.operation("operation"),
+        status=fields.whole("status", 500, 599, default=500),
+        count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1),
+    )
+
+
+def _bridge_crash(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    return BridgeCrash(
+        operation=fields.operation("at"), nth=fields.whole("nth", 1, MAX_FAULT_COUNT, default=1)
+    )
+
+
+def _connect_quota(fields: _Fields, base: Path, labels: set[str]) -> Action:
+    return ChatQuota(active_chats=fields.whole("active_chats", 0, 100_000))
+
+
 _ACTIONS: Mapping[str, Callable[[_Fields, Path, set[str]], Action]] = {
     "customer.text": _customer_text,
     "customer.file": _customer_file,
@@ -609,6 +687,11 @@ _ACTIONS: Mapping[str, Callable[[_Fields, Path, set[str]], Action]] = {
     "agent.end": _agent_end,
     "token.expire": _token_expire,
     "clock.advance": _clock_advance,
+    "fault.delay": _fault_delay,
+    "fault.throttle": _fault_throttle,
+    "fault.error": _fault_error,
+    "bridge.crash": _bridge_crash,
+    "connect.quota": _connect_quota,
 }
 
 

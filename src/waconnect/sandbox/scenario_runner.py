@@ -9,29 +9,34 @@ from __future__ import annotations
 
 import base64
 import copy
-import dataclasses
 import functools
 import hashlib
 import json
 import logging
 import mimetypes
+import os
 import re
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import boto3
-import httpx
-
-from waconnect.bootstrap import build_bridge
-from waconnect.domain.whatsapp import Customer
 from waconnect.errors import MalformedPayload, WaconnectError
 from waconnect.sandbox import defaults
+from waconnect.sandbox.bridge_host import (
+    BridgeFailed,
+    BridgeHost,
+    BridgeLost,
+    InProcessBridge,
+    honoured,
+    sandbox_settings,
+    seen,
+)
+from waconnect.sandbox.bridge_workers import WorkerPool, WorkerSetup
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
@@ -56,17 +61,21 @@ from waconnect.sandbox.scenario import (
     Step,
     TokenExpire,
 )
-from waconnect.settings import Settings
+from waconnect.sandbox.scenario_controls import (
+    BridgeCrash,
+    ChatQuota,
+    FaultDelay,
+    FaultError,
+    FaultThrottle,
+)
 from waconnect.wire.inbound import classify, detect_form, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
-
-if TYPE_CHECKING:
-    from waconnect.entrypoints.bridge import Bridge
 
 logger = logging.getLogger(__name__)
 
 SETTLE_TIMEOUT_SECONDS = 120.0
-HTTP_TIMEOUT_SECONDS = 30.0
+# SNS retries an HTTP endpoint that failed; replay delivers again to another bridge process.
+DELIVERY_ATTEMPTS = 4
 # Outcomes a reader of the replay must see; delivered/duplicate/skipped show through the
 # emulators' own effects (or, for a duplicate, through the absence of any).
 _VISIBLE_OUTCOMES = frozenset({"ignored", "rejected", "failed"})
@@ -92,7 +101,12 @@ class ScenarioRunner:
         lambda_options: HarnessOptions | None = None,
         clock: SandboxClock | None = None,
         watch: Callable[[str, str], None] | None = None,
+        workers: int = 0,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``workers``: 0 runs the bridge in this process, N runs it in N child processes;
+        ``through_lambda``: deliveries go through the Lambda harness instead (no workers).
+        ``environ``: where the honoured ``WACONNECT_*`` settings come from (os.environ)."""
         self._seed = seed
         # Replay's clock moves only when a scenario advances it; the sandbox page's ticks.
         self._clock = clock
@@ -110,8 +124,10 @@ class ScenarioRunner:
         self._labels_by_wamid: dict[str, str] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._cloud: Cloud | None = None
-        self._bridge: Bridge | None = None
-        self._http: httpx.Client | None = None
+        self._host: BridgeHost | None = None
+        self._pool: WorkerPool | None = None
+        self._workers = workers
+        self._environ = os.environ if environ is None else environ
         self.any_step_failed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -123,34 +139,35 @@ class ScenarioRunner:
         cloud.start()
         self._cloud = cloud
         try:
-            settings = Settings.for_sandbox(
+            setup = WorkerSetup(
                 endpoint_url=cloud.endpoint_url,
                 s3_endpoint_url=cloud.s3_endpoint_url,
                 state_path=str(Path(self._tmp.name) / "state.sqlite"),
+                # moto keeps S3 in process-wide memory and media ids repeat with the seed: a
+                # prefix of this run's own keeps an earlier run's objects from answering here.
+                media_prefix=f"replay-{uuid.uuid4().hex}/",
+                environ=honoured(self._environ),
             )
-            # moto keeps S3 in process-wide memory and media ids repeat with the seed: a prefix
-            # of this run's own keeps an earlier run's objects from answering for this one's.
-            settings = dataclasses.replace(settings, media_prefix=f"replay-{uuid.uuid4().hex}/")
-            # boto3 signs every request; the emulators route on the signature's scope, so the
-            # sandbox's fixed fake keys do.
-            session = boto3.session.Session(
-                region_name=defaults.REGION,
-                aws_access_key_id=defaults.ACCESS_KEY_ID,
-                aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+            self.settings = sandbox_settings(
+                endpoint_url=setup.endpoint_url,
+                s3_endpoint_url=setup.s3_endpoint_url,
+                state_path=setup.state_path,
+                media_prefix=setup.media_prefix,
+                environ=setup.environ,
             )
-            # Ours to close when the scenario ends, so no connection outlives its emulators.
-            self._http = httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_SECONDS))
             if self._through_lambda:
                 self._lambda = LocalLambda(
                     cloud,
                     options=self._lambda_options,
-                    http=self._http,
                     observe=lambda outcome: self._journal_outcomes([outcome]),
                 ).start()
             else:
-                self._bridge = build_bridge(
-                    settings, clock=cloud.clock, boto_session=session, http=self._http
-                )
+                if self._workers:
+                    self._pool = WorkerPool(count=self._workers, setup=setup, clock=cloud.clock)
+                    self._host = self._pool
+                    cloud.dispatcher.on_crash = self._crash
+                else:
+                    self._host = InProcessBridge(self.settings, clock=cloud.clock)
                 cloud.inbound_topic.subscribe(self._on_inbound)
                 cloud.streaming_topic.subscribe(self._on_streaming)
         except BaseException:
@@ -170,12 +187,9 @@ class ScenarioRunner:
         harness, self._lambda = self._lambda, None
         if harness is not None:
             harness.stop()
-        bridge, self._bridge = self._bridge, None
-        if bridge is not None:
-            bridge.close()
-        http, self._http = self._http, None
-        if http is not None:
-            http.close()
+        host, self._host = self._host, None
+        if host is not None:
+            host.close()
         cloud, self._cloud = self._cloud, None
         if cloud is not None:
             cloud.stop()
@@ -195,10 +209,22 @@ class ScenarioRunner:
         return self._lambda
 
     @property
-    def bridge(self) -> Bridge:
-        if self._bridge is None:
-            raise RuntimeError("the runner is not started")
-        return self._bridge
+    def pool(self) -> WorkerPool:
+        """The bridge worker processes (only when the scenario runs bridges in them)."""
+        if self._pool is None:
+            raise RuntimeError("this replay runs its bridge in process")
+        return self._pool
+
+    def _crash(self, caller: str) -> None:
+        """``bridge.crash``: kill the worker, and move the clock past the lease its claims hold,
+        so the fresh worker takes the work over within the step."""
+        lease = float(getattr(self.settings, "lease_seconds", 0) or 0)
+
+        def past_lease() -> None:
+            if lease:
+                self.cloud.clock.advance(lease + 1)
+
+        self.pool.kill(caller, then=past_lease)
 
     def label_of(self, wamid: str) -> str:
         """The label of the step that sent (or made the bridge send) this WhatsApp message."""
@@ -286,6 +312,19 @@ class ScenarioRunner:
                 self._repeat(step, concurrent, lambda: self.cloud.expire_token(contact_id))
             case ClockAdvance(seconds=seconds):
                 self._repeat(step, concurrent, lambda: self.cloud.clock.advance(seconds))
+            case FaultDelay(operation=operation, seconds=seconds, count=count):
+                self.cloud.faults.delay(operation, seconds, count=count * step.repeat)
+            case FaultThrottle(operation=operation, count=count):
+                self.cloud.faults.throttle(operation, count=count * step.repeat)
+            case FaultError(operation=operation, status=status, count=count):
+                self.cloud.faults.error(operation, status, count=count * step.repeat)
+            case BridgeCrash(operation=operation, nth=nth):
+                if self._pool is None:
+                    raise StepFailed(f"{step.where}: a crash needs the bridge in child processes")
+                for _ in range(step.repeat):
+                    self.cloud.faults.crash(operation, nth=nth)
+            case ChatQuota(active_chats=active_chats):
+                self.cloud.chats.active_chat_quota = active_chats
             case Concurrently():
                 raise StepFailed(f"{step.where}: 'concurrently' cannot be nested")
 
@@ -451,7 +490,7 @@ class ScenarioRunner:
             source = classify(document)
         except SnsSubscriptionMessage:
             # Routine: the bridge answers a subscription handshake and processes nothing.
-            self._call_bridge(self.bridge.handle_document, document)
+            self._call_bridge("document", document)
             return
         except MalformedPayload as exc:
             try:
@@ -462,13 +501,13 @@ class ScenarioRunner:
                     f"recognises: {exc}"
                 ) from exc
             # A known wrapping with a broken inside: the bridge's refusal is the observation.
-            self._call_bridge(self.bridge.handle_document, document)
+            self._call_bridge("document", document)
             return
         if source == "connect":
-            self._call_bridge(self.bridge.handle_connect_document, document)
+            self._call_bridge("connect", document)
             return
         self._note_customers(document, step)
-        self._call_bridge(self.bridge.handle_whatsapp_document, document)
+        self._call_bridge("whatsapp", document)
 
     def _note_customers(self, document: dict[str, Any], step: Step) -> None:
         """Tell the emulator whose each wamid is, and name the first one by the step's label."""
@@ -487,44 +526,50 @@ class ScenarioRunner:
     def _on_inbound(self, envelope: str) -> None:
         if self._watch is not None:
             self._watch("End User Messaging", envelope)
-        self._call_bridge(self.bridge.handle_whatsapp_document, json.loads(envelope))
+        self._call_bridge("whatsapp", json.loads(envelope))
 
     def _on_streaming(self, envelope: str) -> None:
         if self._watch is not None:
             self._watch("Connect streaming", envelope)
-        self._call_bridge(self.bridge.handle_connect_document, json.loads(envelope))
+        self._call_bridge("connect", json.loads(envelope))
 
-    def _call_bridge(self, handle: Callable[[dict[str, Any]], Any], document: Any) -> None:
+    def _call_bridge(self, entry: str, document: Any) -> None:
         journal = self.cloud.journal
-        try:
-            outcomes = handle(document)
-        except MalformedPayload as exc:
-            # What SNS or Lambda would see: the bridge refused the document outright.
-            journal.record(to="system", kind="rejected", reason=str(exc))
-            return
-        except Exception as exc:
-            logger.exception("the bridge failed on a document")
+        host = self._host
+        if host is None:
+            raise RuntimeError("the runner is not started")
+        for attempt in range(1, DELIVERY_ATTEMPTS + 1):
+            try:
+                outcomes = host.handle(entry, document)
+                break
+            except BridgeLost:
+                # What SNS does when the endpoint died mid-request: deliver it again.
+                logger.info("delivery lost with its bridge; attempt %d", attempt + 1)
+            except BridgeFailed as exc:
+                logger.error("the bridge failed on a document: %s", exc)
+                with self._lock:
+                    self.any_step_failed = True
+                journal.record(to="system", kind="failed", reason=f"bridge error: {exc}")
+                return
+        else:
             with self._lock:
                 self.any_step_failed = True
-            journal.record(
-                to="system", kind="failed", reason=f"bridge error: {type(exc).__name__}: {exc}"
-            )
+            journal.record(to="system", kind="failed", reason="delivery lost: no bridge answered")
             return
-        self._journal_outcomes(outcomes or ())
+        self._journal_outcomes(outcomes)
 
     def _journal_outcomes(self, outcomes: Iterable[object]) -> None:
         """The outcomes a reader of the replay must see, as ``system`` lines."""
         journal = self.cloud.journal
-        for outcome in outcomes:
-            kind = str(getattr(outcome, "kind", ""))
-            if kind not in _VISIBLE_OUTCOMES:
+        for outcome in map(seen, outcomes):
+            if outcome.kind not in _VISIBLE_OUTCOMES:
                 continue
             journal.record(
                 to="system",
-                kind=kind,
-                customer=_identity(getattr(outcome, "customer", None)),
-                contact_id=getattr(outcome, "contact_id", "") or None,
-                reason=getattr(outcome, "reason", "") or None,
+                kind=outcome.kind,
+                customer=outcome.customer or None,
+                contact_id=outcome.contact_id or None,
+                reason=outcome.reason or None,
             )
 
     # -- output ----------------------------------------------------------------------------
@@ -591,14 +636,6 @@ def _link_name(url: str) -> str:
         if plain:
             return plain.group(1)
     return unquote(parts.path.rsplit("/", 1)[-1]) or "file"
-
-
-def _identity(customer: object) -> str | None:
-    if isinstance(customer, Customer):
-        return customer.identity or None
-    if isinstance(customer, str):
-        return customer or None
-    return None
 
 
 def _replay_wamid(seed: int, step: Step) -> str:

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -19,7 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from waconnect.sandbox.protocol import ApiError, Faults, Handler, parse_call, service_for
+from waconnect.sandbox import defaults
+from waconnect.sandbox.faults import Faults
+from waconnect.sandbox.inflight import InFlight
+from waconnect.sandbox.protocol import ApiError, Handler, parse_call, service_for
 from waconnect.sandbox.transfers import AttachmentTransfers
 
 logger = logging.getLogger(__name__)
@@ -32,27 +36,17 @@ _INTERNAL_ERROR = {
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
 
-class Activity:
-    """How many requests are in flight, and a counter that moves whenever anything happens."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.in_flight = 0
-        self.ticks = 0
-
-    def begin(self) -> None:
-        with self._lock:
-            self.in_flight += 1
-            self.ticks += 1
-
-    def end(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
-            self.ticks += 1
-
-
 # What a call observer is told: service, operation, HTTP status, request parameters, error code.
 CallObserver = Callable[[str, str, int, Mapping[str, Any], str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One API call the emulators received, with the bridge process that made it (if known)."""
+
+    service: str
+    operation: str
+    caller: str = ""
 
 
 class Dispatcher:
@@ -60,13 +54,22 @@ class Dispatcher:
 
     Observers (``observe``) see every call once it is answered, refused ones included: the
     sandbox page shows them as the wire traffic of the client that made them.
+    ``on_crash`` is told the caller of a call a ``crash`` fault is armed for, after the call ran
+    and before its answer is written: it kills that caller, which never reads the answer.
     """
 
     def __init__(self, *, handlers: Mapping[str, Mapping[str, Handler]], faults: Faults) -> None:
         self._handlers = handlers
         self._faults = faults
         self._observers: list[CallObserver] = []
-        self.calls: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._calls: list[CallRecord] = []
+        self.on_crash: Callable[[str], None] | None = None
+
+    @property
+    def calls(self) -> list[CallRecord]:
+        with self._lock:
+            return list(self._calls)
 
     def observe(self, observer: CallObserver) -> None:
         self._observers.append(observer)
@@ -97,18 +100,23 @@ class Dispatcher:
                 headers=dict(request.headers),
                 body=await request.body(),
             )
-            self.calls.append((service, call.operation))
+            caller = request.headers.get(defaults.CALLER_HEADER, "")
+            with self._lock:
+                self._calls.append(CallRecord(service, call.operation, caller))
             operation, params = call.operation, call.params
-            delay = self._faults.delay.get(call.operation, 0.0)
+            delay = self._faults.take_delay(call.operation)
             if delay:
+                # The call still runs when the client has stopped waiting, as on AWS.
                 await asyncio.sleep(delay)
-            fault = self._faults.take(call.operation)
+            fault = self._faults.take_error(service, call.operation)
             if fault is not None:
                 raise fault
             handler = self._handlers.get(service, {}).get(call.operation)
             if handler is None:
                 raise ApiError("UnknownOperationException", f"{call.operation} is not emulated")
             result: dict[str, Any] = await run_in_threadpool(handler, call, request.headers)
+            if self._faults.take_crash(call.operation):
+                await run_in_threadpool(self._crash, caller, call.operation)
         except ApiError as error:
             logger.info("%s refused: %s", service or "request", error.code)
             self._tell(service, operation, error.status, params, error.code)
@@ -123,25 +131,29 @@ class Dispatcher:
         self._tell(service, operation, 200, params, "")
         return Response(json.dumps(result), media_type="application/json")
 
+    def _crash(self, caller: str, operation: str) -> None:
+        if self.on_crash is None or not caller:
+            logger.warning("a crash at %s has no bridge process to kill", operation)
+            return
+        self.on_crash(caller)
+
 
 class _Counting:
-    def __init__(self, app: ASGIApp, activity: Activity) -> None:
+    def __init__(self, app: ASGIApp, inflight: InFlight) -> None:
         self._app = app
-        self._activity = activity
+        self._inflight = inflight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        self._activity.begin()
-        try:
+        # Counted until the handler returns, even when the client stopped waiting for it.
+        with self._inflight.holding():
             await self._app(scope, receive, send)
-        finally:
-            self._activity.end()
 
 
 def build_app(
-    *, dispatcher: Dispatcher, transfers: AttachmentTransfers, activity: Activity
+    *, dispatcher: Dispatcher, transfers: AttachmentTransfers, inflight: InFlight
 ) -> ASGIApp:
     app = Starlette(
         routes=[
@@ -154,7 +166,7 @@ def build_app(
             Route("/{path:path}", dispatcher.handle, methods=_METHODS),
         ]
     )
-    return _Counting(app, activity)
+    return _Counting(app, inflight)
 
 
 class ServerThread:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from waconnect.sandbox.inflight import InFlight
+
 logger = logging.getLogger(__name__)
 
 Subscriber = Callable[[str], None]
@@ -36,7 +38,14 @@ class Topic:
     delivers. A subscriber that raises is logged and recorded in ``errors``; delivery goes on.
     """
 
-    def __init__(self, arn: str, *, now: Callable[[], float] = time.time, workers: int = 1) -> None:
+    def __init__(
+        self,
+        arn: str,
+        *,
+        now: Callable[[], float] = time.time,
+        workers: int = 1,
+        inflight: InFlight | None = None,
+    ) -> None:
         if not arn.startswith("arn:aws:sns:") or arn.count(":") != 5:
             raise ValueError(f"not an SNS topic ARN: {arn!r}")
         if workers < 1:
@@ -44,6 +53,8 @@ class Topic:
         self.arn = arn
         self.workers = workers
         self._now = now
+        # Each notification counts as in flight from its publication to its last subscriber.
+        self._inflight = inflight or InFlight()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._subscribers: list[Subscriber] = []
@@ -78,6 +89,7 @@ class Topic:
             message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}#{self._published}"))
             envelope = self._envelope(message_id, json.dumps(document), attributes or {})
             self._pending += 1
+            self._inflight.begin()
             if not self._threads:
                 name = self.arn.rsplit(":", 1)[1]
                 for index in range(self.workers):
@@ -131,6 +143,7 @@ class Topic:
                 self._pending -= 1
                 if self._pending == 0:
                     self._idle.notify_all()
+            self._inflight.end()
 
     @property
     def idle(self) -> bool:
