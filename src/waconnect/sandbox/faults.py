@@ -7,8 +7,11 @@ whether to refuse it (``throttle``, ``error``), and after running it whether the
 that made it is to be killed before it reads the answer (``crash``).
 
 Error codes come from botocore's service model of the operation: its modelled throttling error
-(429), or its modelled error of the requested 5xx status; an operation that models none gets
-its service's, else AWS's common ``InternalFailure``/``ServiceUnavailable``.
+(429), or its modelled error of the requested 5xx status. An operation that models no throttling
+error gets what its service's API front answers (for Connect ``TooManyRequestsException``, as
+StartChatContact's documentation says; its ``LimitExceededException`` is the active-chat quota);
+one that models no error of that 5xx status gets its service's, else AWS's common
+``InternalFailure``/``ServiceUnavailable``.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def services_of(operation: str) -> tuple[str, ...]:
 
 def throttling_error(service: str, operation: str) -> ApiError:
     """The error ``service`` answers when ``operation`` is called too fast."""
-    code = _modelled(service, operation, THROTTLE_STATUS, names=_THROTTLE_NAMES)
+    code = _modelled(service, operation, THROTTLE_STATUS, names=_THROTTLE_NAMES, own_only=True)
     return ApiError(code or _SERVICE_THROTTLE[service], "Rate exceeded", THROTTLE_STATUS)
 
 
@@ -57,12 +60,18 @@ def server_error(service: str, operation: str, status: int) -> ApiError:
 
 
 def _modelled(
-    service: str, operation: str, status: int, *, names: tuple[str, ...] = ()
+    service: str,
+    operation: str,
+    status: int,
+    *,
+    names: tuple[str, ...] = (),
+    own_only: bool = False,
 ) -> str | None:
     model = service_model(service)
     candidates = list(model.operation_model(operation).error_shapes)
-    # The service's own errors come second: an operation may leave out one every call can get.
-    candidates += [shape for shape in model.error_shapes if shape not in candidates]
+    if not own_only:
+        # The service's errors come second: an operation may leave out one any call can get.
+        candidates += [shape for shape in model.error_shapes if shape not in candidates]
     for shape in candidates:
         if shape.metadata.get("error", {}).get("httpStatusCode") != status:
             continue

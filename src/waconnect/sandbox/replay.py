@@ -102,6 +102,7 @@ def replay(
     emit: Emit | None = None,
     through_lambda: bool = False,
     workers: int = 0,
+    environ: Mapping[str, str] | None = None,
 ) -> ReplayResult:
     """Replay one scenario file against fresh emulators; ``emit`` sees each line as it happens."""
     try:
@@ -115,6 +116,7 @@ def replay(
         emit=emit,
         through_lambda=through_lambda,
         workers=workers,
+        environ=environ,
     )
 
 
