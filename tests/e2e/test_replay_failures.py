@@ -10,7 +10,6 @@ import pytest
 
 from tests.e2e.conftest import ANA, Replayed
 from waconnect.sandbox import defaults
-from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.scenario import parse_steps
 from waconnect.sandbox.scenario_runner import ScenarioRunner
 
@@ -20,6 +19,7 @@ def run_with_throttled_caption(media: Path) -> tuple[list[dict[str, Any]], list[
     scenario = parse_steps(
         [
             {"action": "customer.text", "customer": ANA, "text": "hi"},
+            {"action": "fault.throttle", "operation": "SendMessage", "count": 4},
             {
                 "action": "customer.file",
                 "customer": ANA,
@@ -31,12 +31,8 @@ def run_with_throttled_caption(media: Path) -> tuple[list[dict[str, Any]], list[
     )
     lines: list[dict[str, Any]] = []
     with ScenarioRunner(seed=1, emit=lines.append) as runner:
-        runner.bridge._sleep = lambda _: None
-        runner.run_step(scenario.steps[0])
-        runner.cloud.faults.fail_next(
-            "SendMessage", 4, ApiError("ThrottlingException", "slow down", 429)
-        )
-        runner.run_step(scenario.steps[1])
+        for step in scenario.steps:
+            runner.run_step(step)
         attachment_names = [a.name for a in runner.cloud.chats.attachments.values()]
     return lines, attachment_names
 
@@ -47,7 +43,7 @@ def test_file_retried_after_its_caption_was_throttled_reaches_the_agent_once(
     lines, attachment_names = run_with_throttled_caption(media)
 
     assert len(attachment_names) == 1
-    step = [line for line in lines if line["step"] == 1]
+    step = [line for line in lines if line["step"] == 2]
     assert [line["kind"] for line in step if line["to"] == "agent"] == ["attachment", "message"]
     assert not [line for line in step if line["kind"] == "failed"]
     assert [line["emoji"] for line in step if line["kind"] == "reaction"] == ["📎"]

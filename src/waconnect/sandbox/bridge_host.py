@@ -41,6 +41,10 @@ SANDBOX_OWNED = frozenset(
         "state",
         "endpoint_url",
         "s3_endpoint_url",
+        "dynamodb_endpoint_url",
+        "sqs_endpoint_url",
+        "inbound_queue_url",
+        "outbound_queue_url",
         "allow_http_loopback",
         "eum_phone_numbers",
     }
