@@ -152,5 +152,5 @@ def test_a_click_to_whatsapp_ad_is_named_above_the_customers_first_words(play: A
     assert replayed.exit_code == 0, replayed.dump()
     [line] = replayed.where(to="agent", kind="message")
     assert line["text"] == (
-        "📣 From an ad: «Winter sale» — https://fb.me/example-ad\nIs it still on?"
+        "📣 From an ad: «Winter sale» — https://fb.me/example-ad\nHalf price\nIs it still on?"
     )
