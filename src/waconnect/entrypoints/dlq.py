@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
@@ -139,11 +140,18 @@ def redrive(sqs: SQSClient, source_queue: str) -> list[DeadLetter]:
     """Move every record of ``source_queue``'s dead-letter queue back to it, in order."""
     dlq = dead_letter_queue(sqs, source_queue)
     moved: list[DeadLetter] = []
+    # Records dead-lettered again while this runs (the cause is not fixed) stay for next time.
+    started_ms = int(time.time() * 1000)
     while True:
         batch = _receive(sqs, dlq)
         if not batch:
             return moved
-        for message in batch:
+        newer = [m for m in batch if _sent_ms(m) > started_ms]
+        for message in newer:
+            sqs.change_message_visibility(
+                QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        for message in (m for m in batch if _sent_ms(m) <= started_ms):
             attributes = message.get("Attributes", {})
             group = attributes.get("MessageGroupId", "dead-letters")
             # A fresh deduplication id: the original may still be inside SQS's five minutes.
@@ -155,6 +163,12 @@ def redrive(sqs: SQSClient, source_queue: str) -> list[DeadLetter]:
             )
             sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
             moved.append(_describe(source_queue, message))
+        if newer:
+            return moved
+
+
+def _sent_ms(message: MessageTypeDef) -> int:
+    return int(message.get("Attributes", {}).get("SentTimestamp", "0") or 0)
 
 
 def _receive_all(sqs: SQSClient, queue: str) -> list[MessageTypeDef]:

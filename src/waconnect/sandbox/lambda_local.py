@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -45,16 +46,20 @@ from waconnect.entrypoints.lambda_handlers.runtime import (
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import MalformedPayload
 from waconnect.sandbox import defaults
+from waconnect.sandbox.lambda_events import (
+    FifoEventSource,
+    Invocation,
+    InvocationKilled,
+    LambdaContext,
+    Lines,
+    Recorder,
+    sns_envelope,
+)
 from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
 from waconnect.services.outcome import Outcome
 from waconnect.settings import Settings
 from waconnect.wire.inbound import classify
-from waconnect.wire.sns import (
-    SnsSubscriptionMessage,
-    build_http_envelope,
-    build_lambda_event,
-    dumps,
-)
+from waconnect.wire.sns import SnsSubscriptionMessage, build_lambda_event
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -68,14 +73,6 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 FUNCTION_LOG_LEVEL = "INFO"
 # Lambda retries a failed asynchronous invocation twice.
 ASYNC_ATTEMPTS = 3
-_POLL_PAUSE = 0.02
-
-
-class InvocationKilled(BaseException):
-    """The function's container died mid-invocation (a timeout, out of memory, a deploy).
-
-    A BaseException, as a SIGKILL is: nothing in the function may catch it and carry on.
-    """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,29 +87,6 @@ class HarnessOptions:
     retry_max_age_seconds: int = 120
     # None: enough receives to reach the maximum age (``RetrySchedule.receives_to_reach``).
     max_receive_count: int | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Invocation:
-    """One call of a handler: which, how many records, which failed, and any error."""
-
-    function: str
-    records: int
-    failed: tuple[str, ...] = ()
-    error: str = ""
-
-
-@dataclass
-class _Context:
-    """The parts of Lambda's context object the handlers read."""
-
-    function_name: str
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = ""
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 class LocalLambda:
@@ -150,9 +124,11 @@ class LocalLambda:
         self._runtime: Runtime | None = None
         self.resources: Resources | None = None
         self.settings: Settings | None = None
-        self.invocations: list[Invocation] = []
-        self.metrics: list[dict[str, Any]] = []
-        self.log_lines: list[str] = []
+        self._recorder = Recorder()
+        # What the functions did, for users and tests: see ``Recorder``.
+        self.invocations = self._recorder.invocations
+        self.metrics = self._recorder.metrics
+        self.log_lines = self._recorder.log_lines
         self.lost_events: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -197,9 +173,15 @@ class LocalLambda:
             (self.resources.inbound, lambda_handlers.inbound, "inbound"),
             (self.resources.outbound, lambda_handlers.outbound, "outbound"),
         ):
-            thread = threading.Thread(
-                target=self._event_source, args=(queue, handler, name), daemon=True
+            source = FifoEventSource(
+                sqs=self.sqs,
+                queue=queue,
+                batch_size=self.options.batch_size,
+                invoke=functools.partial(self._invoke, name, handler),
+                busy=self._busy,
+                stopping=self._stopping,
             )
+            thread = threading.Thread(target=source.run, daemon=True, name=f"esm-{name}")
             thread.start()
             self._threads.append(thread)
         return self
@@ -286,7 +268,7 @@ class LocalLambda:
         elif "Type" in document and "Message" in document:
             event = build_lambda_event([document])
         else:
-            event = build_lambda_event([_envelope(document)])
+            event = build_lambda_event([sns_envelope(document)])
         try:
             kind = classify(event)
         except (MalformedPayload, SnsSubscriptionMessage):
@@ -347,46 +329,18 @@ class LocalLambda:
 
     # -- the event source mapping of a FIFO queue --------------------------------------------
 
-    def _event_source(self, queue: Queue, handler: Handler, function: str) -> None:
-        sqs = self.sqs
-        while not self._stopping.is_set():
-            with self._lock:
-                self._invoking += 1  # receiving: the records are in this thread's hands
-            try:
-                messages = sqs.receive_message(
-                    QueueUrl=queue.url,
-                    MaxNumberOfMessages=self.options.batch_size,
-                    MessageAttributeNames=["All"],
-                    MessageSystemAttributeNames=["All"],
-                    WaitTimeSeconds=0,
-                ).get("Messages", [])
-                if messages:
-                    self._run_batch(queue, handler, function, messages)
-            finally:
-                with self._lock:
-                    self._invoking -= 1
-            if not messages:
-                self._stopping.wait(_POLL_PAUSE)
-
-    def _run_batch(
-        self, queue: Queue, handler: Handler, function: str, messages: list[MessageTypeDef]
-    ) -> None:
-        event = {"Records": [sqs_record(message, queue) for message in messages]}
-        response = self._invoke(function, handler, event, records=len(messages))
-        if response is None:
-            return  # the invocation failed: every record reappears after its visibility timeout
-        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", ())}
-        done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            self.sqs.delete_message_batch(
-                QueueUrl=queue.url,
-                Entries=[
-                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                    for index, message in enumerate(done[start : start + 10])
-                ],
-            )
-
     # -- invoking ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        """Records are in a thread's hands (received, being handled): the harness is not idle."""
+        with self._lock:
+            self._invoking += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._invoking -= 1
 
     def _invoke(
         self, function: str, handler: Handler, event: dict[str, Any], *, records: int
@@ -400,9 +354,9 @@ class LocalLambda:
                     # Powertools prints EMF metrics on stdout, as Lambda expects: keep them.
                     with (
                         contextlib.redirect_stdout(printed),
-                        LOG_SINK.capture(_Lines(self.log_lines)),
+                        LOG_SINK.capture(Lines(self.log_lines)),
                     ):
-                        response = handler(event, _Context(function_name=function))
+                        response = handler(event, LambdaContext(function_name=function))
                 except InvocationKilled:
                     self.invocations.append(
                         Invocation(function=function, records=records, error="killed")
@@ -421,7 +375,7 @@ class LocalLambda:
                     )
                     return None
                 finally:
-                    self._keep_metrics(printed.getvalue())
+                    self._recorder.keep_metrics(printed.getvalue())
                 failed = tuple(
                     str(item["itemIdentifier"])
                     for item in (response or {}).get("batchItemFailures", ())
@@ -432,13 +386,6 @@ class LocalLambda:
                 return response or {}
             finally:
                 self._invoking -= 1
-
-    def _keep_metrics(self, printed: str) -> None:
-        for line in printed.splitlines():
-            with contextlib.suppress(ValueError):
-                value = json.loads(line)
-                if isinstance(value, dict) and "_aws" in value:
-                    self.metrics.append(value)
 
     def _maybe_crash(self, model: Any = None, **_: Any) -> None:
         operation = getattr(model, "name", "")
@@ -451,18 +398,7 @@ class LocalLambda:
 
     def metric_total(self, name: str, *, function: str = "", kind: str = "") -> int:
         """The sum of an EMF metric over every invocation, optionally for one function/kind."""
-        total = 0
-        for blob in self.metrics:
-            if function and blob.get("function") != function:
-                continue
-            if kind and blob.get("kind") != kind:
-                continue
-            value = blob.get(name)
-            if isinstance(value, int | float):
-                total += int(value)
-            elif isinstance(value, list):
-                total += int(sum(value))
-        return total
+        return self._recorder.metric_total(name, function=function, kind=kind)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -482,56 +418,9 @@ class LocalLambda:
         return self.settings
 
 
-class _Lines(io.TextIOBase):
-    """A text stream that keeps each written line (the functions' JSON log lines)."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self._lines = lines
-
-    def write(self, text: str) -> int:
-        self._lines.extend(line for line in text.splitlines() if line.strip())
-        return len(text)
-
-
 def _session() -> boto3.session.Session:
     return boto3.session.Session(
         region_name=defaults.REGION,
         aws_access_key_id=defaults.ACCESS_KEY_ID,
         aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
     )
-
-
-def _envelope(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A bare payload as the SNS notification that would carry it."""
-    return build_http_envelope(
-        dumps(document),
-        {},
-        topic_arn=defaults.INBOUND_TOPIC_ARN,
-        message_id=str(uuid.uuid4()),
-        timestamp="2026-01-15T09:30:00.000Z",
-    )
-
-
-def sqs_record(message: MessageTypeDef, queue: Queue) -> dict[str, Any]:
-    """A received SQS message as Lambda's event source mapping hands it to the function."""
-    attributes = {str(k): str(v) for k, v in message.get("Attributes", {}).items()}
-    message_attributes: dict[str, dict[str, Any]] = {
-        name: {
-            "stringValue": value.get("StringValue"),
-            "stringListValues": [],
-            "binaryListValues": [],
-            "dataType": value.get("DataType", "String"),
-        }
-        for name, value in message.get("MessageAttributes", {}).items()
-    }
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": attributes,
-        "messageAttributes": message_attributes,
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue.arn,
-        "awsRegion": defaults.REGION,
-    }
