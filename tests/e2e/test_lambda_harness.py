@@ -321,3 +321,27 @@ def test_a_record_whose_function_never_finishes_is_moved_by_sqs_and_listed_witho
         assert len(dead) == 1
         assert dead[0].reason.startswith("no reason recorded: SQS moved it")
         assert dead[0].item.startswith("message wamid#")
+
+
+def test_a_crash_and_throttles_through_lambda_have_the_same_effects_as_replay(
+    tmp_path: Path,
+) -> None:
+    steps: list[dict[str, Any]] = [
+        {"action": "customer.text", "customer": ANA, "text": "hello"},
+        {"action": "bridge.crash", "at": "SendMessage"},
+        {"action": "customer.text", "customer": ANA, "text": "the crash comes after this"},
+        {"action": "fault.throttle", "operation": "SendMessage", "count": 3},
+        {"action": "customer.text", "customer": BEN, "text": "throttled at first"},
+        {"action": "agent.text", "customer": ANA, "text": "still here"},
+        {"action": "customer.text", "customer": ANA, "text": "after"},
+    ]
+    path = tmp_path / "reliability.json"
+    path.write_text(json.dumps(steps), encoding="utf-8")
+
+    direct = replay(path)
+    through_lambda = replay(path, through_lambda=True)
+
+    assert direct.exit_code == through_lambda.exit_code == 0
+    assert list(through_lambda.lines) == list(direct.lines)
+    texts = [line["text"] for line in direct.lines if line["to"] == "agent"]
+    assert texts == ["hello", "the crash comes after this", "throttled at first", "after"]

@@ -118,7 +118,8 @@ class LocalLambda:
         self._invoking = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._crashes: dict[str, int] = {}
+        # operation -> armed crashes, each [calls still to let through, kills left]
+        self._crashes: dict[str, list[list[int]]] = {}
         self._previous: Runtime | None = None
         self._log_level = logging.NOTSET
         self._runtime: Runtime | None = None
@@ -275,10 +276,13 @@ class LocalLambda:
             kind = "whatsapp"  # the ingest function's own refusal is the observation
         self._invoke_async("ingest" if kind == "whatsapp" else "agent_ingest", event)
 
-    def crash_at(self, operation: str, count: int = 1) -> None:
-        """Kill the next ``count`` invocations right after the service handled ``operation``."""
+    def crash_at(self, operation: str, count: int = 1, *, nth: int = 1) -> None:
+        """Kill ``count`` invocations right after the service handled ``operation``, from the
+        ``nth`` call of it on (the calls before it go through)."""
+        if nth < 1 or count < 1:
+            raise ValueError("nth and count count from 1")
         with self._lock:
-            self._crashes[operation] = self._crashes.get(operation, 0) + count
+            self._crashes.setdefault(operation, []).append([nth - 1, count])
 
     def idle(self) -> bool:
         """No invocation running and nothing waiting in the two queues."""
@@ -390,10 +394,17 @@ class LocalLambda:
     def _maybe_crash(self, model: Any = None, **_: Any) -> None:
         operation = getattr(model, "name", "")
         with self._lock:
-            remaining = self._crashes.get(operation, 0)
-            if remaining <= 0 or not self._invoking:
+            armed = self._crashes.get(operation)
+            if not armed or not self._invoking:
                 return
-            self._crashes[operation] = remaining - 1
+            skip, remaining = armed[0]
+            if skip:
+                armed[0][0] = skip - 1
+                return
+            if remaining <= 1:
+                armed.pop(0)
+            else:
+                armed[0][1] = remaining - 1
         raise InvocationKilled(f"killed after {operation}")
 
     def metric_total(self, name: str, *, function: str = "", kind: str = "") -> int:

@@ -318,6 +318,10 @@ class ScenarioRunner:
                 self.cloud.faults.throttle(operation, count=count * step.repeat)
             case FaultError(operation=operation, status=status, count=count):
                 self.cloud.faults.error(operation, status, count=count * step.repeat)
+            case BridgeCrash(operation=operation, nth=nth) if self._lambda is not None:
+                # On Lambda the function's container dies; a fresh one takes the record over.
+                for _ in range(step.repeat):
+                    self._lambda.crash_at(operation, nth=nth)
             case BridgeCrash(operation=operation, nth=nth):
                 if self._pool is None:
                     raise StepFailed(f"{step.where}: a crash needs the bridge in child processes")
