@@ -42,6 +42,7 @@ from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 from waconnect.sandbox import defaults
 from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.routing import emulator_transport
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "transfer_memory.json"
@@ -121,7 +122,7 @@ class Bridge:
             )
 
         url = endpoints["endpoint_url"]
-        self.http = httpx.Client(timeout=120)
+        self.http = httpx.Client(transport=emulator_transport(lambda: url), timeout=120)
         self.store = S3MediaStore(
             client("s3", endpoints["s3_endpoint_url"]), defaults.MEDIA_BUCKET, prefix="bridge/"
         )
@@ -134,7 +135,7 @@ class Bridge:
         self.connect = AwsConnectChat(
             client("connect", url),
             client("connectparticipant", url),
-            SignedUrlTransfers(self.http, allow_http_loopback=True),
+            SignedUrlTransfers(self.http),
             self.store,
             instance_id=defaults.INSTANCE_ID,
             contact_flow_id=defaults.CONTACT_FLOW_ID,

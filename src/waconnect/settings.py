@@ -136,7 +136,6 @@ class Settings:
                 "state": state_path,
                 "endpoint_url": endpoint_url,
                 "s3_endpoint_url": s3_endpoint_url,
-                "allow_http_loopback": True,
                 "eum_phone_numbers": {defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID},
             },
             [],

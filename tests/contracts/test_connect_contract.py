@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import httpx
 import pytest
 
 from tests.fakes import InMemoryMediaStore
@@ -91,11 +90,11 @@ class CloudConnectSide:
     def __init__(self, cloud: Any) -> None:
         self.cloud = cloud
         self.store = InMemoryMediaStore()
-        self._http = httpx.Client(timeout=10)
+        self._http = cloud.http_client(10)
         self.chat = AwsConnectChat(
             cloud.client("connect"),
             cloud.client("connectparticipant"),
-            SignedUrlTransfers(self._http, allow_http_loopback=True),
+            SignedUrlTransfers(self._http),
             self.store,
             instance_id=defaults.INSTANCE_ID,
             contact_flow_id=defaults.CONTACT_FLOW_ID,

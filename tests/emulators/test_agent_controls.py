@@ -3,7 +3,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.emulators.conftest import Chat, start_chat
@@ -78,7 +77,7 @@ def test_slow_scan_approves_only_when_the_clock_reaches_it(fresh_cloud: Cloud) -
     got = chat.participant.get_attachment(
         ConnectionToken=chat.connection_token, AttachmentId=attachment_id
     )
-    assert httpx.get(got["Url"]).content == PNG_BYTES
+    assert chat.cloud.fetch("GET", got["Url"]).content == PNG_BYTES
 
 
 def test_slow_scan_result_is_streamed_even_after_the_chat_ended(fresh_cloud: Cloud) -> None:

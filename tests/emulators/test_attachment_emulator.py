@@ -8,7 +8,9 @@ import pytest
 
 from tests.emulators.conftest import NO_RETRY, Chat, start_chat
 from tests.emulators.samples import PNG_BYTES, tone_wav
+from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.routing import ATTACHMENT_HOST, UnroutedHost
 
 
 def _start_upload(chat: Chat, name: str, size: int, content_type: str, token: str) -> Any:
@@ -24,7 +26,7 @@ def _start_upload(chat: Chat, name: str, size: int, content_type: str, token: st
 def _upload(chat: Chat, data: bytes, name: str, content_type: str, token: str) -> str:
     started = _start_upload(chat, name, len(data), content_type, token)
     meta = started["UploadMetadata"]
-    response = httpx.put(meta["Url"], content=data, headers=meta["HeadersToInclude"])
+    response = chat.cloud.fetch("PUT", meta["Url"], content=data, headers=meta["HeadersToInclude"])
     assert response.status_code == 200
     chat.participant.complete_attachment_upload(
         ConnectionToken=chat.connection_token,
@@ -39,7 +41,20 @@ def test_upload_metadata_names_content_type_and_amz_meta_headers(chat: Chat) -> 
     headers = started["UploadMetadata"]["HeadersToInclude"]
     assert headers["Content-Type"] == "image/png"
     assert any(name.startswith("x-amz-meta-") for name in headers)
-    assert started["UploadMetadata"]["Url"].startswith(chat.cloud.endpoint_url)
+    # An S3 URL as Connect gives one: the bridge's check passes it with no loopback exception.
+    url = started["UploadMetadata"]["Url"]
+    assert url.startswith(f"https://{ATTACHMENT_HOST}/")
+    assert "X-Amz-Signature=" in url
+    with httpx.Client() as client:
+        SignedUrlTransfers(client).check(url)
+
+
+def test_the_sandbox_transport_reaches_only_the_emulators(chat: Chat) -> None:
+    with chat.cloud.http_client() as client, pytest.raises(UnroutedHost, match=r"example\.com"):
+        client.get("https://example.com/")
+    with chat.cloud.http_client() as client, pytest.raises(UnroutedHost):
+        # Plain HTTP to the emulated host is not what AWS hands out either.
+        client.get(f"http://{ATTACHMENT_HOST}/connect-attachments/download/x")
 
 
 @pytest.mark.parametrize(
@@ -114,7 +129,7 @@ def test_put_with_wrong_length_or_headers_is_refused(chat: Chat, mutate: Any, st
     started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", f"put-{status}")
     meta = started["UploadMetadata"]
     data, headers = mutate(PNG_BYTES, meta["HeadersToInclude"])
-    response = httpx.put(meta["Url"], content=data, headers=headers)
+    response = chat.cloud.fetch("PUT", meta["Url"], content=data, headers=headers)
     assert response.status_code == status
     with pytest.raises(chat.participant.exceptions.ValidationException):
         chat.participant.complete_attachment_upload(
@@ -127,7 +142,9 @@ def test_put_with_wrong_length_or_headers_is_refused(chat: Chat, mutate: Any, st
 def test_chunked_put_without_content_length_is_refused(chat: Chat) -> None:
     started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "chunked")
     meta = started["UploadMetadata"]
-    response = httpx.put(meta["Url"], content=iter([PNG_BYTES]), headers=meta["HeadersToInclude"])
+    response = chat.cloud.fetch(
+        "PUT", meta["Url"], content=iter([PNG_BYTES]), headers=meta["HeadersToInclude"]
+    )
     assert response.status_code == 411
 
 
@@ -137,10 +154,15 @@ def test_put_to_an_expired_or_tampered_url_is_refused(fresh_cloud: Cloud) -> Non
     meta = started["UploadMetadata"]
     tampered = meta["Url"].replace("X-Amz-Expires=300", "X-Amz-Expires=900")
     assert (
-        httpx.put(tampered, content=PNG_BYTES, headers=meta["HeadersToInclude"]).status_code == 403
+        chat.cloud.fetch(
+            "PUT", tampered, content=PNG_BYTES, headers=meta["HeadersToInclude"]
+        ).status_code
+        == 403
     )
     fresh_cloud.clock.advance(301)
-    response = httpx.put(meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"])
+    response = chat.cloud.fetch(
+        "PUT", meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"]
+    )
     assert response.status_code == 403
     assert b"expired" in response.content
 
@@ -148,7 +170,9 @@ def test_put_to_an_expired_or_tampered_url_is_refused(fresh_cloud: Cloud) -> Non
 def test_put_after_complete_is_refused_and_leaves_the_attachment_unchanged(chat: Chat) -> None:
     started = _start_upload(chat, "photo.png", len(PNG_BYTES), "image/png", "once")
     meta = started["UploadMetadata"]
-    first = httpx.put(meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"])
+    first = chat.cloud.fetch(
+        "PUT", meta["Url"], content=PNG_BYTES, headers=meta["HeadersToInclude"]
+    )
     assert first.status_code == 200
     chat.participant.complete_attachment_upload(
         ConnectionToken=chat.connection_token,
@@ -156,12 +180,12 @@ def test_put_after_complete_is_refused_and_leaves_the_attachment_unchanged(chat:
         ClientToken="complete-once",
     )
     other = bytes(reversed(PNG_BYTES))
-    again = httpx.put(meta["Url"], content=other, headers=meta["HeadersToInclude"])
+    again = chat.cloud.fetch("PUT", meta["Url"], content=other, headers=meta["HeadersToInclude"])
     assert (again.status_code, b"AccessDenied" in again.content) == (403, True)
     got = chat.participant.get_attachment(
         ConnectionToken=chat.connection_token, AttachmentId=started["AttachmentId"]
     )
-    assert httpx.get(got["Url"]).content == PNG_BYTES
+    assert chat.cloud.fetch("GET", got["Url"]).content == PNG_BYTES
 
 
 def test_put_may_be_repeated_before_complete_and_the_last_one_counts(chat: Chat) -> None:
@@ -169,7 +193,9 @@ def test_put_may_be_repeated_before_complete_and_the_last_one_counts(chat: Chat)
     meta = started["UploadMetadata"]
     other = bytes(reversed(PNG_BYTES))
     for data in (other, PNG_BYTES):
-        assert httpx.put(meta["Url"], content=data, headers=meta["HeadersToInclude"]).is_success
+        assert chat.cloud.fetch(
+            "PUT", meta["Url"], content=data, headers=meta["HeadersToInclude"]
+        ).is_success
     chat.participant.complete_attachment_upload(
         ConnectionToken=chat.connection_token,
         AttachmentIds=[started["AttachmentId"]],
@@ -226,9 +252,9 @@ def test_get_attachment_expiry_must_be_5_to_300_seconds(cloud: Cloud, chat: Chat
         ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=5
     )
     assert got["AttachmentSizeInBytes"] == len(PNG_BYTES)
-    assert httpx.get(got["Url"]).content == PNG_BYTES
+    assert chat.cloud.fetch("GET", got["Url"]).content == PNG_BYTES
     cloud.clock.advance(6)
-    assert httpx.get(got["Url"]).status_code == 403
+    assert chat.cloud.fetch("GET", got["Url"]).status_code == 403
 
 
 def test_agent_file_streams_in_progress_then_approved(cloud: Cloud, chat: Chat) -> None:
@@ -242,7 +268,7 @@ def test_agent_file_streams_in_progress_then_approved(cloud: Cloud, chat: Chat) 
     got = chat.participant.get_attachment(
         ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=60
     )
-    assert httpx.get(got["Url"]).content == PNG_BYTES
+    assert chat.cloud.fetch("GET", got["Url"]).content == PNG_BYTES
 
 
 def test_agent_file_connect_would_refuse_is_rejected(cloud: Cloud, chat: Chat) -> None:

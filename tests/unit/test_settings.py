@@ -153,7 +153,7 @@ def test_toml_file_with_unknown_key_or_missing_file_is_reported(tmp_path: Path) 
         Settings.from_env({**BASE, "WACONNECT_CONFIG": str(tmp_path / "absent.toml")})
 
 
-def test_sandbox_settings_use_the_sandbox_identities_and_allow_loopback() -> None:
+def test_sandbox_settings_use_the_sandbox_identities_and_check_urls_as_production() -> None:
     settings = Settings.for_sandbox(
         endpoint_url="http://127.0.0.1:4000",
         s3_endpoint_url="http://127.0.0.1:4001",
@@ -165,7 +165,8 @@ def test_sandbox_settings_use_the_sandbox_identities_and_allow_loopback() -> Non
     assert settings.streaming_topic_arn == defaults.STREAMING_TOPIC_ARN
     assert settings.media_bucket == defaults.MEDIA_BUCKET
     assert settings.region == defaults.REGION
-    assert settings.allow_http_loopback is True
+    # The emulators hand out HTTPS URLs of AWS's shapes: no exception to the URL check.
+    assert settings.allow_http_loopback is False
     assert settings.endpoint_url == "http://127.0.0.1:4000"
     assert settings.sqlite_path == "/tmp/state.sqlite3"
     assert settings.eum_phone_numbers == {

@@ -166,11 +166,15 @@ class InProcessBridge:
         import httpx  # noqa: PLC0415
 
         from waconnect.bootstrap import build_bridge  # noqa: PLC0415
+        from waconnect.sandbox.routing import emulator_transport  # noqa: PLC0415
 
         headers = {defaults.CALLER_HEADER: caller} if caller else {}
         # Ours to close when the scenario ends, so no connection outlives its emulators.
+        # Signed URLs have AWS's shapes; only their connections go to the emulators.
         self._http: httpx.Client | None = httpx.Client(
-            timeout=httpx.Timeout(HTTP_TIMEOUT_SECONDS), headers=headers
+            transport=emulator_transport(lambda: settings.endpoint_url),
+            timeout=httpx.Timeout(HTTP_TIMEOUT_SECONDS),
+            headers=headers,
         )
         try:
             self._bridge = build_bridge(

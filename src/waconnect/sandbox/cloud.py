@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+import httpx
 from botocore.config import Config
 
 from waconnect.domain.whatsapp import Customer
@@ -35,6 +36,7 @@ from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.journal import Journal
 from waconnect.sandbox.meta_send import MEDIA_KINDS
 from waconnect.sandbox.participant_api import ParticipantApi, attachment_problem, scan
+from waconnect.sandbox.routing import ATTACHMENT_ORIGIN, emulator_transport
 from waconnect.sandbox.s3 import S3Server
 from waconnect.sandbox.scans import PendingScans
 from waconnect.sandbox.server import Dispatcher, ServerThread, build_app
@@ -104,7 +106,8 @@ class Cloud:
         s3.create_bucket(Bucket=defaults.MEDIA_BUCKET)
         signer = UrlSigner(
             secret=hashlib.sha256(f"sandbox-{self.seed}".encode()).digest(),
-            base_url=lambda: self.endpoint_url,
+            # The shapes AWS hands out; clients reach them through ``http_client``'s transport.
+            base_url=lambda: ATTACHMENT_ORIGIN,
             now=self.clock.now,
         )
         self._chats = ChatState(
@@ -279,6 +282,21 @@ class Cloud:
             aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
             config=Config(**options),
         )
+
+    def http_client(self, timeout: float = 30.0) -> httpx.Client:
+        """An httpx client for the signed URLs this cloud hands out (HTTPS, S3 host shapes).
+
+        Their connections go to the emulators on 127.0.0.1; any other host is refused.
+        """
+        return httpx.Client(
+            transport=emulator_transport(lambda: self.endpoint_url),
+            timeout=httpx.Timeout(timeout),
+        )
+
+    def fetch(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """One request to a signed URL this cloud handed out (``http_client`` for many)."""
+        with self.http_client() as client:
+            return client.request(method, url, **options)
 
     # --- customer actions ----------------------------------------------------------------------
 

@@ -159,7 +159,7 @@ class LocalLambda:
             visibility_timeout=options.visibility_timeout,
         )
         if self._http is None:
-            self._own_http = self._http = httpx.Client(timeout=httpx.Timeout(30.0))
+            self._own_http = self._http = self.cloud.http_client(30.0)
         self.settings = self._settings()
         self._previous = install(None)
         # Only the functions' own lines are theirs: the emulators' threads log elsewhere.

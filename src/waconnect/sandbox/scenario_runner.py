@@ -42,6 +42,7 @@ from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.replay import effect_line
+from waconnect.sandbox.routing import ATTACHMENT_ORIGIN
 from waconnect.sandbox.scenario import (
     Action,
     AgentEnd,
@@ -591,7 +592,8 @@ class ScenarioRunner:
 
     def _origins(self) -> tuple[str, ...]:
         cloud = self.cloud
-        return tuple(url.rstrip("/") for url in (cloud.endpoint_url, cloud.s3_endpoint_url))
+        origins = (cloud.endpoint_url, cloud.s3_endpoint_url, ATTACHMENT_ORIGIN)
+        return tuple(url.rstrip("/") for url in origins)
 
 
 def _bridge_sends_for(action: Action) -> bool:
