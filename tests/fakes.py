@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.session import ChatSession, SessionKey
-from waconnect.ports import MESSAGE_LOG_TTL_SECONDS, LoggedMessage
+from waconnect.ports import MESSAGE_LOG_TTL_SECONDS, KeptDocument, LeaseState, LoggedMessage
 
 
 @dataclass
@@ -29,10 +29,15 @@ class FakeClock:
 @dataclass
 class InMemorySessionStore:
     sessions: dict[SessionKey, ChatSession] = field(default_factory=dict)
+    aliases: dict[SessionKey, SessionKey] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, key: SessionKey) -> ChatSession | None:
-        return self.sessions.get(key)
+        return self.sessions.get(self.aliases.get(key, key))
+
+    def link(self, alias: SessionKey, key: SessionKey) -> None:
+        with self._lock:
+            self.aliases[alias] = key
 
     def find_by_contact(self, contact_id: str) -> ChatSession | None:
         for session in self.sessions.values():
@@ -51,23 +56,42 @@ class InMemorySessionStore:
 
 @dataclass
 class InMemoryLedger:
+    """Claims as key -> (claimed at, lease until); a lease of 0 means done."""
+
     clock: FakeClock = field(default_factory=FakeClock)
     ttl_seconds: float = 7 * 24 * 3600
-    claims: dict[str, float] = field(default_factory=dict)
+    claims: dict[str, tuple[float, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def claim(self, key: str) -> bool:
         with self._lock:
-            now = self.clock.now()
-            claimed_at = self.claims.get(key)
-            if claimed_at is not None and now - claimed_at < self.ttl_seconds:
+            if not self._free(key):
                 return False
-            self.claims[key] = now
+            self.claims[key] = (self.clock.now(), 0.0)
             return True
+
+    def lease(self, key: str, *, seconds: float) -> LeaseState:
+        with self._lock:
+            now = self.clock.now()
+            if not self._free(key):
+                return "held" if self.claims[key][1] > now else "done"
+            self.claims[key] = (now, now + seconds)
+            return "taken"
+
+    def finish(self, key: str) -> None:
+        with self._lock:
+            self.claims[key] = (self.clock.now(), 0.0)
 
     def release(self, key: str) -> None:
         with self._lock:
             self.claims.pop(key, None)
+
+    def _free(self, key: str) -> bool:
+        now = self.clock.now()
+        claimed_at, lease_until = self.claims.get(key, (None, 0.0))
+        if claimed_at is None or now - claimed_at >= self.ttl_seconds:
+            return True
+        return 0.0 < lease_until <= now
 
 
 @dataclass
@@ -143,3 +167,22 @@ class InMemoryMessageLog:
 
     def _expired(self, entry: LoggedMessage) -> bool:
         return self.clock.now() - entry.at >= self.ttl_seconds
+
+
+@dataclass
+class InMemoryRetryStore:
+    documents: dict[str, KeptDocument] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def keep(self, key: str, document: str, *, due_at: float) -> None:
+        with self._lock:
+            self.documents[key] = KeptDocument(key=key, document=document, due_at=due_at)
+
+    def due(self, now: float) -> list[KeptDocument]:
+        with self._lock:
+            ready = [d for d in self.documents.values() if d.due_at <= now]
+        return sorted(ready, key=lambda d: (d.due_at, d.key))
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self.documents.pop(key, None)

@@ -1,7 +1,8 @@
 """The composition root: the one place that picks the adapters the bridge runs on.
 
-``build_bridge`` turns ``Settings`` into a working ``Bridge``: boto3 clients (standard retries,
-the emulators' endpoint when one is set), End User Messaging for WhatsApp, Connect and its
+``build_bridge`` turns ``Settings`` into a working ``Bridge``: boto3 clients (explicit timeouts,
+botocore's own retries off: the bridge's are the only layer, so the two never multiply; the
+emulators' endpoint when one is set), End User Messaging for WhatsApp, Connect and its
 Participant Service, S3 for media, SQLite or DynamoDB for state, PyAV for conversion. Nothing
 here runs at import time; callers build once and keep the result.
 """
@@ -30,6 +31,7 @@ from waconnect.adapters.local.sqlite import (
     SqliteMessageLog,
     SqliteSessionStore,
 )
+from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.media.convert import PyAvConverter
@@ -42,10 +44,9 @@ from waconnect.services.outbound import OutboundService
 from waconnect.services.ports_bundle import BridgePorts
 from waconnect.settings import Settings
 
-CONNECT_TIMEOUT_SECONDS = 5
-READ_TIMEOUT_SECONDS = 30
-# botocore counts retries here (standard mode), not attempts.
-MAX_RETRIES = 3
+# One attempt per botocore call: retrying is the bridge's job (RetryPolicy), which knows which
+# requests are safe to repeat; botocore would also retry StartChatContact's active-chat quota.
+BOTOCORE_ATTEMPTS = 1
 
 
 class SystemClock:
@@ -66,9 +67,9 @@ def build_bridge(
     session = boto_session or boto3.session.Session(region_name=settings.region)
     config = Config(
         region_name=settings.region,
-        retries={"mode": "standard", "max_attempts": MAX_RETRIES},
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
+        retries={"mode": "standard", "total_max_attempts": BOTOCORE_ATTEMPTS},
+        connect_timeout=settings.connect_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
     )
 
     def client(name: str, endpoint_url: str, extra: Config | None = None) -> Any:
@@ -92,7 +93,9 @@ def build_bridge(
     )
     if http is None:
         http = httpx.Client(
-            timeout=httpx.Timeout(READ_TIMEOUT_SECONDS, connect=CONNECT_TIMEOUT_SECONDS)
+            timeout=httpx.Timeout(
+                settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+            )
         )
         closers.append(http.close)  # a client the caller passed in stays the caller's
     transfers = SignedUrlTransfers(http, allow_http_loopback=settings.allow_http_loopback)
@@ -133,18 +136,33 @@ def build_bridge(
         ),
         language=settings.language,
         remember_snippets=settings.remember_snippets,
+        lease_seconds=settings.lease_seconds,
     )
     outbound = OutboundService(
         ports,
         remember_snippets=settings.remember_snippets,
         mark_read=settings.mark_read,
+        lease_seconds=settings.lease_seconds,
     )
+    retry = retry or RetryPolicy(
+        attempts=settings.retry_attempts,
+        max_age=settings.retry_max_age_seconds,
+        later=settings.retry_base_delay_seconds,
+        max_later=settings.retry_max_delay_seconds,
+    )
+    # Without a queue to hold them (SQLite: the sandbox and the server), deferred documents
+    # are kept in the state file; on DynamoDB the transport (SQS) keeps them.
+    kept = None if settings.uses_dynamodb else SqliteRetryStore(settings.sqlite_path)
+    if kept is not None:
+        closers.append(kept.close)
     return Bridge(
         inbound,
         outbound,
         retry=retry,
         closers=closers,
         instance_id=settings.connect_instance_id,
+        kept=kept,
+        clock=clock.now,
     )
 
 

@@ -18,6 +18,9 @@ from waconnect.domain.text import shorten
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
+# Longer than the slowest message (a large file converted), shorter than Connect's 5 minutes
+# between starting a chat and connecting to it.
+DEFAULT_LEASE_SECONDS = 90.0
 # Replies and reactions usually come within days; a week matches WhatsApp's own media lifetime.
 MESSAGE_LOG_TTL_SECONDS = 7 * 24 * 3600
 SNIPPET_CHARS = 120
@@ -30,7 +33,13 @@ class Clock(Protocol):
 
 
 class SessionStore(Protocol):
-    def get(self, key: SessionKey) -> ChatSession | None: ...
+    def get(self, key: SessionKey) -> ChatSession | None:
+        """The session of ``key``, or of the key ``key`` is linked to (see ``link``)."""
+        ...
+
+    def link(self, alias: SessionKey, key: SessionKey) -> None:
+        """From now on ``alias`` finds the session of ``key`` (one customer known by two ids)."""
+        ...
 
     def find_by_contact(self, contact_id: str) -> ChatSession | None:
         """The session whose current chat has this contact id (initial or current)."""
@@ -46,13 +55,32 @@ class SessionStore(Protocol):
         ...
 
 
+LeaseState = Literal["taken", "held", "done"]
+
+
 class Ledger(Protocol):
+    """Claims of work, by key: *in progress until T* (a lease), then *done* for the retention.
+
+    A lease lets a worker that died mid-work (SIGKILL, a Lambda timeout) be replaced: once its
+    lease has run out, the next worker takes the work over.
+    """
+
     def claim(self, key: str) -> bool:
-        """True for the first claim of ``key`` within the retention period, False after that."""
+        """Record ``key`` as done at once: True the first time within the retention period."""
+        ...
+
+    def lease(self, key: str, *, seconds: float) -> LeaseState:
+        """Take ``key`` for ``seconds``: ``taken`` when it was free (never claimed, released, its
+        lease run out, or done longer ago than the retention), ``held`` while another holder's
+        lease is live, ``done`` once finished within the retention period."""
+        ...
+
+    def finish(self, key: str) -> None:
+        """Mark ``key`` done (kept for the retention period), whoever held it."""
         ...
 
     def release(self, key: str) -> None:
-        """Forget a claim, so that a retry can do the work again."""
+        """Forget a claim or a lease, so that a retry can do the work again."""
         ...
 
 
@@ -229,4 +257,32 @@ class MessageLog(Protocol):
 
     def latest_from_customer(self, key: SessionKey) -> str:
         """The wamid the customer of ``key`` sent last (remembered last), or "" when none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptDocument:
+    """An input document kept to be handed in again once ``due_at`` (epoch seconds) comes."""
+
+    key: str
+    document: str
+    due_at: float
+
+
+class RetryStore(Protocol):
+    """Inputs that could not be settled yet, kept durably until they are tried again.
+
+    Used where no queue keeps them (the sandbox, the server); on Lambda, SQS does this job.
+    """
+
+    def keep(self, key: str, document: str, *, due_at: float) -> None:
+        """Insert the document under ``key``, or move its due time."""
+        ...
+
+    def due(self, now: float) -> list[KeptDocument]:
+        """Documents due at ``now``, the earliest first."""
+        ...
+
+    def drop(self, key: str) -> None:
+        """Forget a document (settled)."""
         ...

@@ -85,6 +85,16 @@ class Settings:
     retry_base_delay_seconds: int = 10
     retry_max_delay_seconds: int = 15 * 60
     retry_max_age_seconds: int = 24 * 3600
+    # Each call to AWS: how long to wait for a connection and for an answer. botocore does not
+    # retry on its own; the bridge tries a call that certainly did not take effect up to
+    # ``retry_attempts`` times in all, then keeps the work for a later retry.
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 30.0
+    retry_attempts: int = 5
+    # How long a worker holds a message it is delivering: a redelivery meanwhile is deferred;
+    # after it, another worker takes over (a worker killed mid-message). Longer than the slowest
+    # message, shorter than Connect's 5 minutes between starting a chat and connecting to it.
+    lease_seconds: int = 90
     # Signed URLs are https only, except to 127.0.0.1 when this is on (the sandbox).
     allow_http_loopback: bool = False
     mark_read: bool = True
@@ -273,6 +283,7 @@ def _check(values: Mapping[str, Any]) -> list[str]:
         if url and not (url.startswith(("http://", "https://")) and url.endswith(".fifo")):
             problems.append(f"{PREFIX}{name.upper()}: expected a FIFO queue's URL, got {url!r}")
     problems.extend(_check_retry(values))
+    problems.extend(_check_timing(values))
     for name in ("endpoint_url", "s3_endpoint_url", "dynamodb_endpoint_url", "sqs_endpoint_url"):
         url = values.get(name, "")
         if url and not url.startswith(("http://", "https://")):
@@ -283,6 +294,27 @@ def _check(values: Mapping[str, Any]) -> list[str]:
 # SQS keeps a message at most 14 days and hides it at most 12 hours at a time.
 SQS_MAX_RETENTION_SECONDS = 14 * 24 * 3600
 SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
+
+
+def _check_timing(values: Mapping[str, Any]) -> list[str]:
+    """Timeouts, the attempts of one call, and the lease."""
+    problems: list[str] = []
+    for name in ("connect_timeout_seconds", "read_timeout_seconds"):
+        value = values.get(name, 1.0)
+        if not 0 < value <= 900:
+            problems.append(
+                f"{PREFIX}{name.upper()}: must be more than 0 and at most 900, got {value}"
+            )
+    attempts = values.get("retry_attempts", 5)
+    if not 1 <= attempts <= 10:
+        problems.append(f"{PREFIX}RETRY_ATTEMPTS: must be 1-10, got {attempts}")
+    lease = values.get("lease_seconds", 90)
+    if not 10 <= lease <= 280:
+        problems.append(
+            f"{PREFIX}LEASE_SECONDS: must be 10-280 (under Connect's 5 minutes to connect to a "
+            f"new chat), got {lease}"
+        )
+    return problems
 
 
 def _check_retry(values: Mapping[str, Any]) -> list[str]:
@@ -331,6 +363,19 @@ def _as_int(value: Any) -> int:
         return int(str(value).strip())
     except ValueError:
         raise ValueError(f"expected an integer, got {value!r}") from None
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a number, got {value!r}")
 
 
 def _as_extensions(value: Any) -> tuple[str, ...]:
@@ -407,5 +452,9 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "retry_base_delay_seconds": _as_int,
     "retry_max_delay_seconds": _as_int,
     "retry_max_age_seconds": _as_int,
+    "retry_attempts": _as_int,
+    "lease_seconds": _as_int,
+    "connect_timeout_seconds": _as_float,
+    "read_timeout_seconds": _as_float,
     "connect_allowed_extensions": _as_extensions,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from contextlib import closing
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from queue import Queue
@@ -106,3 +107,17 @@ def test_the_file_runs_in_wal_mode(tmp_path: Path) -> None:
     check.close()
     ledger.close()
     assert mode == ("wal",)
+
+
+def test_a_database_from_before_leases_keeps_its_claims_and_gains_leases(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute("CREATE TABLE claims (key TEXT PRIMARY KEY, claimed_at REAL NOT NULL)")
+        old.execute("INSERT INTO claims VALUES (?, ?)", (WAMID, FakeClock().now()))
+        old.commit()
+    ledger = SqliteLedger(path, FakeClock())
+    try:
+        assert ledger.lease(WAMID, seconds=60) == "done"
+        assert ledger.lease("wamid.new", seconds=60) == "taken"
+    finally:
+        ledger.close()

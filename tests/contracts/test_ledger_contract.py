@@ -67,3 +67,52 @@ def test_claim_older_than_the_retention_is_claimable_again(
     clock.advance(LEDGER_TTL_SECONDS)
     assert ledger.claim(WAMID) is True
     assert ledger.claim(WAMID) is False
+
+
+LEASE = 90.0
+LEASE_RETENTION = LEDGER_TTL_SECONDS
+
+
+def test_a_lease_is_taken_once_and_held_until_it_runs_out(ledger: Ledger, clock: FakeClock) -> None:
+    assert ledger.lease(WAMID, seconds=LEASE) == "taken"
+    assert ledger.lease(WAMID, seconds=LEASE) == "held"
+    clock.advance(LEASE - 1)
+    assert ledger.lease(WAMID, seconds=LEASE) == "held"
+
+
+def test_a_lease_that_ran_out_is_taken_over_once(ledger: Ledger, clock: FakeClock) -> None:
+    ledger.lease(WAMID, seconds=LEASE)
+    clock.advance(LEASE)
+    assert ledger.lease(WAMID, seconds=LEASE) == "taken"
+    assert ledger.lease(WAMID, seconds=LEASE) == "held"
+
+
+def test_finished_work_reads_done_for_the_retention_then_is_free(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    ledger.lease(WAMID, seconds=LEASE)
+    ledger.finish(WAMID)
+    clock.advance(LEASE * 2)
+    assert ledger.lease(WAMID, seconds=LEASE) == "done"
+    assert ledger.claim(WAMID) is False
+    clock.advance(LEASE_RETENTION)
+    assert ledger.lease(WAMID, seconds=LEASE) == "taken"
+
+
+def test_a_released_lease_is_free_at_once(ledger: Ledger) -> None:
+    ledger.lease(WAMID, seconds=LEASE)
+    ledger.release(WAMID)
+    assert ledger.lease(WAMID, seconds=LEASE) == "taken"
+
+
+def test_finishing_a_key_nobody_leased_records_it_done(ledger: Ledger) -> None:
+    ledger.finish(WAMID)
+    assert ledger.lease(WAMID, seconds=LEASE) == "done"
+    assert ledger.claim(WAMID) is False
+
+
+def test_a_claim_reads_done_to_a_lease_and_a_live_lease_refuses_a_claim(ledger: Ledger) -> None:
+    assert ledger.claim(WAMID) is True
+    assert ledger.lease(WAMID, seconds=LEASE) == "done"
+    assert ledger.lease(OTHER_WAMID, seconds=LEASE) == "taken"
+    assert ledger.claim(OTHER_WAMID) is False

@@ -146,3 +146,29 @@ def test_the_same_generation_overwrites_for_refreshes_and_closing(store: Session
     assert found is not None
     assert found.ended is True
     assert found.connection_token == "connection-token-refreshed"
+
+
+def test_a_linked_key_finds_the_session_of_the_key_it_is_linked_to(store: SessionStore) -> None:
+    session = make_session(user_id="US.13491208655302741918")
+    phone = SessionKey(business_number=BUSINESS.meta_phone_number_id, customer="15550101234")
+    assert store.save(session)
+    assert store.get(phone) is None
+
+    store.link(phone, session.key)
+
+    assert store.get(phone) == session
+    assert store.get(session.key) == session
+    assert store.find_by_contact(session.contact_id) == session
+
+
+def test_a_link_follows_later_saves_of_the_session(store: SessionStore) -> None:
+    session = make_session(user_id="US.13491208655302741918")
+    phone = SessionKey(business_number=BUSINESS.meta_phone_number_id, customer="15550101234")
+    store.link(phone, session.key)
+    assert store.get(phone) is None  # linked before anything is stored: nothing yet
+
+    store.save(session)
+    newer = replace(session, contact_id="contact-2", generation=4)
+    store.save(newer)
+
+    assert store.get(phone) == newer

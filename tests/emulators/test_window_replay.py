@@ -1,4 +1,5 @@
-"""A replay shows an agent reply sent after the customer service window closed as a failure."""
+"""A replay shows an agent reply sent after the customer service window closed as a failure,
+and the agent is told in the chat."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def test_agent_replies_after_24_hours_print_failed_lines_not_customer_messages(
             line for line in result.lines if line["step"] == step and line["kind"] == "failed"
         ]
         assert to_customer == [], dump
-        assert [(line["customer"], line["reason"]) for line in failed] == [(ANA, WINDOW_REASON)], (
-            dump
-        )
+        # WhatsApp's failed status, then the bridge's notice of it in the agent's chat.
+        assert [(line["customer"], line["reason"]) for line in failed] == [
+            (ANA, WINDOW_REASON),
+            (ANA, "outside_24h_window"),
+        ], dump
+        [notice] = [line for line in result.lines if line["step"] == step and line["to"] == "agent"]
+        assert "did not reach the customer" in notice["text"], dump
+        assert "more than 24 hours have passed" in notice["text"], dump

@@ -13,6 +13,7 @@ from waconnect.domain.whatsapp import WhatsAppError
 from waconnect.errors import (
     ConfigurationError,
     DeliveryError,
+    Kind,
     MalformedPayload,
     PermanentError,
     SessionEnded,
@@ -63,6 +64,8 @@ CUSTOMER_TEXTS = {
         "Sorry, your file “tour.mov” may not have reached our agent. "
         "Please send it again in a few minutes."
     ),
+    FailureReason.UNCONFIRMED: None,
+    FailureReason.UNDELIVERABLE: None,
 }
 
 AGENT_WHY = {
@@ -80,6 +83,8 @@ AGENT_WHY = {
     FailureReason.MALFORMED: "its content could not be read",
     FailureReason.MISCONFIGURED: "the bridge is misconfigured",
     FailureReason.TRANSIENT_EXHAUSTED: "the service did not answer in time",
+    FailureReason.UNCONFIRMED: "did not confirm it in time; it was not sent again",
+    FailureReason.UNDELIVERABLE: "WhatsApp could not deliver it to this customer",
 }
 
 
@@ -299,7 +304,8 @@ ERROR_CASES = [
         id="whatsapp-refuses",
     ),
     case(
-        PermanentError("(#131047) Re-engagement message", operation="send", code="131047"),
+        PermanentError("(#131047) Re-engagement message", operation="send", code="131047",
+                       kind=Kind.OUTSIDE_WINDOW),
         None, FailureReason.OUTSIDE_24H_WINDOW, Direction.TO_CUSTOMER, True, False,
         id="outside-24h",
     ),
@@ -354,9 +360,11 @@ def test_failure_from_error_keeps_operation_and_code_for_the_operator() -> None:
         (WhatsAppError(code=131056, title="Pair rate limit hit"),
          FailureReason.TRANSIENT_EXHAUSTED, True, "Pair rate limit hit"),
         (WhatsAppError(code=131053, title="Media upload error", details="Unsupported file"),
-         FailureReason.WHATSAPP_REFUSED, False, "Media upload error: Unsupported file"),
+         FailureReason.MEDIA_TYPE_REFUSED, False, "Media upload error: Unsupported file"),
+        (WhatsAppError(code=131026, title="Message undeliverable"),
+         FailureReason.UNDELIVERABLE, False, "Message undeliverable"),
     ],
-    ids=["window", "old-window-code", "pair-rate-limit", "media-upload-error"],
+    ids=["window", "old-window-code", "pair-rate-limit", "media-upload-error", "undeliverable"],
 )  # fmt: skip
 def test_a_failed_status_becomes_a_certain_failure_toward_the_customer(
     error: WhatsAppError, reason: FailureReason, retry: bool, detail: str

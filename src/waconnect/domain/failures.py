@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from waconnect.domain.text import shorten
 from waconnect.domain.whatsapp import WhatsAppError
 from waconnect.errors import (
+    CapacityExceeded,
     ConfigurationError,
     DeliveryError,
+    Kind,
     MalformedPayload,
     SessionEnded,
     TransientError,
+    Unconfirmed,
     UnsafeUrl,
     WaconnectError,
+    meta_error_kind,
 )
 
 
@@ -40,6 +44,8 @@ class FailureReason(enum.StrEnum):
     MALFORMED = "malformed"
     MISCONFIGURED = "misconfigured"
     TRANSIENT_EXHAUSTED = "transient_exhausted"
+    UNCONFIRMED = "unconfirmed"
+    UNDELIVERABLE = "undeliverable"
 
 
 class Direction(enum.StrEnum):
@@ -119,6 +125,19 @@ _WORDS: dict[FailureReason, _Words] = {
         certain=False,
         retry=True,
     ),
+    FailureReason.UNCONFIRMED: _Words(
+        agent_why=(
+            "{side} did not confirm it in time; it was not sent again, so that the customer "
+            "never gets it twice"
+        ),
+        certain=False,
+    ),
+    FailureReason.UNDELIVERABLE: _Words(
+        agent_why=(
+            "WhatsApp could not deliver it to this customer (their phone may be off or "
+            "unreachable, or the number may not use WhatsApp)"
+        ),
+    ),
 }
 
 # Subjects that name a kind of thing rather than a file: safe to log, and read as words.
@@ -164,6 +183,7 @@ class Failure:
     detail: str = ""
     code: str = ""
     operation: str = ""
+    quote: str = ""  # the words of the message, to name it (never logged)
 
     @classmethod
     def of(
@@ -230,7 +250,8 @@ class Failure:
 
     def _thing(self) -> str:
         word = _SUBJECT_WORDS.get(self.subject)
-        return word if word is not None else f"file “{self.subject}”"
+        thing = word if word is not None else f"file “{self.subject}”"
+        return f"{thing} “{self.quote}”" if self.quote else thing
 
     def _detail(self) -> str:
         return shorten(self.detail, _DETAIL_LIMIT) if self.detail else ""
@@ -258,9 +279,16 @@ _TOWARD_AGENT = frozenset(
 )
 _FETCHES = frozenset({"GetWhatsAppMessageMedia", "fetch_media", "GetAttachment", "GET", "transfer"})
 _STORE_PREFIXES = ("Put", "Get", "Head", "List", "Create", "Complete", "Upload", "Generate")
-# Meta's codes for a message outside the customer service window (131047; 470 before v12).
-_WINDOW_CODES = frozenset({"131047", "470"})
-_THROTTLE_CODES = frozenset({"4", "80007", "130429", "131048", "131056", "131000", "131016"})
+# Kinds an adapter labelled, and the reason each one means wherever it happened.
+_KIND_REASONS = {
+    Kind.OUTSIDE_WINDOW: FailureReason.OUTSIDE_24H_WINDOW,
+    Kind.MEDIA_REFUSED: FailureReason.MEDIA_TYPE_REFUSED,
+    Kind.MEDIA_UNAVAILABLE: FailureReason.MEDIA_FETCH_FAILED,
+    Kind.UNDELIVERABLE: FailureReason.UNDELIVERABLE,
+    Kind.NOT_ON_WHATSAPP: FailureReason.UNDELIVERABLE,
+    Kind.THROTTLED: FailureReason.TRANSIENT_EXHAUSTED,
+    Kind.UNAVAILABLE: FailureReason.TRANSIENT_EXHAUSTED,
+}
 
 
 def failure_from_error(
@@ -297,14 +325,16 @@ def failure_from_error(
             return made(FailureReason.MISCONFIGURED)
         case TransientError():
             return made(FailureReason.TRANSIENT_EXHAUSTED)
-        case SessionEnded():
+        case Unconfirmed():
+            return made(FailureReason.UNCONFIRMED)
+        case SessionEnded() | CapacityExceeded():
             return made(FailureReason.CHAT_UNAVAILABLE)
         case UnsafeUrl():
             return made(FailureReason.MEDIA_FETCH_FAILED, retry=False)
         case DeliveryError() if type(exc) is DeliveryError:
             return made(_refusal(way), certain=False)
         case DeliveryError():
-            return made(_permanent_reason(operation, code, detail, way))
+            return made(_permanent_reason(operation, code, exc.kind, way))
     return made(_refusal(way), certain=False)
 
 
@@ -320,15 +350,15 @@ def _refusal(way: Direction) -> FailureReason:
     return FailureReason.CONNECT_REFUSED
 
 
-def _permanent_reason(operation: str, code: str, detail: str, way: Direction) -> FailureReason:
-    if code in _WINDOW_CODES or "131047" in detail:
-        return FailureReason.OUTSIDE_24H_WINDOW
+def _permanent_reason(operation: str, code: str, kind: Kind, way: Direction) -> FailureReason:
+    if kind in _KIND_REASONS and kind not in (Kind.THROTTLED, Kind.UNAVAILABLE):
+        return _KIND_REASONS[kind]
     if operation == "convert":
         return FailureReason.CONVERSION_FAILED
     if operation == "StartAttachmentUpload" and code == "ValidationException":
         # Connect validates the file's type and size when the upload starts.
         return FailureReason.MEDIA_TYPE_REFUSED
-    if operation in _FETCHES or code == "131052":
+    if operation in _FETCHES:
         return FailureReason.MEDIA_FETCH_FAILED
     if operation not in _TOWARD_AGENT and operation.startswith(_STORE_PREFIXES):
         # The media store (S3 or a folder) refused: the file could not be handled at all.
@@ -340,12 +370,7 @@ def failure_from_whatsapp_error(error: WhatsAppError, *, subject: str = "message
     """The failure a ``failed`` status from WhatsApp means for what the agent sent."""
     code = str(error.code)
     detail = ": ".join(p for p in (error.title or error.message, error.details) if p)
-    if code in _WINDOW_CODES:
-        reason = FailureReason.OUTSIDE_24H_WINDOW
-    elif code in _THROTTLE_CODES:
-        reason = FailureReason.TRANSIENT_EXHAUSTED
-    else:
-        reason = FailureReason.WHATSAPP_REFUSED
+    reason = _KIND_REASONS.get(meta_error_kind(code), FailureReason.WHATSAPP_REFUSED)
     return Failure.of(
         reason,
         direction=Direction.TO_CUSTOMER,

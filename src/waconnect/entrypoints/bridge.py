@@ -3,26 +3,34 @@
 Each takes a document as it arrives (a mapping, or JSON text or bytes, in any wrapping the wire
 layer knows), never raises for bad input, and returns one ``Outcome`` per message or event.
 One customer's work runs one item at a time, in order; different customers run concurrently.
-Transient failures are retried here a few times with backoff; after that the customer (or the
-agent) is told and the outcome is ``failed`` — or, for a transport that keeps the item and
-redelivers it later (SQS), the outcome is ``deferred`` with nothing kept and nobody told.
+
+Retries live in this one layer (botocore makes one attempt per call). A call that certainly did
+not take effect is tried ``RetryPolicy.attempts`` times with short waits. When that is not enough,
+or Connect's active-chat quota is full, the item is ``deferred``, nobody told, when someone keeps
+it: a transport that redelivers it (SQS: ``defer=True``), or the bridge's own ``RetryStore``
+while the item is younger than ``RetryPolicy.max_age`` (``run_due`` hands it in again). Else the
+customer (or the agent) is told and the outcome is ``failed``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from waconnect.domain.connect import ConnectEvent
 from waconnect.domain.session import SessionKey
-from waconnect.domain.whatsapp import InboundMessage, StatusUpdate
+from waconnect.domain.whatsapp import Customer, InboundMessage, StatusUpdate
 from waconnect.entrypoints.keyed_lock import KeyedLock
-from waconnect.errors import MalformedPayload, TransientError
+from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
+from waconnect.ports import RetryStore
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.outcome import Outcome
@@ -42,9 +50,22 @@ class RetryPolicy:
     attempts: int = 4
     delay: float = 0.2
     max_delay: float = 2.0
+    # After the attempts: keep an item younger than this (seconds) for later; 0: report at once.
+    max_age: float = 0.0
+    later: float = 10.0
+    max_later: float = 15 * 60.0
 
     def waits(self) -> list[float]:
         return [min(self.delay * 2**n, self.max_delay) for n in range(self.attempts - 1)]
+
+    def retry_after(self, age: float) -> float | None:
+        """When to try an item ``age`` seconds old again; None once it is too old to wait.
+
+        Waiting about as long as the item has already waited doubles the gaps between tries.
+        """
+        if age >= self.max_age:
+            return None
+        return min(max(age, self.later), self.max_later, self.max_age - age)
 
 
 class Bridge:
@@ -58,6 +79,8 @@ class Bridge:
         locks: KeyedLock | None = None,
         closers: Sequence[Callable[[], None]] = (),
         instance_id: str = "",
+        kept: RetryStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.inbound = inbound
         self.outbound = outbound
@@ -67,6 +90,8 @@ class Bridge:
         self._closers = list(closers)
         # The Connect instance this bridge serves (id or ARN); empty: events are not checked.
         self._instance_id = _instance(instance_id)
+        self._kept = kept
+        self._now = clock
 
     def close(self) -> None:
         """Release what the composition root opened for this bridge (connections, clients)."""
@@ -86,7 +111,43 @@ class Bridge:
         self.close()
 
     def handle_document(self, doc: Document) -> list[Outcome]:
-        """Any inbound document: WhatsApp traffic or Connect streaming events, by its shape."""
+        """Any inbound document: WhatsApp traffic or Connect streaming events, by its shape.
+
+        With a ``RetryStore``, a document with a ``deferred`` outcome is kept for ``run_due``.
+        """
+        outcomes = self._handle_document(doc)
+        self._keep_if_deferred(doc, outcomes)
+        return outcomes
+
+    def run_due(self, now: float | None = None) -> list[Outcome]:
+        """Hand in again every kept document that is due at ``now``; the outcomes, in order.
+
+        A document whose items all settled is dropped; one still deferred is kept for later.
+        Items already delivered come back as ``duplicate``.
+        """
+        if self._kept is None:
+            return []
+        moment = self._now() if now is None else now
+        outcomes: list[Outcome] = []
+        for kept in self._kept.due(moment):
+            again = self._handle_document(kept.document)
+            outcomes.extend(again)
+            wait = _next_try(again)
+            if wait is None:
+                self._kept.drop(kept.key)
+            else:
+                self._kept.keep(kept.key, kept.document, due_at=moment + wait)
+        return outcomes
+
+    def _keep_if_deferred(self, doc: Document, outcomes: list[Outcome]) -> None:
+        wait = _next_try(outcomes)
+        if self._kept is None or wait is None:
+            return
+        text = _document_text(doc)
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        self._kept.keep(key, text, due_at=self._now() + wait)
+
+    def _handle_document(self, doc: Document) -> list[Outcome]:
         try:
             kind = classify(doc)
         except MalformedPayload as exc:
@@ -120,11 +181,15 @@ class Bridge:
         return outcomes
 
     def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
-        """WhatsApp statuses of messages the business sent (logged only, for now)."""
+        """WhatsApp statuses of messages the business sent: a failed one is told to the agent."""
         outcomes: list[Outcome] = []
         for status in statuses:
+            customer = Customer(wa_id=status.recipient_id, user_id=status.recipient_user_id)
             try:
-                outcomes.extend(self.inbound.handle_statuses([status]))
+                # Under the customer's lock: an agent's send remembers its wamid before the
+                # status of that send, published at once by WhatsApp, is looked up.
+                with self._locks.hold(str(SessionKey.of(status.business, customer))):
+                    outcomes.extend(self.inbound.handle_statuses([status]))
             except Exception as exc:
                 logger.exception("status of %s failed unexpectedly", mask(status.wamid))
                 outcomes.append(Outcome(kind="failed", reason=_unexpected(exc), wamid=status.wamid))
@@ -164,7 +229,8 @@ class Bridge:
 
     def handle_message(self, message: InboundMessage, *, defer: bool = False) -> Outcome:
         """One parsed customer message. With ``defer``, a message still failing transiently
-        after the retries is ``deferred`` (claim released, nobody told) instead of reported."""
+        after the retries, or waiting for room in Connect, is ``deferred`` (claim released,
+        nobody told) instead of reported: the transport keeps it."""
         with self._locks.hold(str(SessionKey.of(message.business, message.customer))):
             return self._inbound(message, defer=defer)
 
@@ -198,19 +264,43 @@ class Bridge:
         while True:
             try:
                 return self.inbound.handle_message(message)
+            except CapacityExceeded as exc:
+                return self._inbound_later(message, exc, defer=defer)
             except TransientError as exc:
-                if not waits and defer:
-                    # The service released the claim: a redelivery starts afresh.
-                    return Outcome(
-                        kind="deferred",
-                        reason=str(exc),
-                        customer=message.customer.identity,
-                        wamid=message.wamid,
-                    )
                 if not waits:
-                    logger.warning("giving up on a message after transient failures: %s", exc)
-                    return self.inbound.report_failure(message, exc)
+                    return self._inbound_later(message, exc, defer=defer)
                 self._sleep(waits.pop(0))
+
+    def _inbound_later(
+        self, message: InboundMessage, error: DeliveryError, *, defer: bool
+    ) -> Outcome:
+        """Defer a message that cannot go now when someone keeps it; else report it."""
+        wait = self._later(message.timestamp, defer=defer)
+        if wait is None:
+            logger.warning("giving up on a message: %s", error)
+            return self.inbound.report_failure(message, error)
+        # The service released the claim: a redelivery starts afresh.
+        logger.info("message %s deferred %.0f s: %s", mask(message.wamid), wait, error.kind.value)
+        return Outcome(
+            kind="deferred",
+            reason=str(error),
+            customer=message.customer.identity,
+            wamid=message.wamid,
+            retry_after=wait,
+        )
+
+    def _later(self, since: float, *, defer: bool) -> float | None:
+        """Seconds until an item that happened at ``since`` is tried again; None: report it.
+
+        A transport that keeps the item (``defer``) schedules its own retries; the bridge's
+        store keeps it until it is ``max_age`` old.
+        """
+        age = max(0.0, self._now() - since)
+        if defer:
+            return self._retry.retry_after(age) or self._retry.later
+        if self._kept is None:
+            return None
+        return self._retry.retry_after(age)
 
     def _outbound(self, event: ConnectEvent, *, defer: bool) -> Outcome:
         with log_ids(contact_id=event.contact_id):
@@ -234,9 +324,15 @@ class Bridge:
                 try:
                     return self.outbound.handle_agent_event(event)
                 except TransientError as exc:
-                    if (not waits or session is None) and defer:
-                        contact_id = event.contact_id
-                        return Outcome(kind="deferred", reason=str(exc), contact_id=contact_id)
+                    wait = self._later(_event_time(event, self._now), defer=defer)
+                    if (not waits or session is None) and wait is not None:
+                        logger.info("event %s deferred %.0f s", event.event_id, wait)
+                        return Outcome(
+                            kind="deferred",
+                            reason=str(exc),
+                            contact_id=event.contact_id,
+                            retry_after=wait,
+                        )
                     if not waits or session is None:
                         logger.warning("giving up on event %s: %s", event.event_id, exc)
                         if session is None:
@@ -250,6 +346,28 @@ class Bridge:
 def _instance(instance: str) -> str:
     """An instance's id, from itself or its ARN (``arn:aws:connect:...:instance/<id>``)."""
     return instance.strip().rsplit("instance/", 1)[-1].strip("/")
+
+
+def _next_try(outcomes: Iterable[Outcome]) -> float | None:
+    """The soonest ``retry_after`` of the deferred outcomes; None when all settled."""
+    waits = [o.retry_after for o in outcomes if not o.settled]
+    return min(waits) if waits else None
+
+
+def _document_text(doc: Document) -> str:
+    if isinstance(doc, bytes):
+        return doc.decode("utf-8", errors="replace")
+    if isinstance(doc, str):
+        return doc
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def _event_time(event: ConnectEvent, now: Callable[[], float]) -> float:
+    """When Connect says the event happened (its AbsoluteTime), else now."""
+    try:
+        return datetime.fromisoformat(event.absolute_time.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return now()
 
 
 def _unexpected(error: Exception) -> str:

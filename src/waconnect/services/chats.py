@@ -17,6 +17,7 @@ from waconnect.domain.whatsapp import InboundMessage
 from waconnect.errors import SessionEnded
 from waconnect.ports import Clock, ConnectChat, SessionStore
 from waconnect.services.client_tokens import client_token
+from waconnect.services.identity import knowing
 from waconnect.services.redact import mask
 
 logger = logging.getLogger(__name__)
@@ -30,17 +31,20 @@ class ChatLifecycle:
         self._connect = connect
         self._clock = clock
 
-    def open_for(self, message: InboundMessage) -> ChatSession:
-        """The customer's open chat with a usable connection, started if there is none."""
-        key = SessionKey.of(message.business, message.customer)
+    def open_for(self, message: InboundMessage, key: SessionKey) -> ChatSession:
+        """The open chat of the customer of ``key``, with a usable connection, started if there
+        is none; it learns any id of the customer it did not know."""
         session = self._sessions.get(key)
         if session is None or session.ended:
-            return self._start(message, previous=session)
+            return self._start(message, key, previous=session)
+        learnt = knowing(session, message.customer)
+        if learnt is not session and self._sessions.save(learnt):
+            session = learnt
         if session.needs_refresh(self._clock.now()):
             try:
                 return self._refresh(session)
             except SessionEnded:
-                return self._start(message, previous=self._close(session))
+                return self._start(message, key, previous=self._close(session))
         return session
 
     def deliver(
@@ -55,7 +59,7 @@ class ChatLifecycle:
             return self._call(session, send)
         except SessionEnded:
             current = self._sessions.get(session.key) or session
-            fresh = self._start(message, previous=self._close(current))
+            fresh = self._start(message, current.key, previous=self._close(current))
             return send(fresh), fresh
 
     def call(self, session: ChatSession, send: Callable[[ChatSession], T]) -> T:
@@ -82,7 +86,9 @@ class ChatLifecycle:
     def close(self, session: ChatSession) -> ChatSession:
         return self._close(session)
 
-    def _start(self, message: InboundMessage, *, previous: ChatSession | None) -> ChatSession:
+    def _start(
+        self, message: InboundMessage, key: SessionKey, *, previous: ChatSession | None
+    ) -> ChatSession:
         generation = previous.generation + 1 if previous is not None else 1
         chat = self._connect.start_chat(
             business=message.business,
@@ -90,10 +96,13 @@ class ChatLifecycle:
             client_token=client_token(message.wamid, "chat", generation=generation),
         )
         connection = self._connect.connect(chat.participant_token)
+        customer = (
+            message.customer if previous is None else knowing(previous, message.customer).customer
+        )
         session = ChatSession(
-            key=SessionKey.of(message.business, message.customer),
+            key=key,
             business=message.business,
-            customer=message.customer,
+            customer=customer,
             contact_id=chat.contact_id,
             participant_id=chat.participant_id,
             participant_token=chat.participant_token,
@@ -102,7 +111,18 @@ class ChatLifecycle:
             generation=generation,
             started_at=self._clock.now(),
         )
-        self._sessions.save(session)
+        if not self._sessions.save(session):
+            # Another worker stored a newer chat meanwhile: the customer's work goes there, and
+            # the chat opened here is left to end by itself (nobody writes into it).
+            stored = self._sessions.get(session.key)
+            if stored is not None and not stored.ended:
+                logger.warning(
+                    "chat %s not kept: customer %s has chat %s",
+                    chat.contact_id,
+                    mask(message.customer.identity),
+                    stored.contact_id,
+                )
+                return stored
         logger.info(
             "chat %s started for customer %s (generation %d)",
             chat.contact_id,
@@ -114,12 +134,17 @@ class ChatLifecycle:
     def _refresh(self, session: ChatSession) -> ChatSession:
         connection = self._connect.connect(session.participant_token)
         refreshed = session.with_connection(connection.token, connection.expiry)
-        self._sessions.save(refreshed)
+        if not self._sessions.save(refreshed):
+            # The customer has a newer chat: an old one's connection must not overwrite it.
+            logger.info("chat %s was replaced; its refresh is not kept", session.contact_id)
         logger.info("connection refreshed for contact %s", session.contact_id)
         return refreshed
 
     def _close(self, session: ChatSession) -> ChatSession:
         closed = session.closed()
-        self._sessions.save(closed)
+        if not self._sessions.save(closed):
+            # A newer chat is stored: it stays open; this old one is simply over.
+            logger.info("chat %s is over (a newer chat is kept)", session.contact_id)
+            return closed
         logger.info("chat %s is over", session.contact_id)
         return closed

@@ -29,23 +29,28 @@ from waconnect.domain.whatsapp import (
     MessageType,
     StatusUpdate,
 )
-from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
+from waconnect.errors import (
+    CapacityExceeded,
+    DeliveryError,
+    PermanentError,
+    SessionEnded,
+    TransientError,
+)
 from waconnect.log_setup import add_log_ids
 from waconnect.media.convert import part_name
 from waconnect.media.examine import examine_stored
 from waconnect.media.naming import file_name_for
 from waconnect.media.policy import WAV16K, ConnectLimits, inbound_plan
-from waconnect.ports import (
-    LoggedMessage,
-    Transcriber,
-)
+from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage, Transcriber
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.client_tokens import client_token
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
+from waconnect.services.identity import session_key
 from waconnect.services.outcome import Outcome, OutcomeKind
 from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
 from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
+from waconnect.services.statuses import StatusNotices
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +80,11 @@ class InboundService:
         language: str = "en-US",
         remember_snippets: bool = True,
         stickers: bool = True,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self._ledger = ports.ledger
+        self._sessions = ports.sessions
+        self._lease = lease_seconds
         self._media = ports.media
         self._whatsapp = ports.whatsapp
         self._connect = ports.connect
@@ -92,33 +100,67 @@ class InboundService:
             sessions=ports.sessions, connect=ports.connect, clock=ports.clock
         )
         self._feedback = CustomerFeedback(ports.whatsapp, feedback or FeedbackSettings())
+        self._statuses = StatusNotices(
+            sessions=ports.sessions,
+            ledger=ports.ledger,
+            log=ports.message_log,
+            connect=ports.connect,
+            chats=self._chats,
+        )
 
     def handle_customer_messages(self, batch: InboundBatch) -> list[Outcome]:
         """Every message of the batch, one at a time, in the order WhatsApp gave them."""
         return [self.handle_message(message) for message in batch.messages]
 
     def handle_message(self, message: InboundMessage) -> Outcome:
-        """Deliver one message; ``TransientError`` propagates with the claim released."""
+        """Deliver one message; ``TransientError`` and ``CapacityExceeded`` propagate with the
+        message's lease released, so that a retry does the rest.
+
+        One worker at a time delivers a customer's messages, across processes: the customer's
+        lease in the Ledger (so two workers never open two chats); another worker holding it
+        means ``deferred``. The message itself is leased too: done means ``duplicate``; a live
+        lease of another worker means ``deferred``; a lease that ran out (its worker died) is
+        taken over, and the parts already recorded done are not sent again.
+        """
         if not self._whatsapp.can_send_from(message.business):
             return self._unanswerable(message)
-        if not self._ledger.claim(_claim_key(message.wamid)):
+        key = session_key(self._sessions, message.business, message.customer)
+        customer = _customer_key(key)
+        if self._ledger.lease(customer, seconds=self._lease) == "held":
+            logger.info("customer of %s busy in another worker; deferred", mask(message.wamid))
+            return _outcome(message, "deferred", reason="customer busy", retry_after=self._later())
+        try:
+            return self._handle_leased(message, key)
+        finally:
+            self._ledger.release(customer)
+
+    def _handle_leased(self, message: InboundMessage, key: SessionKey) -> Outcome:
+        claim = _claim_key(message.wamid)
+        state = self._ledger.lease(claim, seconds=self._lease)
+        if state == "done":
             logger.info("duplicate message %s dropped", mask(message.wamid))
             return _outcome(message, "duplicate", reason="already delivered")
+        if state == "held":
+            logger.info("message %s in progress elsewhere; deferred", mask(message.wamid))
+            return _outcome(message, "deferred", reason="in progress", retry_after=self._later())
         session: ChatSession | None = None
         try:
-            session = self._chats.open_for(message)
+            session = self._chats.open_for(message, key)
             add_log_ids(contact_id=session.contact_id)
-            parts = self._prepare(message)
+            parts = self._prepare(message, key)
             session = self._send_parts(session, message, parts)
-        except TransientError:
-            self._ledger.release(_claim_key(message.wamid))
+        except (TransientError, CapacityExceeded):
+            self._ledger.release(claim)
             raise
         except DeliveryError as exc:
-            return self._report(message, exc, session=session)
-        except Exception:
+            outcome = self._report(message, exc, session=session)
+            self._ledger.finish(claim)
+            return outcome
+        except BaseException:
             # A bug or a broken store is not the message's fault: a retry must be able to redo it.
-            self._ledger.release(_claim_key(message.wamid))
+            self._ledger.release(claim)
             raise
+        self._ledger.finish(claim)
         self._remember(session, message, parts)
         file_reached = any(p.media is not None for p in parts)
         if any(p.purpose == "refusal" for p in parts):
@@ -141,6 +183,10 @@ class InboundService:
         )
         return _outcome(message, "delivered", contact_id=session.contact_id)
 
+    def _later(self) -> float:
+        """When to look again at work another worker holds: well within its lease."""
+        return max(1.0, self._lease / 4)
+
     def _unanswerable(self, message: InboundMessage) -> Outcome:
         """A message to a number the bridge cannot answer from: refused before any claim.
 
@@ -161,10 +207,13 @@ class InboundService:
         again and kept, the failure itself being the message's one outcome. If another worker
         took it meanwhile, that worker owns the message: nobody is told anything here.
         """
-        if not self._ledger.claim(_claim_key(message.wamid)):
+        claim = _claim_key(message.wamid)
+        if self._ledger.lease(claim, seconds=self._lease) != "taken":
             logger.info("message %s taken by another worker; no failure told", mask(message.wamid))
             return _outcome(message, "duplicate", reason="handled elsewhere")
-        return self._report(message, error, session=session)
+        outcome = self._report(message, error, session=session)
+        self._ledger.finish(claim)
+        return outcome
 
     def _report(
         self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None
@@ -179,7 +228,8 @@ class InboundService:
         )
         self._feedback.failed(message, failure)
         if session is None:
-            session = self._chats.current(SessionKey.of(message.business, message.customer))
+            key = session_key(self._sessions, message.business, message.customer)
+            session = self._chats.current(key)
         if session is not None and not session.ended:
             self._tell_agent(session, message, failure)
         return _outcome(
@@ -191,43 +241,28 @@ class InboundService:
         )
 
     def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
-        """Statuses are only logged for now (receipts to Connect come later)."""
-        outcomes = []
-        for status in statuses:
-            logger.info(
-                "status %s for %s to %s",
-                status.status.value,
-                mask(status.wamid),
-                mask(status.recipient_user_id or status.recipient_id),
-            )
-            outcomes.append(
-                Outcome(
-                    kind="skipped",
-                    reason=f"status {status.status.value}",
-                    customer=status.recipient_user_id or status.recipient_id,
-                    wamid=status.wamid,
-                )
-            )
-        return outcomes
+        """A ``failed`` status of an agent's message becomes a notice in the agent's chat; the
+        rest are logged."""
+        return [self._statuses.handle(status) for status in statuses]
 
     # ---- preparing the parts ------------------------------------------------------------------
 
-    def _prepare(self, message: InboundMessage) -> list[_Part]:
-        quoted = self._quoted(message)
+    def _prepare(self, message: InboundMessage, key: SessionKey) -> list[_Part]:
+        quoted = self._quoted(message, key)
         if message.media is None:
             return _text_parts("text", render_for_agent(message, quoted=quoted))
         parts = self._file_parts(message, message.media)
         parts += _text_parts("caption", render_for_agent(message, quoted=quoted))
         return parts
 
-    def _quoted(self, message: InboundMessage) -> str | None:
+    def _quoted(self, message: InboundMessage, key: SessionKey) -> str | None:
         """The snippet of the message this one replies or reacts to, when it is remembered."""
         wamid = quoted_wamid(message)
         if not wamid:
             return None
         entry = self._log.recall(wamid)
         # A wamid is unique, but a quote must never show one customer another's words.
-        if entry is None or entry.key != SessionKey.of(message.business, message.customer):
+        if entry is None or entry.key != key:
             return None
         return entry.snippet or None
 
@@ -340,10 +375,12 @@ class InboundService:
 
         A ClientToken alone is not enough: a repeated StartAttachmentUpload hands back the
         first, possibly expired or already used, upload URL. The token's generation makes a
-        new chat get every part again.
+        new chat get every part again. A part whose worker died while sending it (its lease
+        ran out, or this worker holds the message) is sent again with the same token: Connect
+        keeps one.
         """
         done = f"done:{token}"
-        if not self._ledger.claim(done):
+        if self._ledger.lease(done, seconds=self._lease) == "done":
             logger.debug(
                 "part %s:%d already in contact %s", part.purpose, part.index, session.contact_id
             )
@@ -360,6 +397,7 @@ class InboundService:
         except BaseException:
             self._ledger.release(done)
             raise
+        self._ledger.finish(done)
 
     def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
         texts = split_text(failure.agent_text, CONNECT_TEXT_LIMIT)
@@ -419,6 +457,10 @@ def _claim_key(wamid: str) -> str:
     return f"whatsapp:{wamid}"
 
 
+def _customer_key(key: SessionKey) -> str:
+    return f"customer:{key}"
+
+
 def _subject(message: InboundMessage) -> str:
     if message.revision is not None and message.revision.new is not None:
         return _subject(message.revision.new)  # an edit is about the message as it now is
@@ -434,6 +476,7 @@ def _outcome(
     reason: str = "",
     contact_id: str = "",
     failure: Failure | None = None,
+    retry_after: float = 0.0,
 ) -> Outcome:
     return Outcome(
         kind=kind,
@@ -442,4 +485,5 @@ def _outcome(
         wamid=message.wamid,
         contact_id=contact_id,
         failure=failure,
+        retry_after=retry_after,
     )

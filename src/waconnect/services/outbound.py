@@ -22,15 +22,25 @@ from waconnect.domain.connect import (
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.markdown import markdown_to_whatsapp
 from waconnect.domain.media import StoredMedia
-from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
+from waconnect.domain.outgoing import (
+    MediaKind,
+    Outgoing,
+    OutgoingMedia,
+    OutgoingText,
+    ReadReceipt,
+)
 from waconnect.domain.session import ChatSession
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, split_text
-from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
+from waconnect.errors import (
+    DeliveryError,
+    PermanentError,
+    SessionEnded,
+    TransientError,
+    Unconfirmed,
+)
 from waconnect.media.examine import examine_stored
 from waconnect.media.policy import outbound_plan
-from waconnect.ports import (
-    LoggedMessage,
-)
+from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.interactive import interactive_as_text
 from waconnect.services.outcome import Outcome, OutcomeKind
@@ -50,7 +60,9 @@ class OutboundService:
         *,
         remember_snippets: bool = True,
         mark_read: bool = True,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
+        self._lease = lease_seconds
         self._sessions = ports.sessions
         self._mark_read = mark_read
         self._ledger = ports.ledger
@@ -125,12 +137,12 @@ class OutboundService:
         if not parts:
             return _outcome(event, "skipped", reason="empty message", session=session)
 
-        def send_part(part: str) -> Callable[[], None]:
-            def send() -> None:
-                wamid = self._whatsapp.send(
-                    session.business, OutgoingText(to=session.customer, text=part)
-                )
-                self._remember(session, wamid, part)
+        def send_part(part: str) -> Callable[[str], None]:
+            def send(claim: str) -> None:
+                outgoing = OutgoingText(to=session.customer, text=part)
+                wamid = self._send_once(claim, session, outgoing)
+                if wamid:
+                    self._remember(session, wamid, part)
 
             return send
 
@@ -183,15 +195,15 @@ class OutboundService:
                 session=session,
             )
 
-        def send() -> None:
-            self._send_file(session, attachment)
+        def send(claim: str) -> None:
+            self._send_file(claim, session, attachment)
 
         # The attachment id alone: Connect may publish the same APPROVED attachment again under
         # a new event Id, and the customer must get the file once.
         claim = f"connect:attachment:{attachment.attachment_id}"
         return self._once_each([(claim, send)], event, session, subject=attachment.name or "file")
 
-    def _send_file(self, session: ChatSession, attachment: ConnectAttachment) -> None:
+    def _send_file(self, claim: str, session: ChatSession, attachment: ConnectAttachment) -> None:
         key = f"outbound/{session.contact_id}/{attachment.attachment_id}/"
 
         def download(current: ChatSession) -> StoredMedia:
@@ -241,9 +253,31 @@ class OutboundService:
             filename=plan.filename if plan.kind is MediaKind.DOCUMENT else "",
             voice=plan.voice,
         )
-        wamid = self._whatsapp.send(session.business, message)
-        # Quoted back to the agent under the name the agent gave it, not the converted one.
-        self._remember(session, wamid, agent_file_snippet(attachment.name or plan.filename))
+        wamid = self._send_once(claim, session, message)
+        if wamid:
+            # Quoted back to the agent under the name the agent gave it, not the converted one.
+            self._remember(session, wamid, agent_file_snippet(attachment.name or plan.filename))
+
+    def _send_once(self, claim: str, session: ChatSession, message: Outgoing) -> str:
+        """Send ``message`` to WhatsApp at most once for ``claim``; "" when it may have gone.
+
+        SendWhatsAppMessage takes no idempotency token, so the send is marked *maybe sent*
+        before it leaves. A worker that finds the mark (its predecessor died mid-send) does not
+        send again; a send that certainly did not happen (throttled, refused, never connected)
+        clears it so that a retry may send; an ``Unconfirmed`` one keeps it.
+        """
+        maybe_sent = f"sending:{claim}"
+        if not self._ledger.claim(maybe_sent):
+            logger.warning("a send of %s may have gone out before; not sent again", claim)
+            return ""
+        try:
+            return self._whatsapp.send(session.business, message)
+        except Unconfirmed:
+            raise
+        except BaseException:
+            # The adapter says it certainly did not go (or failed before sending): sendable.
+            self._ledger.release(maybe_sent)
+            raise
 
     def _restored(self, media: StoredMedia, key: str, content_type: str) -> StoredMedia:
         with self._media.open(media) as chunks:
@@ -314,32 +348,43 @@ class OutboundService:
 
     def _once_each(
         self,
-        steps: list[tuple[str, Callable[[], None]]],
+        steps: list[tuple[str, Callable[[str], None]]],
         event: ConnectEvent,
         session: ChatSession,
         *,
         subject: str,
     ) -> Outcome:
-        """Run each (claim, send) step whose claim is new, in order; keep claims of sent steps.
+        """Run each (claim, send) step not done yet, in order, each under a lease.
 
-        A transient error (or any unexpected one) releases only the failing step's claim and
-        propagates, so a retry resumes there; any other ``DeliveryError`` keeps it and is
-        reported as this event's one failure.
+        A step another worker holds defers the event; a step whose worker died is taken over
+        once its lease runs out. A transient error (or any unexpected one) releases only the
+        failing step and propagates, so a retry resumes there; any other ``DeliveryError``
+        finishes it and is reported as this event's one failure.
         """
         sent = 0
         for claim, send in steps:
-            if not self._ledger.claim(claim):
+            state = self._ledger.lease(claim, seconds=self._lease)
+            if state == "done":
                 continue
+            if state == "held":
+                logger.info("event %s in progress elsewhere; deferred", event.event_id)
+                later = max(1.0, self._lease / 4)
+                return replace(
+                    _outcome(event, "deferred", reason="in progress", session=session),
+                    retry_after=later,
+                )
             try:
-                send()
+                send(claim)
             except DeliveryError as exc:
                 if isinstance(exc, TransientError):
                     self._ledger.release(claim)
                     raise
+                self._ledger.finish(claim)
                 return self.report_failure(event, exc, session=session, subject=subject)
-            except Exception:
+            except BaseException:
                 self._ledger.release(claim)
                 raise
+            self._ledger.finish(claim)
             sent += 1
         if not sent:
             return _outcome(event, "duplicate", reason="already sent", session=session)

@@ -9,13 +9,16 @@ Sessions table
     ``get`` reads consistently; ``find_by_contact`` goes through the index, which is eventually
     consistent: a session saved a moment ago may not be found by its contact id yet.
     ``save`` is a put conditional on the stored ``generation`` being no newer, so a process still
-    holding an old chat can never overwrite the customer's new one.
+    holding an old chat can never overwrite the customer's new one. A customer known by two ids
+    (phone number and BSUID) has an alias item under the other id's key: ``session_key`` and
+    ``alias_of`` (S, the key of the session) only.
 
 Ledger table
-    partition key ``claim_key`` (S); ``claimed_at`` (N, epoch seconds); ``expires_at`` (N, epoch
-    seconds) is the table's TTL attribute. DynamoDB deletes expired items only eventually (hours
-    later), so a claim is a conditional put that succeeds when no item exists *or* the item has
-    expired; the expiry is part of the condition, not left to TTL.
+    partition key ``claim_key`` (S); ``claimed_at`` (N, epoch seconds); ``lease_until`` (N: the
+    end of the holder's lease, 0 once done); ``expires_at`` (N, epoch seconds) is the table's TTL
+    attribute. DynamoDB deletes expired items only eventually (hours later), so a claim is a
+    conditional put that succeeds when no item exists, the item has expired, or its lease has
+    run out; the expiry is part of the condition, not left to TTL.
 
 Message log table
     partition key ``log_key`` (S). Two kinds of item: ``wamid#<wamid>`` holds one message
@@ -44,15 +47,17 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from waconnect.domain.session import ChatSession
-    from waconnect.ports import Clock
+    from waconnect.ports import Clock, LeaseState
 
 logger = logging.getLogger(__name__)
 
 SERVICE = "dynamodb"
 SESSION_KEY = "session_key"
 CONTACT_INDEX = "by_contact"
+ALIAS_OF = "alias_of"
 CLAIM_KEY = "claim_key"
 TTL_ATTRIBUTE = "expires_at"
+LEASE_ATTRIBUTE = "lease_until"
 LOG_KEY = "log_key"
 
 
@@ -125,14 +130,28 @@ class DynamoDbSessionStore:
         self._table = table_name
 
     def get(self, key: SessionKey) -> ChatSession | None:
+        item = self._item(str(key))
+        if item is not None and ALIAS_OF in item:
+            item = self._item(str(item[ALIAS_OF]["S"]))
+        return None if item is None or ALIAS_OF in item else _session(item)
+
+    def link(self, alias: SessionKey, key: SessionKey) -> None:
+        # An alias item lives in the sessions table under the other identity's key; it has no
+        # contact_id, so the contact index never lists it.
+        with translate_errors("PutItem", service=SERVICE):
+            self._client.put_item(
+                TableName=self._table,
+                Item={SESSION_KEY: {"S": str(alias)}, ALIAS_OF: {"S": str(key)}},
+            )
+
+    def _item(self, session_key: str) -> Mapping[str, Any] | None:
         with translate_errors("GetItem", service=SERVICE):
             response = self._client.get_item(
                 TableName=self._table,
-                Key={SESSION_KEY: {"S": str(key)}},
+                Key={SESSION_KEY: {"S": session_key}},
                 ConsistentRead=True,
             )
-        item = response.get("Item")
-        return None if item is None else _session(item)
+        return response.get("Item")
 
     def find_by_contact(self, contact_id: str) -> ChatSession | None:
         with translate_errors("Query", service=SERVICE):
@@ -172,7 +191,12 @@ class DynamoDbSessionStore:
 
 
 class DynamoDbLedger:
-    """Claims as conditional puts; an item past ``expires_at`` counts as free."""
+    """Claims as conditional puts; an item past ``expires_at``, or past its lease, counts as free.
+
+    One write decides, as the Powertools idempotency persistence layer does: the put succeeds
+    when the key is free, and when it fails DynamoDB returns the item that stopped it
+    (``ReturnValuesOnConditionCheckFailure``), which says whether that is a live lease or done.
+    """
 
     def __init__(
         self,
@@ -188,30 +212,66 @@ class DynamoDbLedger:
         self._ttl = ttl_seconds
 
     def claim(self, key: str) -> bool:
+        return self._take(key, lease_until=0.0) is None
+
+    def lease(self, key: str, *, seconds: float) -> LeaseState:
+        now = self._clock.now()
+        holder = self._take(key, lease_until=now + seconds)
+        if holder is None:
+            return "taken"
+        if not holder:
+            # No item came back with the refusal: read it (released meanwhile reads as held).
+            with translate_errors("GetItem", service=SERVICE):
+                holder = self._client.get_item(
+                    TableName=self._table, Key={CLAIM_KEY: {"S": key}}, ConsistentRead=True
+                ).get("Item", {})
+        lease_until = float(holder.get(LEASE_ATTRIBUTE, {}).get("N", "0"))
+        return "held" if not holder or lease_until > now else "done"
+
+    def finish(self, key: str) -> None:
+        with translate_errors("PutItem", service=SERVICE):
+            self._client.put_item(TableName=self._table, Item=self._item(key, lease_until=0.0))
+
+    def release(self, key: str) -> None:
+        with translate_errors("DeleteItem", service=SERVICE):
+            self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": key}})
+
+    def _item(self, key: str, *, lease_until: float) -> dict[str, AttributeValueTypeDef]:
+        now = self._clock.now()
+        return {
+            CLAIM_KEY: {"S": key},
+            "claimed_at": {"N": repr(now)},
+            LEASE_ATTRIBUTE: {"N": repr(lease_until)},
+            TTL_ATTRIBUTE: {"N": str(int(now + self._ttl))},
+        }
+
+    def _take(self, key: str, *, lease_until: float) -> Mapping[str, Any] | None:
+        """None when taken; else the item that holds the key ({} when DynamoDB sent none)."""
         now = self._clock.now()
         with translate_errors("PutItem", service=SERVICE):
             try:
                 self._client.put_item(
                     TableName=self._table,
-                    Item={
-                        CLAIM_KEY: {"S": key},
-                        "claimed_at": {"N": repr(now)},
-                        TTL_ATTRIBUTE: {"N": str(int(now + self._ttl))},
+                    Item=self._item(key, lease_until=lease_until),
+                    ConditionExpression=(
+                        "attribute_not_exists(#key) OR #expires <= :now "
+                        "OR (#lease > :zero AND #lease <= :now)"
+                    ),
+                    ExpressionAttributeNames={
+                        "#key": CLAIM_KEY,
+                        "#expires": TTL_ATTRIBUTE,
+                        "#lease": LEASE_ATTRIBUTE,
                     },
-                    ConditionExpression="attribute_not_exists(#key) OR #expires <= :now",
-                    ExpressionAttributeNames={"#key": CLAIM_KEY, "#expires": TTL_ATTRIBUTE},
-                    ExpressionAttributeValues={":now": {"N": repr(now)}},
+                    ExpressionAttributeValues={":now": {"N": repr(now)}, ":zero": {"N": "0"}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except ClientError as exc:
                 # Losing the race is an answer, not a failure.
                 if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    return False
+                    item = exc.response.get("Item", {})
+                    return item if isinstance(item, Mapping) else {}
                 raise
-        return True
-
-    def release(self, key: str) -> None:
-        with translate_errors("DeleteItem", service=SERVICE):
-            self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": key}})
+        return None
 
 
 class DynamoDbMessageLog:

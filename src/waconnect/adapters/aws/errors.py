@@ -1,4 +1,4 @@
-"""The one place where botocore's errors become waconnect's error tree.
+"""The one place where botocore's errors become waconnect's error tree, each labelled a Kind.
 
 Every AWS adapter wraps its calls in :func:`translate_errors`; nothing else inspects a
 ``ClientError``. The mapping follows the error codes of the three services' models:
@@ -6,14 +6,21 @@ Every AWS adapter wraps its calls in :func:`translate_errors`; nothing else insp
 - AccessDeniedException from Connect or the Participant Service means the chat is over or its
   token was refused (that is what an expired token or an ended chat returns): ``SessionEnded``.
   From End User Messaging it is a missing permission: ``PermanentError``.
-- Throttling, 5xx, InternalService*, DependencyException, timeouts and connection errors:
-  ``TransientError``.
-- Validation and other 4xx refusals: ``PermanentError``.
+- StartChatContact's LimitExceededException is the active-chat quota: ``CapacityExceeded``
+  (elsewhere LimitExceededException is request throttling).
+- Throttling, 5xx, InternalService*, DependencyException and connections never made:
+  ``TransientError``. A read timeout, a connection dropped mid-request or a 5xx of a call
+  *without* an idempotency token (``idempotent=False``: End User Messaging's send) may have taken
+  effect: ``Unconfirmed``, never retried blindly. Throttling and refusals stay transient or
+  permanent: such a request certainly did not take effect.
+- Validation and other 4xx refusals: ``PermanentError``. End User Messaging passes Meta's
+  error code in its message; only here is that text read, to label the kind.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,14 +35,23 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from waconnect.errors import DeliveryError, PermanentError, SessionEnded, TransientError
+from waconnect.errors import (
+    CapacityExceeded,
+    DeliveryError,
+    Kind,
+    PermanentError,
+    SessionEnded,
+    TransientError,
+    Unconfirmed,
+    meta_error_kind,
+)
 
 logger = logging.getLogger(__name__)
 
 # Services whose AccessDeniedException means "this chat (or its token) is over".
 SESSION_SERVICES = frozenset({"connect", "connectparticipant"})
 
-_TRANSIENT_CODES = frozenset(
+_THROTTLE_CODES = frozenset(
     {
         "ThrottlingException",
         "ThrottledRequestException",
@@ -43,6 +59,17 @@ _TRANSIENT_CODES = frozenset(
         "TooManyRequestsException",
         "TooManyRequests",
         "RequestLimitExceeded",
+        "SlowDown",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+    }
+)
+# The operations whose LimitExceededException means "too many open at once", not "too fast".
+_CAPACITY_OPERATIONS = frozenset({"StartChatContact"})
+_META_CODE = re.compile(r"\b(1[0-9]{5}|470)\b")
+
+_TRANSIENT_CODES = _THROTTLE_CODES | frozenset(
+    {
         "InternalServiceException",
         "InternalServerException",
         "InternalServiceError",
@@ -53,10 +80,7 @@ _TRANSIENT_CODES = frozenset(
         "RequestTimeout",
         "RequestTimeoutException",
         # S3 and DynamoDB, whose adapters share this translator; some of these come back as 400.
-        "SlowDown",
-        "Throttling",
         "InternalError",
-        "ProvisionedThroughputExceededException",
         "TransactionConflictException",
     }
 )
@@ -77,25 +101,46 @@ _PERMANENT_CODES = frozenset(
 )
 
 
-def classify(service: str, code: str, status: int) -> type[DeliveryError]:
-    """The error class for an AWS error ``code`` with HTTP ``status`` from ``service``."""
+def classify(
+    service: str, code: str, status: int, *, operation: str = ""
+) -> tuple[type[DeliveryError], Kind]:
+    """The error class and kind for an AWS error ``code`` with HTTP ``status`` from ``service``."""
     if code == "AccessDeniedException":
-        return SessionEnded if service in SESSION_SERVICES else PermanentError
-    if code in _TRANSIENT_CODES or code.startswith("InternalService"):
-        return TransientError
+        if service in SESSION_SERVICES:
+            return SessionEnded, Kind.SESSION_ENDED
+        return PermanentError, Kind.DENIED
+    if code == "LimitExceededException" and operation in _CAPACITY_OPERATIONS:
+        return CapacityExceeded, Kind.CAPACITY
+    if code in _THROTTLE_CODES or status == 429:
+        return TransientError, Kind.THROTTLED
+    if code in _TRANSIENT_CODES or code.startswith("InternalService") or status >= 500:
+        return TransientError, Kind.UNAVAILABLE
+    if code == "ResourceNotFoundException":
+        return PermanentError, Kind.NOT_FOUND
     if code in _PERMANENT_CODES or code.startswith("InvalidParameter"):
-        return PermanentError
+        return PermanentError, Kind.REFUSED
     # Codes no model lists yet: the status decides, as botocore's retry handler does.
-    if status == 429 or status >= 500:
-        return TransientError
     if status == 403 and service in SESSION_SERVICES:
-        return SessionEnded
-    return PermanentError
+        return SessionEnded, Kind.SESSION_ENDED
+    return PermanentError, Kind.REFUSED
+
+
+def _meta_kind(service: str, message: str, kind: Kind) -> Kind:
+    """End User Messaging relays Meta's refusals with Meta's code in the message text."""
+    if service != "socialmessaging":
+        return kind
+    found = _META_CODE.search(message)
+    meta = meta_error_kind(found.group(1)) if found else Kind.UNKNOWN
+    return kind if meta is Kind.UNKNOWN else meta
 
 
 @contextmanager
-def translate_errors(operation: str, *, service: str) -> Iterator[None]:
-    """Run an AWS call, raising our errors (``from`` the SDK's) with operation and code kept."""
+def translate_errors(operation: str, *, service: str, idempotent: bool = True) -> Iterator[None]:
+    """Run an AWS call, raising our errors (``from`` the SDK's) with operation, code and kind.
+
+    ``idempotent=False`` for a call that has no idempotency token: an outcome that leaves open
+    whether it took effect becomes ``Unconfirmed`` instead of ``TransientError``.
+    """
     try:
         yield
     except ClientError as exc:
@@ -103,20 +148,40 @@ def translate_errors(operation: str, *, service: str) -> Iterator[None]:
         code = str(error.get("Code", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         message = str(error.get("Message", "")) or code
-        kind = classify(service, code, status)
+        kind, label = classify(service, code, status, operation=operation)
+        label = _meta_kind(service, message, label)
+        if not idempotent and kind is TransientError and label is Kind.UNAVAILABLE:
+            kind = Unconfirmed  # a server error says nothing about whether it was sent
         logger.info("%s %s failed: %s (HTTP %s)", service, operation, code, status)
-        raise kind(f"{operation}: {code}: {message}", operation=operation, code=code) from exc
+        raise kind(
+            f"{operation}: {code}: {message}", operation=operation, code=code, kind=label
+        ) from exc
     except ParamValidationError as exc:
         raise PermanentError(
             f"{operation}: invalid parameters: {exc}", operation=operation, code="ParamValidation"
         ) from exc
-    except (BotoConnectionError, HTTPClientError) as exc:
+    except BotoConnectionError as exc:
+        # The connection was never made (refused, DNS, connect timeout): nothing was sent.
         code = type(exc).__name__
-        raise TransientError(f"{operation}: {code}", operation=operation, code=code) from exc
+        raise TransientError(
+            f"{operation}: {code}", operation=operation, code=code, kind=Kind.NOT_CONNECTED
+        ) from exc
+    except HTTPClientError as exc:
+        # Sent, then no (complete) answer: a read timeout or a connection dropped mid-request.
+        code = type(exc).__name__
+        ambiguous = Unconfirmed if not idempotent else TransientError
+        raise ambiguous(
+            f"{operation}: {code}", operation=operation, code=code, kind=Kind.TIMED_OUT
+        ) from exc
     except httpx.TransportError as exc:
         code = type(exc).__name__
-        raise TransientError(f"{operation}: {code}", operation=operation, code=code) from exc
+        label = Kind.NOT_CONNECTED if isinstance(exc, httpx.ConnectError) else Kind.TIMED_OUT
+        raise TransientError(
+            f"{operation}: {code}", operation=operation, code=code, kind=label
+        ) from exc
     except BotoCoreError as exc:
         # Credentials, configuration or response-parsing problems: retrying will not help.
         code = type(exc).__name__
-        raise PermanentError(f"{operation}: {code}: {exc}", operation=operation, code=code) from exc
+        raise PermanentError(
+            f"{operation}: {code}: {exc}", operation=operation, code=code, kind=Kind.MISCONFIGURED
+        ) from exc

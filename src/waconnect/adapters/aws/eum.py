@@ -56,7 +56,8 @@ class EumWhatsApp:
 
     def send(self, business: BusinessNumber, message: Outgoing) -> str:
         body = json.dumps(build_message(message), ensure_ascii=False, separators=(",", ":"))
-        with translate_errors("SendWhatsAppMessage", service=SERVICE):
+        # No idempotency token: a send that may have gone out is Unconfirmed, never repeated.
+        with translate_errors("SendWhatsAppMessage", service=SERVICE, idempotent=False):
             response = self._client.send_whatsapp_message(
                 originationPhoneNumberId=self._origination(business, "SendWhatsAppMessage"),
                 message=body.encode("utf-8"),

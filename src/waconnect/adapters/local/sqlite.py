@@ -36,7 +36,7 @@ from waconnect.ports import LEDGER_TTL_SECONDS, MESSAGE_LOG_TTL_SECONDS, LoggedM
 
 if TYPE_CHECKING:
     from waconnect.domain.session import ChatSession
-    from waconnect.ports import Clock
+    from waconnect.ports import Clock, LeaseState
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,19 @@ _SCHEMA = (
     + ", ".join(f"{name} {_SQL_TYPES[kind]} NOT NULL" for name, kind in FIELDS)
     + ", PRIMARY KEY (session_key))",
     "CREATE INDEX IF NOT EXISTS sessions_by_contact ON sessions (contact_id)",
-    "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS session_aliases "
+    "(alias TEXT PRIMARY KEY, session_key TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, claimed_at REAL NOT NULL, "
+    "lease_until REAL NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS claims_by_age ON claims (claimed_at)",
     "CREATE TABLE IF NOT EXISTS messages (wamid TEXT PRIMARY KEY, business_number TEXT NOT NULL, "
     "customer TEXT NOT NULL, author TEXT NOT NULL, snippet TEXT NOT NULL, at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS messages_by_customer "
     "ON messages (business_number, customer, author, at)",
     "CREATE INDEX IF NOT EXISTS messages_by_age ON messages (at)",
+    "CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, document TEXT NOT NULL, "
+    "due_at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS kept_by_due ON kept (due_at)",
 )
 
 
@@ -141,6 +147,7 @@ class SqliteDatabase:
         try:
             for statement in _SCHEMA:
                 connection.execute(statement)
+            _add_missing_columns(connection)
         except BaseException:
             connection.execute("ROLLBACK")
             raise
@@ -175,6 +182,23 @@ class SqliteDatabase:
             connection.close()
 
 
+# Columns added after a table first shipped: (table, column, definition).
+_ADDED_COLUMNS = (("claims", "lease_until", "REAL NOT NULL DEFAULT 0"),)
+
+
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Bring a database written by an older version up to date (existing rows stay valid)."""
+    for table, column, definition in _ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+def database(target: str | Path | SqliteDatabase) -> SqliteDatabase:
+    """``target`` itself when it is a database already, else a database on that path."""
+    return _database(target)
+
+
 def _database(target: str | Path | SqliteDatabase) -> SqliteDatabase:
     return target if isinstance(target, SqliteDatabase) else SqliteDatabase(target)
 
@@ -188,10 +212,18 @@ class SqliteSessionStore:
     def get(self, key: SessionKey) -> ChatSession | None:
         with self._db.connection("get session") as connection:
             row = connection.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE session_key = ?",  # noqa: S608
-                (str(key),),
+                f"SELECT {_COLUMNS} FROM sessions WHERE session_key = COALESCE("  # noqa: S608
+                "(SELECT session_key FROM session_aliases WHERE alias = ?), ?)",
+                (str(key), str(key)),
             ).fetchone()
         return None if row is None else session_from_record(dict(row))
+
+    def link(self, alias: SessionKey, key: SessionKey) -> None:
+        with self._db.connection("link session") as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO session_aliases (alias, session_key) VALUES (?, ?)",
+                (str(alias), str(key)),
+            )
 
     def find_by_contact(self, contact_id: str) -> ChatSession | None:
         with self._db.connection("find session by contact") as connection:
@@ -220,7 +252,12 @@ class SqliteSessionStore:
 
 
 class SqliteLedger:
-    """Claims of message ids, each valid for ``ttl_seconds`` (7 days by default)."""
+    """Claims of work, each kept for ``ttl_seconds`` (7 days by default) once done.
+
+    A row's ``lease_until`` is 0 once the work is done, else the end of the holder's lease.
+    Taking a key is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` free; SQLite's count of
+    changed rows says who won.
+    """
 
     def __init__(
         self,
@@ -235,14 +272,42 @@ class SqliteLedger:
         self._next_purge = 0.0
 
     def claim(self, key: str) -> bool:
+        return self._take(key, lease_until=0.0, operation="claim")
+
+    def lease(self, key: str, *, seconds: float) -> LeaseState:
+        now = self._clock.now()
+        if self._take(key, lease_until=now + seconds, operation="lease"):
+            return "taken"
+        with self._db.connection("read lease") as connection:
+            row = connection.execute(
+                "SELECT lease_until FROM claims WHERE key = ?", (key,)
+            ).fetchone()
+        # Gone between the two statements (released): the caller may simply try again later.
+        return "held" if row is None or float(row["lease_until"]) > now else "done"
+
+    def finish(self, key: str) -> None:
+        with self._db.connection("finish claim") as connection:
+            connection.execute(
+                "INSERT INTO claims (key, claimed_at, lease_until) VALUES (?, ?, 0) "
+                "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, lease_until = 0",
+                (key, self._clock.now()),
+            )
+
+    def release(self, key: str) -> None:
+        with self._db.connection("release claim") as connection:
+            connection.execute("DELETE FROM claims WHERE key = ?", (key,))
+
+    def _take(self, key: str, *, lease_until: float, operation: str) -> bool:
         now = self._clock.now()
         expired_before = now - self._ttl
-        with self._db.connection("claim") as connection:
+        with self._db.connection(operation) as connection:
             cursor = connection.execute(
-                "INSERT INTO claims (key, claimed_at) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at "
-                "WHERE claims.claimed_at <= ?",
-                (key, now, expired_before),
+                "INSERT INTO claims (key, claimed_at, lease_until) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, "
+                "lease_until = excluded.lease_until "
+                "WHERE claims.claimed_at <= ? "
+                "OR (claims.lease_until > 0 AND claims.lease_until <= ?)",
+                (key, now, lease_until, expired_before, now),
             )
             won = cursor.rowcount == 1
             if now >= self._next_purge:
@@ -253,10 +318,6 @@ class SqliteLedger:
                 if purged:
                     logger.debug("purged %d expired claims", purged)
         return won
-
-    def release(self, key: str) -> None:
-        with self._db.connection("release claim") as connection:
-            connection.execute("DELETE FROM claims WHERE key = ?", (key,))
 
     def close(self) -> None:
         self._db.close()

@@ -1,0 +1,47 @@
+"""RetryStore in the bridge's SQLite file: documents waiting to be handed in again.
+
+One row per document (``kept``: key, document, due time), in the same database as the sessions
+and the ledger, so a restarted process finds what its predecessor kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from waconnect.adapters.local.sqlite import SqliteDatabase, database
+from waconnect.ports import KeptDocument
+
+# At most this many documents per call of ``due``: the rest wait for the next call.
+DUE_BATCH = 100
+
+
+class SqliteRetryStore:
+    def __init__(self, target: str | Path | SqliteDatabase) -> None:
+        self._db = database(target)
+
+    def keep(self, key: str, document: str, *, due_at: float) -> None:
+        with self._db.connection("keep document") as connection:
+            connection.execute(
+                "INSERT INTO kept (key, document, due_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at",
+                (key, document, due_at),
+            )
+
+    def due(self, now: float) -> list[KeptDocument]:
+        with self._db.connection("due documents") as connection:
+            rows = connection.execute(
+                "SELECT key, document, due_at FROM kept WHERE due_at <= ? "
+                "ORDER BY due_at, key LIMIT ?",
+                (now, DUE_BATCH),
+            ).fetchall()
+        return [
+            KeptDocument(key=row["key"], document=row["document"], due_at=float(row["due_at"]))
+            for row in rows
+        ]
+
+    def drop(self, key: str) -> None:
+        with self._db.connection("drop document") as connection:
+            connection.execute("DELETE FROM kept WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        self._db.close()

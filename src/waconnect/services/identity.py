@@ -1,0 +1,48 @@
+"""One session per customer, whichever of their ids a message carries.
+
+A customer may be known by phone number (wa_id), by business-scoped user id (BSUID), or both.
+The session is stored under the key it was first opened with; when a message carries both ids,
+the other id's key is linked to it, so later messages with either one find the same chat. A
+session that knew only one id learns the other, so sends use ``to`` = the wa_id when known.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.whatsapp import BusinessNumber, Customer
+from waconnect.ports import SessionStore
+from waconnect.services.redact import mask
+
+logger = logging.getLogger(__name__)
+
+
+def session_key(sessions: SessionStore, business: BusinessNumber, customer: Customer) -> SessionKey:
+    """The key of the customer's session: the one already stored under either id, linking the
+    other id to it when the message carries both; for a new customer, the usual key."""
+    keys = [
+        SessionKey(business_number=business.meta_phone_number_id, customer=identity)
+        for identity in (customer.user_id, customer.wa_id)
+        if identity
+    ]
+    found = [(key, sessions.get(key)) for key in keys]
+    stored = [session.key for _, session in found if session is not None]
+    canonical = stored[0] if stored else SessionKey.of(business, customer)
+    for key, session in found:
+        if key != canonical and (session is None or session.key != canonical):
+            sessions.link(key, canonical)
+            logger.info("customer %s linked to %s", mask(key.customer), mask(canonical.customer))
+    return canonical
+
+
+def knowing(session: ChatSession, customer: Customer) -> ChatSession:
+    """``session`` with the ids and name ``customer`` adds (a phone number learnt later)."""
+    known = session.customer
+    merged = Customer(
+        wa_id=known.wa_id or customer.wa_id,
+        user_id=known.user_id or customer.user_id,
+        name=customer.name or known.name,
+    )
+    return session if merged == known else replace(session, customer=merged)
