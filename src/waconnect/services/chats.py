@@ -9,12 +9,13 @@ chat (next generation) carries the work that found the old one closed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
 from waconnect.domain.whatsapp import InboundMessage
-from waconnect.errors import SessionEnded
+from waconnect.errors import DeliveryError, SessionEnded
 from waconnect.ports import Clock, ConnectChat, SessionStore
 from waconnect.services.client_tokens import client_token
 from waconnect.services.identity import knowing
@@ -78,6 +79,31 @@ class ChatLifecycle:
             logger.info("connection refused for contact %s; refreshing once", session.contact_id)
         refreshed = self._refresh(session)
         return send(refreshed), refreshed
+
+    def tell_agent(
+        self, session: ChatSession, texts: Sequence[str], *, source: str, purpose: str
+    ) -> None:
+        """Post a notice (a failure, a failed status) into the chat, best effort: each text in
+        as many messages as Connect needs.
+
+        ``source`` is what the notice is about (a wamid, ``connect:<event id>``); with
+        ``purpose`` and the chat generation it derives the ClientTokens, so a retry posts it
+        once. A chat found over is closed; any other refusal is logged and nothing more.
+        """
+
+        parts = [part for text in texts for part in split_text(text, CONNECT_TEXT_LIMIT)]
+
+        def send(current: ChatSession) -> None:
+            for index, part in enumerate(parts):
+                token = client_token(source, purpose, part=index, generation=current.generation)
+                self._connect.send_message(current.connection_token, text=part, client_token=token)
+
+        try:
+            self.call(session, send)
+        except SessionEnded:
+            self.close(self._sessions.get(session.key) or session)
+        except DeliveryError as exc:
+            logger.warning("notice to contact %s not sent: %s", session.contact_id, exc)
 
     def current(self, key: SessionKey) -> ChatSession | None:
         """The customer's last chat as stored (it may have ended)."""

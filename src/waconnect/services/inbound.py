@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.media import StoredMedia
@@ -21,7 +21,6 @@ from waconnect.domain.render import (
     render_transcript,
 )
 from waconnect.domain.session import ChatSession, SessionKey
-from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
 from waconnect.domain.whatsapp import (
     InboundBatch,
     InboundMessage,
@@ -33,7 +32,6 @@ from waconnect.errors import (
     CapacityExceeded,
     DeliveryError,
     PermanentError,
-    SessionEnded,
     TransientError,
 )
 from waconnect.log_setup import add_log_ids
@@ -43,7 +41,7 @@ from waconnect.media.naming import file_name_for
 from waconnect.media.policy import WAV16K, ConnectLimits, inbound_plan
 from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage, Transcriber
 from waconnect.services.chats import ChatLifecycle
-from waconnect.services.client_tokens import client_token
+from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.identity import session_key
 from waconnect.services.outcome import Outcome, OutcomeKind
@@ -56,17 +54,6 @@ logger = logging.getLogger(__name__)
 
 # How long the agent can download a file Connect would not take.
 NOTICE_LINK_SECONDS = 24 * 3600
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Part:
-    """One request to the chat: a text (``media`` None) or a file."""
-
-    purpose: str
-    index: int = 0
-    text: str = ""
-    media: StoredMedia | None = None
-    name: str = ""
 
 
 class InboundService:
@@ -99,12 +86,17 @@ class InboundService:
         self._chats = ChatLifecycle(
             sessions=ports.sessions, connect=ports.connect, clock=ports.clock
         )
+        self._delivery = Delivery(
+            ledger=ports.ledger,
+            connect=ports.connect,
+            whatsapp=ports.whatsapp,
+            lease_seconds=lease_seconds,
+        )
         self._feedback = CustomerFeedback(ports.whatsapp, feedback or FeedbackSettings())
         self._statuses = StatusNotices(
             sessions=ports.sessions,
             ledger=ports.ledger,
             log=ports.message_log,
-            connect=ports.connect,
             chats=self._chats,
         )
 
@@ -247,12 +239,12 @@ class InboundService:
 
     # ---- preparing the parts ------------------------------------------------------------------
 
-    def _prepare(self, message: InboundMessage, key: SessionKey) -> list[_Part]:
+    def _prepare(self, message: InboundMessage, key: SessionKey) -> list[Part]:
         quoted = self._quoted(message, key)
         if message.media is None:
-            return _text_parts("text", render_for_agent(message, quoted=quoted))
+            return text_parts("text", render_for_agent(message, quoted=quoted))
         parts = self._file_parts(message, message.media)
-        parts += _text_parts("caption", render_for_agent(message, quoted=quoted))
+        parts += text_parts("caption", render_for_agent(message, quoted=quoted))
         return parts
 
     def _quoted(self, message: InboundMessage, key: SessionKey) -> str | None:
@@ -266,7 +258,7 @@ class InboundService:
             return None
         return entry.snippet or None
 
-    def _remember(self, session: ChatSession, message: InboundMessage, parts: list[_Part]) -> None:
+    def _remember(self, session: ChatSession, message: InboundMessage, parts: list[Part]) -> None:
         if not worth_remembering(message):
             return
         file_name = next((p.name for p in parts if p.media is not None), "")
@@ -280,7 +272,7 @@ class InboundService:
             # The message reached the agent; only a later quote or typing indicator is lost.
             logger.warning("message %s not remembered: %s", mask(message.wamid), exc)
 
-    def _file_parts(self, message: InboundMessage, media: Media) -> list[_Part]:
+    def _file_parts(self, message: InboundMessage, media: Media) -> list[Part]:
         if message.type is MessageType.STICKER and not self._stickers:
             logger.info("sticker %s not forwarded: stickers are off", mask(message.wamid))
             return []
@@ -307,10 +299,10 @@ class InboundService:
             notice = render_media_notice(
                 kind, plan.name, plan.content_type, fetched.size, plan.reason, link=link
             )
-            return _text_parts("refusal" if found.refused else "notice", notice)
+            return text_parts("refusal" if found.refused else "notice", notice)
         if plan.action == "attach":
             stored = replace(fetched, content_type=plan.content_type, filename=plan.name)
-            return [_Part(purpose="file", media=stored, name=plan.name)]
+            return [Part(purpose="file", media=stored, name=plan.name)]
         try:
             converted = self._converter.convert(
                 fetched,
@@ -331,20 +323,20 @@ class InboundService:
                 f"it could not be converted ({exc})",
                 link=self._link(fetched),
             )
-            return _text_parts("notice", notice)
+            return text_parts("notice", notice)
         files = converted.files
         parts = []
         for index, file in enumerate(files):
             name = plan.name if len(files) == 1 else part_name(plan.name, index + 1, len(files))
             stored = replace(file, content_type=plan.content_type, filename=name)
-            parts.append(_Part(purpose="file", index=index, media=stored, name=name))
+            parts.append(Part(purpose="file", index=index, media=stored, name=name))
         if converted.note:
-            parts += _text_parts("notice", f"📎 {plan.name}: {converted.note}.")
+            parts += text_parts("notice", f"📎 {plan.name}: {converted.note}.")
         if converted.caption:
-            parts += _text_parts("sticker", converted.caption)
+            parts += text_parts("sticker", converted.caption)
         if self._transcriber is not None and plan.target == WAV16K.name:
             transcript = self._transcriber.transcribe(files[0], language=self._language)
-            parts += _text_parts("transcript", render_transcript(transcript) if transcript else "")
+            parts += text_parts("transcript", render_transcript(transcript) if transcript else "")
         return parts
 
     def _link(self, media: StoredMedia) -> str:
@@ -358,75 +350,20 @@ class InboundService:
     # ---- sending -----------------------------------------------------------------------------
 
     def _send_parts(
-        self, session: ChatSession, message: InboundMessage, parts: list[_Part]
+        self, session: ChatSession, message: InboundMessage, parts: list[Part]
     ) -> ChatSession:
         def send_all(current: ChatSession) -> None:
-            for part in parts:
-                token = client_token(
-                    message.wamid, part.purpose, part=part.index, generation=current.generation
-                )
-                self._send_once(current, part, token)
+            self._delivery.to_chat(current, message.wamid, parts)
 
         _, session = self._chats.deliver(session, message, send_all)
         return session
 
-    def _send_once(self, session: ChatSession, part: _Part, token: str) -> None:
-        """Send ``part`` unless it already reached this chat (generation) on an earlier try.
-
-        A ClientToken alone is not enough: a repeated StartAttachmentUpload hands back the
-        first, possibly expired or already used, upload URL. The token's generation makes a
-        new chat get every part again. A part whose worker died while sending it (its lease
-        ran out, or this worker holds the message) is sent again with the same token: Connect
-        keeps one.
-        """
-        done = f"done:{token}"
-        if self._ledger.lease(done, seconds=self._lease) == "done":
-            logger.debug(
-                "part %s:%d already in contact %s", part.purpose, part.index, session.contact_id
-            )
-            return
-        try:
-            if part.media is not None:
-                self._connect.send_attachment(
-                    session.connection_token, part.media, name=part.name, client_token=token
-                )
-            else:
-                self._connect.send_message(
-                    session.connection_token, text=part.text, client_token=token
-                )
-        except BaseException:
-            self._ledger.release(done)
-            raise
-        self._ledger.finish(done)
-
     def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
-        texts = split_text(failure.agent_text, CONNECT_TEXT_LIMIT)
+        texts = [failure.agent_text]
         if message.media is not None:
             # The file failed, not what the customer wrote with it: the caption follows.
-            texts += split_text(render_for_agent(message), CONNECT_TEXT_LIMIT)
-
-        def send(current: ChatSession) -> None:
-            for index, text in enumerate(texts):
-                token = client_token(
-                    message.wamid, "failure", part=index, generation=current.generation
-                )
-                self._connect.send_message(current.connection_token, text=text, client_token=token)
-
-        try:
-            self._chats.call(session, send)
-        except SessionEnded:
-            self._chats.close(self._chats.current(session.key) or session)
-        except DeliveryError as exc:
-            logger.warning("failure notice to contact %s not sent: %s", session.contact_id, exc)
-
-
-def _text_parts(purpose: str, text: str) -> list[_Part]:
-    if not text.strip():
-        return []
-    return [
-        _Part(purpose=purpose, index=index, text=part)
-        for index, part in enumerate(split_text(text, CONNECT_TEXT_LIMIT))
-    ]
+            texts.append(render_for_agent(message))
+        self._chats.tell_agent(session, texts, source=message.wamid, purpose="failure")
 
 
 _STEM_WORDS = {

@@ -30,18 +30,17 @@ from waconnect.domain.outgoing import (
     ReadReceipt,
 )
 from waconnect.domain.session import ChatSession
-from waconnect.domain.text import CONNECT_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, split_text
+from waconnect.domain.text import WHATSAPP_TEXT_LIMIT, split_text
 from waconnect.errors import (
     DeliveryError,
     PermanentError,
-    SessionEnded,
     TransientError,
-    Unconfirmed,
 )
 from waconnect.media.examine import examine_stored
 from waconnect.media.policy import outbound_plan
 from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
+from waconnect.services.delivery import Delivery
 from waconnect.services.interactive import interactive_as_text
 from waconnect.services.outcome import Outcome, OutcomeKind
 from waconnect.services.ports_bundle import BridgePorts
@@ -73,6 +72,12 @@ class OutboundService:
         self._log = ports.message_log
         self._remember_snippets = remember_snippets
         self._clock = ports.clock
+        self._delivery = Delivery(
+            ledger=ports.ledger,
+            connect=ports.connect,
+            whatsapp=ports.whatsapp,
+            lease_seconds=lease_seconds,
+        )
         self._chats = ChatLifecycle(
             sessions=ports.sessions, connect=ports.connect, clock=ports.clock
         )
@@ -259,25 +264,7 @@ class OutboundService:
             self._remember(session, wamid, agent_file_snippet(attachment.name or plan.filename))
 
     def _send_once(self, claim: str, session: ChatSession, message: Outgoing) -> str:
-        """Send ``message`` to WhatsApp at most once for ``claim``; "" when it may have gone.
-
-        SendWhatsAppMessage takes no idempotency token, so the send is marked *maybe sent*
-        before it leaves. A worker that finds the mark (its predecessor died mid-send) does not
-        send again; a send that certainly did not happen (throttled, refused, never connected)
-        clears it so that a retry may send; an ``Unconfirmed`` one keeps it.
-        """
-        maybe_sent = f"sending:{claim}"
-        if not self._ledger.claim(maybe_sent):
-            logger.warning("a send of %s may have gone out before; not sent again", claim)
-            return ""
-        try:
-            return self._whatsapp.send(session.business, message)
-        except Unconfirmed:
-            raise
-        except BaseException:
-            # The adapter says it certainly did not go (or failed before sending): sendable.
-            self._ledger.release(maybe_sent)
-            raise
+        return self._delivery.to_customer(claim, session.business, message)
 
     def _restored(self, media: StoredMedia, key: str, content_type: str) -> StoredMedia:
         with self._media.open(media) as chunks:
@@ -408,19 +395,9 @@ class OutboundService:
     ) -> Outcome:
         logger.warning("event %s not delivered: %s", event.event_id, failure.reason.value)
 
-        def tell(current: ChatSession) -> None:
-            parts = split_text(failure.agent_text, CONNECT_TEXT_LIMIT)
-            for index, text in enumerate(parts):
-                token = f"wa:failure:{index}:connect:{event.event_id}"
-                self._connect.send_message(current.connection_token, text=text, client_token=token)
-
         if not session.ended and failure.agent_text:
-            try:
-                self._chats.call(session, tell)
-            except SessionEnded:
-                self._chats.close(self._sessions.get(session.key) or session)
-            except DeliveryError as exc:
-                logger.warning("failure notice to contact %s not sent: %s", session.contact_id, exc)
+            source = f"connect:{event.event_id}"
+            self._chats.tell_agent(session, [failure.agent_text], source=source, purpose="failure")
         return _outcome(
             event, "failed", reason=failure.reason.value, session=session, failure=failure
         )

@@ -12,14 +12,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from waconnect.domain.failures import Failure, failure_from_whatsapp_error
-from waconnect.domain.session import ChatSession
-from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
+from waconnect.domain.failures import failure_from_whatsapp_error
 from waconnect.domain.whatsapp import StatusKind, StatusUpdate, WhatsAppError
-from waconnect.errors import DeliveryError, SessionEnded
-from waconnect.ports import ConnectChat, Ledger, MessageLog, SessionStore
+from waconnect.ports import Ledger, MessageLog, SessionStore
 from waconnect.services.chats import ChatLifecycle
-from waconnect.services.client_tokens import client_token
 from waconnect.services.outcome import Outcome
 from waconnect.services.redact import mask
 
@@ -33,13 +29,11 @@ class StatusNotices:
         sessions: SessionStore,
         ledger: Ledger,
         log: MessageLog,
-        connect: ConnectChat,
         chats: ChatLifecycle,
     ) -> None:
         self._sessions = sessions
         self._ledger = ledger
         self._log = log
-        self._connect = connect
         self._chats = chats
 
     def handle(self, status: StatusUpdate) -> Outcome:
@@ -69,7 +63,7 @@ class StatusNotices:
             )
         if not self._ledger.claim(f"status-failed:{status.wamid}"):
             return Outcome(kind="duplicate", customer=customer, wamid=status.wamid)
-        self._tell(session, status.wamid, failure)
+        self._chats.tell_agent(session, [failure.agent_text], source=status.wamid, purpose="status")
         return Outcome(
             kind="failed",
             reason=failure.reason.value,
@@ -78,16 +72,3 @@ class StatusNotices:
             wamid=status.wamid,
             failure=failure,
         )
-
-    def _tell(self, session: ChatSession, wamid: str, failure: Failure) -> None:
-        def send(current: ChatSession) -> None:
-            for index, text in enumerate(split_text(failure.agent_text, CONNECT_TEXT_LIMIT)):
-                token = client_token(wamid, "status", part=index, generation=current.generation)
-                self._connect.send_message(current.connection_token, text=text, client_token=token)
-
-        try:
-            self._chats.call(session, send)
-        except SessionEnded:
-            self._chats.close(self._sessions.get(session.key) or session)
-        except DeliveryError as exc:
-            logger.warning("status notice to contact %s not sent: %s", session.contact_id, exc)
