@@ -88,6 +88,11 @@ def test_json_log_lines_carry_the_correlation_ids() -> None:
         assert entry["contact_id"] in entry["message"]
         assert entry["business_number"] == "100000000000001"
         assert entry["level"] == "INFO"
+    statuses = [e for e in entries if e["message"].startswith("status ")]
+    assert statuses
+    for entry in statuses:
+        assert entry["wamid"] in entry["message"]
+        assert entry["business_number"] == "100000000000001"
 
 
 def test_the_default_level_keeps_a_clean_replay_silent() -> None:

@@ -185,10 +185,14 @@ class Bridge:
         outcomes: list[Outcome] = []
         for status in statuses:
             customer = Customer(wa_id=status.recipient_id, user_id=status.recipient_user_id)
+            ids = log_ids(
+                wamid=mask_wamid(status.wamid),
+                business_number=status.business.meta_phone_number_id,
+            )
             try:
                 # Under the customer's lock: an agent's send remembers its wamid before the
                 # status of that send, published at once by WhatsApp, is looked up.
-                with self._locks.hold(str(SessionKey.of(status.business, customer))):
+                with ids, self._locks.hold(str(SessionKey.of(status.business, customer))):
                     outcomes.extend(self.inbound.handle_statuses([status]))
             except Exception as exc:
                 logger.exception("status of %s failed unexpectedly", mask(status.wamid))
