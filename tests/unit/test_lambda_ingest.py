@@ -10,6 +10,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from tests.documents import connect_text, eum_texts
 
+from waconnect.domain.session import SessionKey
+from waconnect.domain.whatsapp import InboundMessage
 from waconnect.entrypoints.lambda_handlers import functions
 from waconnect.entrypoints.lambda_handlers.queueing import group_id
 from waconnect.entrypoints.lambda_handlers.runtime import Runtime, function_logger
@@ -56,11 +58,25 @@ def sns_event(message: dict[str, Any], message_id: str = "sns-1", **attributes: 
     }
 
 
-def runtime_with(sqs: Any, seen: list[Outcome], **changes: str) -> Runtime:
-    # ingest never touches the bridge: only the queue and the logger.
+class KnownCustomers:
+    """The one thing ingest asks the bridge: a customer's session key (their linked ids)."""
+
+    def __init__(self, linked: dict[str, str] | None = None) -> None:
+        self.linked = linked or {}
+        self.inbound = self
+
+    def customer_key(self, message: InboundMessage) -> SessionKey:
+        carried = SessionKey.of(message.business, message.customer)
+        customer = self.linked.get(carried.customer, carried.customer)
+        return SessionKey(business_number=carried.business_number, customer=customer)
+
+
+def runtime_with(
+    sqs: Any, seen: list[Outcome], linked: dict[str, str] | None = None, **changes: str
+) -> Runtime:
     return Runtime(
         settings=settings(**changes),
-        bridge=None,  # type: ignore[arg-type]
+        bridge=KnownCustomers(linked),  # type: ignore[arg-type]
         sqs=sqs,
         logger=function_logger(),
         schedule=RetrySchedule(),
@@ -168,3 +184,26 @@ def test_agent_ingest_groups_by_the_initial_contact(sqs: Any) -> None:
 def test_ingest_without_its_queue_setting_names_the_missing_variable(sqs: Any) -> None:
     with pytest.raises(ConfigurationError, match="WACONNECT_INBOUND_QUEUE_URL"):
         functions.ingest(runtime_with(sqs, [], WACONNECT_INBOUND_QUEUE_URL=""), {}, None)
+
+
+def test_a_customer_known_by_another_id_is_queued_in_their_linked_group(sqs: Any) -> None:
+    event = sns_event(eum_texts(("wamid.B1", "hi"), wa_id="1555", name="A"))
+    linked = group_id("100000000000001#US.42")
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "send_message_batch",
+            {"Successful": [], "Failed": []},
+            {
+                "QueueUrl": INBOUND,
+                "Entries": [
+                    {
+                        "Id": "0",
+                        "MessageBody": ANY,
+                        "MessageGroupId": linked,
+                        "MessageDeduplicationId": "wamid.B1",
+                    }
+                ],
+            },
+        )
+        functions.ingest(runtime_with(sqs, [], linked={"1555": "US.42"}), event, None)
+        stub.assert_no_pending_responses()

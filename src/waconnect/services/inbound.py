@@ -104,6 +104,11 @@ class InboundService:
         """Every message of the batch, one at a time, in the order WhatsApp gave them."""
         return [self.handle_message(message) for message in batch.messages]
 
+    def customer_key(self, message: InboundMessage) -> SessionKey:
+        """The key of the customer's session, whichever of their ids the message carries
+        (linking the other id when it carries both): what orders their messages."""
+        return session_key(self._sessions, message.business, message.customer)
+
     def handle_message(self, message: InboundMessage) -> Outcome:
         """Deliver one message; ``TransientError`` and ``CapacityExceeded`` propagate with the
         message's lease released, so that a retry does the rest.

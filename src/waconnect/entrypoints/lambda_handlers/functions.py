@@ -28,7 +28,13 @@ Split = Callable[[Mapping[str, Any]], tuple[list[QueueEntry], list[Refusal]]]
 
 
 def ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    return _enqueue(runtime, event, context, split=whatsapp_entries, function="ingest")
+    # One group per customer, whichever of their ids (phone number, BSUID) a message carries.
+    key_of = runtime.bridge.inbound.customer_key
+
+    def split(sns: Mapping[str, Any]) -> tuple[list[QueueEntry], list[Refusal]]:
+        return whatsapp_entries(sns, key_of=key_of)
+
+    return _enqueue(runtime, event, context, split=split, function="ingest")
 
 
 def agent_ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Each entry's body keeps the SNS notification as delivered (``sns``) and names th
 for, so the consuming function parses it with the same wire code as every other shape.
 
 | item                | MessageGroupId (hashed)                 | MessageDeduplicationId   |
-| customer message    | business number + customer identity     | the wamid                |
+| customer message    | the customer's session key (linked ids) | the wamid                |
 | WhatsApp status     | business number + recipient identity    | wamid + status + time    |
 | Connect event       | initial contact id (else contact id)    | the SNS MessageId        |
 
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from waconnect.domain.session import SessionKey
-from waconnect.domain.whatsapp import InboundBatch
+from waconnect.domain.whatsapp import InboundBatch, InboundMessage
 from waconnect.errors import MalformedPayload
 from waconnect.wire.inbound import parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
@@ -36,6 +36,7 @@ _ID_MAX = 128
 BATCH_SIZE = 10
 
 Item = Literal["message", "status", "event"]
+KeyOf = Callable[[InboundMessage], SessionKey]
 
 # Message attributes of a dead-lettered record (``waconnect dlq`` reads them).
 REASON_ATTRIBUTE = "waconnect-reason"
@@ -69,20 +70,33 @@ class QueuedItem:
     sns: Mapping[str, Any]
 
 
-def whatsapp_entries(sns: Mapping[str, Any]) -> tuple[list[QueueEntry], list[Refusal]]:
-    """The entries of one End User Messaging notification (a Lambda SNS record's ``Sns``)."""
+def whatsapp_entries(
+    sns: Mapping[str, Any], *, key_of: KeyOf | None = None
+) -> tuple[list[QueueEntry], list[Refusal]]:
+    """The entries of one End User Messaging notification (a Lambda SNS record's ``Sns``).
+
+    ``key_of`` resolves a message's customer to their session key (one customer known by phone
+    number and by BSUID has one); by default the ids the message carries decide.
+    """
     try:
         batch = parse_whatsapp_document(sns)
     except MalformedPayload as exc:
         return [], [Refusal(reason=str(exc))]
     except SnsSubscriptionMessage:
         return [], []
-    return list(_whatsapp_entries(batch, sns)), [Refusal(reason=r) for r in batch.unreadable]
+    entries = _whatsapp_entries(batch, sns, key_of or _carried_key)
+    return list(entries), [Refusal(reason=r) for r in batch.unreadable]
 
 
-def _whatsapp_entries(batch: InboundBatch, sns: Mapping[str, Any]) -> Iterator[QueueEntry]:
+def _carried_key(message: InboundMessage) -> SessionKey:
+    return SessionKey.of(message.business, message.customer)
+
+
+def _whatsapp_entries(
+    batch: InboundBatch, sns: Mapping[str, Any], key_of: KeyOf
+) -> Iterator[QueueEntry]:
     for message in batch.messages:
-        key = SessionKey.of(message.business, message.customer)
+        key = key_of(message)
         yield QueueEntry(
             group_id=group_id(str(key)),
             deduplication_id=_short(message.wamid),
