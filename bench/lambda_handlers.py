@@ -88,9 +88,17 @@ def child(mode: str, event_path: str) -> None:
         function = mode.removesuffix("-voice")
         handler = getattr(handlers, function)
         if mode.endswith("-voice"):
-            from waconnect.entrypoints.lambda_handlers.runtime import current
+            import httpx
 
-            current()  # the container's runtime, built before the measured call
+            from waconnect.entrypoints.lambda_handlers.runtime import build_runtime, install
+            from waconnect.sandbox.routing import emulator_transport
+            from waconnect.settings import Settings
+
+            # The container's runtime, built before the measured call; the emulators' signed
+            # URLs have AWS's HTTPS shapes, which only the sandbox's transport reaches.
+            settings = Settings.from_env(os.environ)
+            transport = emulator_transport(lambda: settings.endpoint_url)
+            install(build_runtime(settings, http=httpx.Client(transport=transport)))
             Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
             result["rss_before_kb"] = _status_kb("VmRSS")
         called = time.perf_counter()
@@ -218,7 +226,7 @@ class Rig:
         return build_lambda_event([envelope])
 
     def queue_event(self, which: str) -> tuple[dict[str, Any], list[str]]:
-        from waconnect.sandbox.lambda_local import sqs_record
+        from waconnect.sandbox.lambda_events import sqs_record
 
         queue = getattr(self.harness.resources, which)
         messages = self.harness.sqs.receive_message(
