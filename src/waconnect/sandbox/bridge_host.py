@@ -49,6 +49,7 @@ SANDBOX_OWNED = frozenset(
         "eum_phone_numbers",
     }
 )
+LOG_VARIABLES = frozenset({"log_level", "log_format"})
 _STUBS = {
     f"{PREFIX}REGION": defaults.REGION,
     f"{PREFIX}CONNECT_INSTANCE_ID": defaults.INSTANCE_ID,
@@ -84,8 +85,10 @@ class BridgeHost(Protocol):
 
 
 def honoured(environ: Mapping[str, str]) -> dict[str, str]:
-    """The ``WACONNECT_*`` variables replay passes on to its bridge: all but the wiring."""
+    """The ``WACONNECT_*`` variables replay passes on to its bridge: all but the wiring, and the
+    log settings (a bridge process logs as the replay does)."""
     names = {field.name for field in dataclasses.fields(Settings)} - SANDBOX_OWNED
+    names |= LOG_VARIABLES
     return {
         key: value
         for key, value in environ.items()
@@ -109,7 +112,11 @@ def sandbox_settings(
         endpoint_url=endpoint_url, s3_endpoint_url=s3_endpoint_url, state_path=state_path
     )
     settings = dataclasses.replace(settings, media_prefix=media_prefix)
-    chosen = honoured(environ)
+    chosen = {
+        key: value
+        for key, value in honoured(environ).items()
+        if key.removeprefix(PREFIX).lower() not in LOG_VARIABLES
+    }
     if not chosen:
         return settings
     parsed = Settings.from_env({**chosen, **_STUBS})

@@ -232,12 +232,13 @@ class _SharedClock:
 
 def serve(conn: Connection, caller: str, now: Synchronized[float], setup: WorkerSetup) -> None:
     """A worker's life: build the bridge, answer deliveries until told to stop."""
-    from waconnect.sandbox.bridge_host import (  # noqa: PLC0415 - in the child only
-        InProcessBridge,
-        sandbox_settings,
-    )
+    from waconnect.log_setup import configure_logging  # noqa: PLC0415 - in the child only
+    from waconnect.sandbox.bridge_host import InProcessBridge, sandbox_settings  # noqa: PLC0415
+    from waconnect.settings import LogSettings  # noqa: PLC0415
 
     try:
+        log = LogSettings.from_env(setup.environ)
+        configure_logging(log.level, log.format)
         settings = sandbox_settings(
             endpoint_url=setup.endpoint_url,
             s3_endpoint_url=setup.s3_endpoint_url,
