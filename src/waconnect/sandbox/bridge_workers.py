@@ -71,9 +71,12 @@ class _Worker:
         self._reader = threading.Thread(target=self._read, name=f"{caller}-answers", daemon=True)
 
     def wait_ready(self) -> None:
-        if not self._conn.poll(START_TIMEOUT_SECONDS):
-            raise RuntimeError(f"bridge worker {self.caller} did not start")
-        message = self._conn.recv()
+        try:
+            if not self._conn.poll(START_TIMEOUT_SECONDS):
+                raise RuntimeError(f"bridge worker {self.caller} did not start")
+            message = self._conn.recv()
+        except (EOFError, OSError):
+            raise RuntimeError(f"bridge worker {self.caller} exited while starting") from None
         if message != ("ready",):
             raise RuntimeError(f"bridge worker {self.caller} failed to start: {message}")
         self._reader.start()
@@ -134,7 +137,8 @@ class _Worker:
         if pid is not None and self.process.is_alive():
             os.kill(pid, signal.SIGKILL)
         self.process.join()
-        self._reader.join(STOP_TIMEOUT_SECONDS)
+        if self._reader.ident is not None:
+            self._reader.join(STOP_TIMEOUT_SECONDS)
         self._conn.close()
         return self.process.exitcode
 
