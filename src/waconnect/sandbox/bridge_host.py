@@ -58,6 +58,7 @@ _STUBS = {
     f"{PREFIX}MEDIA_BUCKET": defaults.MEDIA_BUCKET,
 }
 HTTP_TIMEOUT_SECONDS = 30.0
+RUN_DUE = "run_due"
 
 
 class BridgeFailed(Exception):
@@ -80,6 +81,10 @@ class Seen:
 
 class BridgeHost(Protocol):
     def handle(self, entry: str, document: Any) -> list[Seen]: ...
+
+    def run_due(self, now: float) -> list[Seen]:
+        """Hand in again what the bridge kept to retry and is due at ``now``."""
+        ...
 
     def close(self) -> None: ...
 
@@ -154,10 +159,13 @@ def tagged_session(caller: str) -> boto3.session.Session:
 
 
 def deliver(bridge: Bridge, entry: str, document: Any) -> list[Seen]:
-    """Hand ``document`` to one of the bridge's entry functions, as SNS or Lambda would."""
-    handle = getattr(bridge, ENTRIES[entry])
+    """Hand ``document`` to one of the bridge's entry functions, as SNS or Lambda would
+    (``run_due``: the document is the moment retries are due at)."""
     try:
-        outcomes = handle(document)
+        if entry == RUN_DUE:
+            outcomes = bridge.run_due(float(document))
+        else:
+            outcomes = getattr(bridge, ENTRIES[entry])(document)
     except MalformedPayload as exc:
         # What SNS or Lambda would see: the bridge refused the document outright.
         return [Seen(kind="rejected", reason=str(exc))]
@@ -193,6 +201,9 @@ class InProcessBridge:
 
     def handle(self, entry: str, document: Any) -> list[Seen]:
         return deliver(self._bridge, entry, document)
+
+    def run_due(self, now: float) -> list[Seen]:
+        return deliver(self._bridge, RUN_DUE, now)
 
     def close(self) -> None:
         self._bridge.close()

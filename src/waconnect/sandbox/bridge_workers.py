@@ -26,7 +26,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from waconnect.sandbox.bridge_host import BridgeFailed, BridgeLost, Seen
+from waconnect.sandbox.bridge_host import RUN_DUE, BridgeFailed, BridgeLost, Seen
 from waconnect.sandbox.clock import SandboxClock
 
 logger = logging.getLogger(__name__)
@@ -194,6 +194,10 @@ class WorkerPool:
                 raise RuntimeError("the bridge workers are stopped")
             worker = self._workers[next(self._turn) % len(self._workers)]
         return worker.submit(entry, document).result()
+
+    def run_due(self, now: float) -> list[Seen]:
+        """Kept retries live in the shared state: any one worker hands them in."""
+        return self.handle(RUN_DUE, now)
 
     def kill(self, caller: str, *, then: Callable[[], None] | None = None) -> Exit:
         """SIGKILL the worker named ``caller`` and start a fresh one in its place; ``then``

@@ -128,6 +128,7 @@ class ScenarioRunner:
         self._host: BridgeHost | None = None
         self._pool: WorkerPool | None = None
         self._workers = workers
+        self._retry_round = 0
         self._environ = os.environ if environ is None else environ
         self.any_step_failed = False
 
@@ -247,8 +248,7 @@ class ScenarioRunner:
                 self._run_concurrently(step.action.steps)
         else:
             self._guarded(step, concurrent=False)
-        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
-            self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
+        self._settle(step)
         if step.label and _bridge_sends_for(step.action):
             self._label_agent_message(step.label, sent_before)
         for effect in journal.since(start):
@@ -256,6 +256,28 @@ class ScenarioRunner:
             if self._keeper is not None:
                 self._keeper.keep(line, self.cloud)
             self._emit(line)
+
+    def _settle(self, step: Step) -> None:
+        """Wait until nothing is in flight, handing in once what the bridge kept to retry.
+
+        The replay clock stands still, so "due" cannot come with time: each step, every kept
+        document is handed in once more (as if its retry time had come), and what that causes
+        settles too. One still deferred stays kept for the next step.
+        """
+        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
+            self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
+            return
+        host = self._host
+        if host is None:
+            return
+        self._retry_round += 1
+        stride = self.settings.retry_max_delay_seconds + 1
+        again = host.run_due(self.cloud.clock.now() + self._retry_round * stride)
+        if not again:
+            return
+        self._journal_outcomes(again)
+        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
+            self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
 
     def _run_concurrently(self, steps: Iterable[Step]) -> None:
         threads = [
@@ -509,10 +531,10 @@ class ScenarioRunner:
             self._call_bridge("document", document)
             return
         if source == "connect":
-            self._call_bridge("connect", document)
+            self._call_bridge("document", document)
             return
         self._note_customers(document, step)
-        self._call_bridge("whatsapp", document)
+        self._call_bridge("document", document)
 
     def _note_customers(self, document: dict[str, Any], step: Step) -> None:
         """Tell the emulator whose each wamid is, and name the first one by the step's label."""
@@ -531,12 +553,13 @@ class ScenarioRunner:
     def _on_inbound(self, envelope: str) -> None:
         if self._watch is not None:
             self._watch("End User Messaging", envelope)
-        self._call_bridge("whatsapp", json.loads(envelope))
+        # Through the bridge's general entry, which keeps a deferred document to hand in again.
+        self._call_bridge("document", json.loads(envelope))
 
     def _on_streaming(self, envelope: str) -> None:
         if self._watch is not None:
             self._watch("Connect streaming", envelope)
-        self._call_bridge("connect", json.loads(envelope))
+        self._call_bridge("document", json.loads(envelope))
 
     def _call_bridge(self, entry: str, document: Any) -> None:
         journal = self.cloud.journal
