@@ -137,6 +137,7 @@ def build_bridge(
         language=settings.language,
         remember_snippets=settings.remember_snippets,
         lease_seconds=settings.lease_seconds,
+        connect_text_limit=settings.connect_text_max_chars,
     )
     outbound = OutboundService(
         ports,

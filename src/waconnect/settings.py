@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from waconnect.domain.text import CONNECT_TEXT_LIMIT
 from waconnect.errors import ConfigurationError
 from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.sandbox import defaults
@@ -105,6 +106,9 @@ class Settings:
     # agent; off: only message ids are kept (typing indicators still work).
     remember_snippets: bool = True
     chat_duration_minutes: int = 25 * 60
+    # The longest text the bridge sends Connect in one message; longer texts are split on word
+    # boundaries. Connect's model allows 16,384 bytes; 1,024 stays until checked on an instance.
+    connect_text_max_chars: int = CONNECT_TEXT_LIMIT
     meta_api_version: str = "v20.0"
     connect_allowed_extensions: tuple[str, ...] = DEFAULT_CONNECT_EXTENSIONS
     connect_max_attachment_bytes: int = DEFAULT_CONNECT_MAX_BYTES
@@ -250,6 +254,10 @@ def _check(values: Mapping[str, Any]) -> list[str]:
     minutes = values.get("chat_duration_minutes")
     if minutes is not None and not 60 <= minutes <= 10080:
         problems.append(f"{PREFIX}CHAT_DURATION_MINUTES: must be 60-10080, got {minutes}")
+    chars = values.get("connect_text_max_chars")
+    # 4,096 characters of up to 4 UTF-8 bytes each: never over the model's 16,384 bytes.
+    if chars is not None and not 1 <= chars <= 4096:
+        problems.append(f"{PREFIX}CONNECT_TEXT_MAX_CHARS: must be 1-4096, got {chars}")
     size = values.get("connect_max_attachment_bytes")
     if size is not None and not _MIB <= size <= 100 * _MIB:
         problems.append(
@@ -448,6 +456,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "file_reaction": _as_text,
     "failure_reaction": _as_text,
     "chat_duration_minutes": _as_int,
+    "connect_text_max_chars": _as_int,
     "connect_max_attachment_bytes": _as_int,
     "retry_base_delay_seconds": _as_int,
     "retry_max_delay_seconds": _as_int,

@@ -5,19 +5,17 @@ Participant Service, End User Messaging, S3) for the whole run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.fakes import FakeClock
+from waconnect.sandbox.cloud import Cloud
 
 
 @pytest.fixture(scope="session")
-def cloud() -> Iterator[Any]:
-    cloud_module = pytest.importorskip(
-        "waconnect.sandbox.cloud", reason="the sandbox emulators are not in this tree yet"
-    )
-    with cloud_module.Cloud() as running:
+def cloud() -> Iterator[Cloud]:
+    # Imported, never skipped: a contract test that cannot reach its emulator fails.
+    with Cloud() as running:
         yield running
 
 

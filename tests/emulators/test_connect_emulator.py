@@ -30,8 +30,8 @@ def _start(cloud: Cloud, connect: Any = None, **changes: Any) -> dict[str, Any]:
         pytest.param({"ChatDurationInMinutes": 10081}, id="duration-10081"),
         pytest.param({"SupportedMessagingContentTypes": ["text/markdown"]}, id="no-text-plain"),
         pytest.param(
-            {"InitialMessage": {"ContentType": "text/plain", "Content": "x" * 1025}},
-            id="initial-message-1025",
+            {"InitialMessage": {"ContentType": "text/plain", "Content": "é" * 8193}},
+            id="initial-message-over-16384-bytes",
         ),
         pytest.param({"Attributes": {"customer id": "1"}}, id="attribute-key-with-a-space"),
         pytest.param({"Attributes": {"kunde.nr": "1"}}, id="attribute-key-with-a-dot"),

@@ -37,10 +37,10 @@ def test_connection_expiry_is_one_day_on_the_emulator_clock(cloud: Cloud) -> Non
     assert 86_390 < seconds <= 86_400
 
 
-def test_text_over_1024_characters_is_a_validation_exception(chat: Chat) -> None:
+def test_text_over_16384_bytes_is_a_validation_exception(chat: Chat) -> None:
     with pytest.raises(chat.participant.exceptions.ValidationException):
-        _send(chat, "x" * 1025, "too-long")
-    assert _send(chat, "x" * 1024, "just-fits")
+        _send(chat, "x" * 16385, "too-long")
+    assert _send(chat, "x" * 16384, "just-fits")
 
 
 def test_markdown_is_refused_when_the_chat_does_not_support_it(chat: Chat) -> None:

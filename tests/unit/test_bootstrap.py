@@ -16,15 +16,15 @@ from tests.fakes import FakeClock
 from waconnect.bootstrap import build_bridge
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
+from waconnect.sandbox.cloud import Cloud
 from waconnect.settings import Settings
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[Any]:
-    cloud_module = pytest.importorskip("waconnect.sandbox.cloud")
-    with cloud_module.Cloud() as running:
+def cloud() -> Iterator[Cloud]:
+    with Cloud() as running:
         yield running
 
 
@@ -59,8 +59,7 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
     tmp_path: Path,
 ) -> None:
     # WhatsApp's typing indicator is a read receipt too: turning receipts off must silence both.
-    cloud_module = pytest.importorskip("waconnect.sandbox.cloud")
-    with cloud_module.Cloud() as cloud:
+    with Cloud() as cloud:
         settings = dataclasses.replace(
             Settings.for_sandbox(
                 endpoint_url=cloud.endpoint_url,

@@ -167,6 +167,20 @@ def test_text_over_1024_characters_arrives_in_parts_in_order() -> None:
     assert " ".join(parts).split() == body.split()
 
 
+def test_the_split_length_is_a_setting() -> None:
+    world = World()
+    world.service = inbound_service(world, connect_text_limit=500)
+    body = " ".join(f"word{i:04d}" for i in range(400))  # about 3,600 characters
+
+    world.service.handle_message(text(body))
+
+    [chat] = world.connect.chats.values()
+    parts = chat.messages()
+    assert len(parts) == 8
+    assert all(len(p) <= 500 for p in parts)
+    assert " ".join(parts).split() == body.split()
+
+
 def test_duplicate_wamid_is_dropped() -> None:
     world = World()
     message = text("Hello!")

@@ -251,3 +251,10 @@ def test_lambda_queues_and_retry_timing_are_read_and_checked() -> None:
     assert "WACONNECT_INBOUND_QUEUE_URL: expected a FIFO queue's URL" in message
     assert "WACONNECT_RETRY_MAX_DELAY_SECONDS" in message
     assert "WACONNECT_RETRY_MAX_AGE_SECONDS" in message
+
+
+def test_the_split_length_setting_keeps_under_connects_16384_bytes() -> None:
+    assert Settings.from_env({**BASE, "WACONNECT_CONNECT_TEXT_MAX_CHARS": "4096"})
+    with pytest.raises(ConfigurationError, match="CONNECT_TEXT_MAX_CHARS: must be 1-4096"):
+        Settings.from_env({**BASE, "WACONNECT_CONNECT_TEXT_MAX_CHARS": "4097"})
+    assert Settings.from_env(BASE).connect_text_max_chars == 1024

@@ -72,8 +72,10 @@ class ConnectApi:
         if initial is not None:
             if initial["ContentType"] not in content_types:
                 raise _invalid("InitialMessage.ContentType is not a supported content type")
-            if not 1 <= len(initial["Content"]) <= limits.CONNECT_TEXT_MAX:
-                raise _invalid("InitialMessage.Content must be 1 to 1024 characters")
+            if not 1 <= len(initial["Content"].encode("utf-8")) <= limits.CHAT_CONTENT_MAX_BYTES:
+                raise _invalid(
+                    f"InitialMessage.Content must be 1 to {limits.CHAT_CONTENT_MAX_BYTES} bytes"
+                )
         _check_attributes(params.get("Attributes", {}))
         minutes = params.get("ChatDurationInMinutes", limits.DEFAULT_CHAT_MINUTES)
         if not 60 <= minutes <= 10080:

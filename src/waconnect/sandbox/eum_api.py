@@ -340,7 +340,12 @@ class EumApi:
         destination: dict[str, Any] | None = params.get("destinationS3File")
         presigned: dict[str, Any] | None = params.get("destinationS3PresignedUrl")
         if (destination is None) == (presigned is None):
-            raise _invalid("give exactly one of destinationS3File and destinationS3PresignedUrl")
+            # The model's error for this (its documentation spells it without the s).
+            raise ApiError(
+                "InvalidParametersException",
+                "give exactly one of destinationS3File and destinationS3PresignedUrl",
+                400,
+            )
         if destination is not None:
             mime = media.mime_type.split(";", 1)[0].strip()
             extension = limits.EXTENSIONS.get(mime) or mimetypes.guess_extension(mime) or ""

@@ -38,8 +38,9 @@ CONNECT_ATTACHMENTS_PER_CHAT = 35
 CONNECT_MAX_ACTIVE_CHATS = 100
 # Contact attributes: UTF-8 bytes of every key and value together.
 CONNECT_ATTRIBUTES_MAX_BYTES = 32768
-CONNECT_TEXT_MAX = 1024
-CONNECT_RICH_MAX = 12288
+# SendMessage's Content, every content type (the current service model: UTF-8 bytes). A chat
+# started with StartChatContact is Connect's own chat channel, which has no lower limit.
+CHAT_CONTENT_MAX_BYTES = 16384
 CONNECT_FIRST_CONNECTION_SECONDS = 5 * 60
 CONNECTION_TOKEN_SECONDS = 24 * 60 * 60
 DEFAULT_CHAT_MINUTES = 25 * 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +59,9 @@ def _text_field(obj: Mapping[str, Any], name: str, where: str, limit: int) -> st
     return value
 
 
+_PHONE_WRITTEN = re.compile(r"\+?[0-9][0-9 ().-]*[0-9]")
+
+
 def check_send_body(
     body: Any, *, phone_number: str, media: Callable[[str], MediaFacts | None]
 ) -> Outgoing:
@@ -70,6 +74,9 @@ def check_send_body(
     to = body.get("to") or body.get("recipient")
     if not isinstance(to, str) or not to:
         raise _bad("The parameter to is required.")
+    # WhatsApp takes a phone number as written ("+1 555-010-0001"): its wa_id is the digits.
+    if _PHONE_WRITTEN.fullmatch(to):
+        to = re.sub(r"\D", "", to)
     kind = body.get("type", "text")
     if kind not in _KINDS:
         raise _bad(f"Param type must be one of {sorted(_KINDS)}.")

@@ -133,13 +133,12 @@ class ParticipantApi:
             contact, participant = self._connected(call)
             if content_type not in contact.content_types:
                 raise _invalid(f"content type {content_type!r} is not supported by this chat")
-            limit = (
-                limits.CONNECT_TEXT_MAX
-                if content_type in {limits.TEXT_PLAIN, limits.TEXT_MARKDOWN}
-                else limits.CONNECT_RICH_MAX
-            )
-            if len(content) > limit:
-                raise _invalid(f"Content is longer than {limit} characters for {content_type}")
+            size = len(content.encode("utf-8"))
+            if size > limits.CHAT_CONTENT_MAX_BYTES:
+                raise _invalid(
+                    f"Content is {size} bytes, over the {limits.CHAT_CONTENT_MAX_BYTES} "
+                    f"bytes allowed for {content_type}"
+                )
             key = ("SendMessage", params.get("ClientToken", ""))
             if key in contact.idempotent:
                 return dict(contact.idempotent[key])

@@ -164,9 +164,14 @@ def _parse_input(
 ) -> dict[str, Any]:
     if body:
         try:
-            json.loads(body)
+            decoded = json.loads(body)
         except ValueError as exc:
             raise ApiError(VALIDATION_ERROR[service], "request body is not valid JSON") from exc
+        if _has_lone_surrogate(decoded):
+            # JSON may escape half of a UTF-16 pair; no service can store it as text.
+            raise ApiError(
+                VALIDATION_ERROR[service], "request body holds text that is not valid Unicode"
+            )
     header_dict = HeadersDict(headers)
     parsed: dict[str, Any] = RestJSONParser().parse(
         {"status_code": 200, "headers": header_dict, "body": body or b"{}"}, shape
@@ -180,6 +185,20 @@ def _parse_input(
         elif location == "querystring" and wire_name in query:
             parsed[name] = _scalar(member, query[wire_name])
     return parsed
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _scalar(shape: Shape, value: str) -> Any:

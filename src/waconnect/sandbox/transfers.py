@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -66,7 +67,7 @@ class AttachmentTransfers:
         return FileResponse(
             blob.path,
             media_type=attachment.content_type,
-            headers={"Content-Disposition": f'attachment; filename="{attachment.name}"'},
+            headers={"Content-Disposition": content_disposition(attachment.name)},
         )
 
     def _authorise(self, request: Request, method: str, prefix: str) -> Attachment:
@@ -109,3 +110,12 @@ def _check_upload_headers(request: Request, attachment: Attachment) -> None:
 def _refusal(refused: SignatureRefused) -> Response:
     logger.info("signed URL refused: %s", refused.code)
     return Response(refused.xml(), status_code=refused.status, media_type="application/xml")
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with the file's name as S3 sends it: an ASCII fallback, and the exact name
+    UTF-8 percent-encoded (RFC 6266), since a header carries Latin-1 at most."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -46,13 +46,14 @@ class Part:
     name: str = ""
 
 
-def text_parts(purpose: str, text: str) -> list[Part]:
-    """``text`` as parts Connect takes (split on word boundaries); none for blank text."""
+def text_parts(purpose: str, text: str, limit: int = CONNECT_TEXT_LIMIT) -> list[Part]:
+    """``text`` as parts Connect takes (split on word boundaries at ``limit`` characters);
+    none for blank text."""
     if not text.strip():
         return []
     return [
         Part(purpose=purpose, index=index, text=chunk)
-        for index, chunk in enumerate(split_text(text, CONNECT_TEXT_LIMIT))
+        for index, chunk in enumerate(split_text(text, limit))
     ]
 
 

@@ -21,6 +21,7 @@ from waconnect.domain.render import (
     render_transcript,
 )
 from waconnect.domain.session import ChatSession, SessionKey
+from waconnect.domain.text import CONNECT_TEXT_LIMIT
 from waconnect.domain.whatsapp import (
     InboundBatch,
     InboundMessage,
@@ -68,7 +69,9 @@ class InboundService:
         remember_snippets: bool = True,
         stickers: bool = True,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        connect_text_limit: int = CONNECT_TEXT_LIMIT,
     ) -> None:
+        self._connect_text_limit = connect_text_limit
         self._ledger = ports.ledger
         self._sessions = ports.sessions
         self._lease = lease_seconds
@@ -247,9 +250,9 @@ class InboundService:
     def _prepare(self, message: InboundMessage, key: SessionKey) -> list[Part]:
         quoted = self._quoted(message, key)
         if message.media is None:
-            return text_parts("text", render_for_agent(message, quoted=quoted))
+            return self._texts("text", render_for_agent(message, quoted=quoted))
         parts = self._file_parts(message, message.media)
-        parts += text_parts("caption", render_for_agent(message, quoted=quoted))
+        parts += self._texts("caption", render_for_agent(message, quoted=quoted))
         return parts
 
     def _quoted(self, message: InboundMessage, key: SessionKey) -> str | None:
@@ -276,6 +279,10 @@ class InboundService:
         except DeliveryError as exc:
             # The message reached the agent; only a later quote or typing indicator is lost.
             logger.warning("message %s not remembered: %s", mask(message.wamid), exc)
+
+    def _texts(self, purpose: str, text: str) -> list[Part]:
+        """``text`` as parts Connect takes, split at the configured length."""
+        return text_parts(purpose, text, self._connect_text_limit)
 
     def _file_parts(self, message: InboundMessage, media: Media) -> list[Part]:
         if message.type is MessageType.STICKER and not self._stickers:
@@ -304,7 +311,7 @@ class InboundService:
             notice = render_media_notice(
                 kind, plan.name, plan.content_type, fetched.size, plan.reason, link=link
             )
-            return text_parts("refusal" if found.refused else "notice", notice)
+            return self._texts("refusal" if found.refused else "notice", notice)
         if plan.action == "attach":
             stored = replace(fetched, content_type=plan.content_type, filename=plan.name)
             return [Part(purpose="file", media=stored, name=plan.name)]
@@ -328,7 +335,7 @@ class InboundService:
                 f"it could not be converted ({exc})",
                 link=self._link(fetched),
             )
-            return text_parts("notice", notice)
+            return self._texts("notice", notice)
         files = converted.files
         parts = []
         for index, file in enumerate(files):
@@ -336,12 +343,12 @@ class InboundService:
             stored = replace(file, content_type=plan.content_type, filename=name)
             parts.append(Part(purpose="file", index=index, media=stored, name=name))
         if converted.note:
-            parts += text_parts("notice", f"📎 {plan.name}: {converted.note}.")
+            parts += self._texts("notice", f"📎 {plan.name}: {converted.note}.")
         if converted.caption:
-            parts += text_parts("sticker", converted.caption)
+            parts += self._texts("sticker", converted.caption)
         if self._transcriber is not None and plan.target == WAV16K.name:
             transcript = self._transcriber.transcribe(files[0], language=self._language)
-            parts += text_parts("transcript", render_transcript(transcript) if transcript else "")
+            parts += self._texts("transcript", render_transcript(transcript) if transcript else "")
         return parts
 
     def _link(self, media: StoredMedia) -> str:

@@ -1,0 +1,223 @@
+"""Peak memory of the whole process tree while ``waconnect replay`` carries a long voice note.
+
+A customer sends one voice note (OGG/Opus, 15 and 60 minutes, made here with PyAV); the bridge
+fetches it, converts it to a 16 kHz WAV and attaches it to the Connect chat. The replay runs as a
+child process; every 20 ms the resident memory of it and all its descendants is summed from
+/proc, and the largest sum is the figure. A replay of one text is measured beside it (the fixed
+cost of the emulators and the bridge), and the same scenarios run on a baseline commit unpacked
+with ``git archive`` (default: the code before the emulators kept files on disk).
+
+Transcription is off (``WACONNECT_TRANSCRIPTION=none``).
+
+    python bench/voice_note_memory.py [--minutes 15 60] [--baseline 04e7e44] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The baseline is unpacked the same way as for the speed benchmark.
+from replay_speed import unpack
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "voice_note_memory.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+BASELINE = "04e7e44"
+TARGET_MB = 200
+START_MARK = "<!-- voice_note_memory:start -->"
+END_MARK = "<!-- voice_note_memory:end -->"
+MB = 1024 * 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def voice_note(path: Path, minutes: float) -> Path:
+    """A mono OGG/Opus recording of ``minutes`` (a tone), encoded frame by frame with PyAV."""
+    import av  # noqa: PLC0415
+
+    rate, frame = 48_000, 960
+    # One 20 ms frame of a 400 Hz tone (a whole number of periods), repeated.
+    period = [round(6000 * math.sin(2 * math.pi * i / 120)) for i in range(120)]
+    chunk = array.array("h", period * (frame // 120)).tobytes()
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=rate)
+        stream.bit_rate = 24_000
+        stream.layout = "mono"
+        for start in range(0, int(minutes * 60 * rate), frame):
+            audio = av.AudioFrame(format="s16", layout="mono", samples=frame)
+            audio.planes[0].update(chunk)
+            audio.sample_rate = rate
+            audio.pts = start
+            audio.time_base = Fraction(1, rate)
+            for packet in stream.encode(audio):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def scenario(folder: Path, name: str, steps: list[dict[str, Any]]) -> Path:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(steps))
+    return path
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and every process descended from it."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text().split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(statm[1]) * _PAGE
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def peak_replay(src: Path, path: Path) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONPATH=str(src), WACONNECT_TRANSCRIPTION="none")
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "waconnect.entrypoints.cli", "replay", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(child.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = child.communicate()
+    done.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise RuntimeError(f"replay of {path} with {src} failed: {err.decode()[-2000:]}")
+    lines = [json.loads(line) for line in out.decode().splitlines()]
+    wav = [line for line in lines if line.get("kind") == "attachment" and line["to"] == "agent"]
+    return {
+        "peak_mb": round(peak / MB, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+        "wav_bytes": wav[0]["size"] if wav else 0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[15, 60])
+    parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="waconnect-bench-") as scratch:
+        folder = Path(scratch)
+        baseline_src = unpack(args.baseline, folder / "baseline") / "src"
+        today_src = ROOT / "src"
+        scenarios = {"one text": scenario(folder, "text", [_text()])}
+        for minutes in args.minutes:
+            note = voice_note(folder / f"voice-{minutes:g}.ogg", minutes)
+            step = {"action": "customer.voice", "customer": "15550100001", "path": note.name}
+            scenarios[f"{minutes:g}-minute voice note"] = scenario(
+                folder, f"voice-{minutes:g}", [step]
+            )
+        rows = []
+        for name, path in scenarios.items():
+            today = peak_replay(today_src, path)
+            base = peak_replay(baseline_src, path)
+            rows.append({"scenario": name, "today": today, "baseline": base})
+            print(
+                f"{name:>24}: today {today['peak_mb']:7.1f} MB ({today['seconds']} s)   "
+                f"baseline {base['peak_mb']:7.1f} MB ({base['seconds']} s)",
+                flush=True,
+            )
+    if not args.no_write:
+        write_doc(rows, args.baseline)
+    return 0
+
+
+def _text() -> dict[str, Any]:
+    return {"action": "customer.text", "customer": "15550100001", "text": "hello"}
+
+
+def write_doc(rows: list[dict[str, Any]], baseline: str) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "voice_note_memory",
+                "target_peak_mb": TARGET_MB,
+                "baseline": baseline,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    table = [
+        "| scenario | peak, process tree | time | baseline peak | baseline time |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        today, base = row["today"], row["baseline"]
+        table.append(
+            f"| {row['scenario']} | {today['peak_mb']:.1f} MB | {today['seconds']} s | "
+            f"{base['peak_mb']:.1f} MB | {base['seconds']} s |"
+        )
+    section = "\n".join(
+        [
+            START_MARK,
+            "## Replay memory with long voice notes (`bench/voice_note_memory.py`)",
+            "",
+            "Peak resident memory of `waconnect replay` and every process it starts, summed",
+            "from /proc every 20 ms, while one voice note (OGG/Opus) crosses the bridge and",
+            "reaches Connect as a 16 kHz WAV. Beside it, the same scenarios on the baseline",
+            f"commit `{baseline}`, run in the same session. Target: under {TARGET_MB} MB for a",
+            "60-minute voice note. Raw figures: `bench/results/voice_note_memory.json`.",
+            "",
+            *table,
+            END_MARK,
+        ]
+    )
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if START_MARK in text and END_MARK in text:
+        head, rest = text.split(START_MARK, 1)
+        text = head + section + rest.split(END_MARK, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
