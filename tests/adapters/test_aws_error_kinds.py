@@ -35,10 +35,10 @@ def client(service: str, endpoint_url: str | None = None, **config: Any) -> Any:
     return session.client(service, config=retries, endpoint_url=endpoint_url)
 
 
-def start_chat_refused(code: str, status: int) -> DeliveryError:
+def start_chat_refused(code: str, status: int, message: str = "quota") -> DeliveryError:
     aws = client("connect")
     with Stubber(aws) as stub:
-        stub.add_client_error("start_chat_contact", code, "quota", status)
+        stub.add_client_error("start_chat_contact", code, message, status)
         with (
             pytest.raises(DeliveryError) as raised,
             translate_errors("StartChatContact", service="connect"),
@@ -71,6 +71,12 @@ def test_start_chat_contact_limit_exceeded_is_capacity_not_failure() -> None:
     error = start_chat_refused("LimitExceededException", 429)
     assert type(error) is CapacityExceeded
     assert error.kind is Kind.CAPACITY
+
+
+def test_start_chat_contact_limit_exceeded_naming_a_rate_is_throttling() -> None:
+    error = start_chat_refused("LimitExceededException", 429, "Rate exceeded")
+    assert type(error) is TransientError
+    assert error.kind is Kind.THROTTLED
 
 
 def test_start_chat_contact_throttling_is_transient_throttling() -> None:

@@ -66,6 +66,7 @@ _THROTTLE_CODES = frozenset(
 )
 # The operations whose LimitExceededException means "too many open at once", not "too fast".
 _CAPACITY_OPERATIONS = frozenset({"StartChatContact"})
+_RATE_WORDS = re.compile(r"\b(rate|throttl\w*|TPS|too many requests)\b", re.IGNORECASE)
 _META_CODE = re.compile(r"\b(1[0-9]{5}|470)\b")
 
 _TRANSIENT_CODES = _THROTTLE_CODES | frozenset(
@@ -149,6 +150,10 @@ def translate_errors(operation: str, *, service: str, idempotent: bool = True) -
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         message = str(error.get("Message", "")) or code
         kind, label = classify(service, code, status, operation=operation)
+        if kind is CapacityExceeded and _RATE_WORDS.search(message):
+            # StartChatContact names two limits with one code; only its message tells a request
+            # rate (retry soon) from the active-chat quota (wait for room).
+            kind, label = TransientError, Kind.THROTTLED
         label = _meta_kind(service, message, label)
         if not idempotent and kind is TransientError and label is Kind.UNAVAILABLE:
             kind = Unconfirmed  # a server error says nothing about whether it was sent
