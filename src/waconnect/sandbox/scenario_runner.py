@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from waconnect.errors import MalformedPayload, WaconnectError
@@ -39,7 +39,6 @@ from waconnect.sandbox.bridge_host import (
 from waconnect.sandbox.bridge_workers import WorkerPool, WorkerSetup
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
-from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 from waconnect.sandbox.protocol import ApiError
 from waconnect.sandbox.replay import effect_line
 from waconnect.sandbox.routing import ATTACHMENT_ORIGIN
@@ -71,6 +70,9 @@ from waconnect.sandbox.scenario_controls import (
 )
 from waconnect.wire.inbound import classify, detect_form, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
+
+if TYPE_CHECKING:
+    from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +160,9 @@ class ScenarioRunner:
                 environ=setup.environ,
             )
             if self._through_lambda:
+                # Only a replay through the Lambda functions pays for their harness's imports.
+                from waconnect.sandbox.lambda_local import LocalLambda  # noqa: PLC0415
+
                 self._lambda = LocalLambda(
                     cloud,
                     options=self._lambda_options,
