@@ -268,3 +268,26 @@ def test_disconnecting_ends_the_customers_side(side: ConnectSide) -> None:
     side.chat.disconnect(token, client_token="bye-1")
     with pytest.raises(SessionEnded):
         side.chat.send_message(token, text="after leaving", client_token="m-gone")
+
+
+def test_a_fresh_process_sending_a_completed_attachment_again_finds_it_in_the_chat(
+    cloud: Any,
+) -> None:
+    """A worker died right after CompleteAttachmentUpload, before recording the part: the next
+    worker (a new adapter, nothing remembered) sends it with the same token. The upload URL is
+    closed by then; the file is in the chat once, and the send succeeds."""
+    first, second = CloudConnectSide(cloud), CloudConnectSide(cloud)
+    try:
+        contact_id, _, token = open_chat(first)
+        data = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+        for side in (first, second):
+            stored = side.store.put("contract/in/again", [data], content_type="application/pdf")
+            attached = side.chat.send_attachment(
+                token, stored, name="again.pdf", client_token="f-again"
+            )
+        assert attached
+        [(name, received)] = first.files(contact_id)
+        assert (name, received) == ("again.pdf", data)
+    finally:
+        first.close()
+        second.close()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from waconnect.adapters.aws.errors import translate_errors
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.whatsapp import BusinessNumber, Customer
-from waconnect.errors import PermanentError
+from waconnect.errors import DeliveryError, PermanentError
 from waconnect.ports import Connection, DownloadedAttachment, NewChat
 
 if TYPE_CHECKING:
@@ -218,22 +218,41 @@ class AwsConnectChat:
             )
         attachment_id = started["AttachmentId"]
         upload = started["UploadMetadata"]
-        with self._store.open(media) as chunks:
-            self._transfers.put(
-                upload["Url"], upload.get("HeadersToInclude", {}), chunks, media.size
-            )
-        with translate_errors("CompleteAttachmentUpload", service=PARTICIPANT):
-            self._participant.complete_attachment_upload(
-                AttachmentIds=[attachment_id],
-                ClientToken=derived_token(client_token, "complete"),
-                ConnectionToken=connection_token,
-            )
+        try:
+            with self._store.open(media) as chunks:
+                self._transfers.put(
+                    upload["Url"], upload.get("HeadersToInclude", {}), chunks, media.size
+                )
+        except PermanentError:
+            # The URL refuses the upload. If an earlier process completed this very upload
+            # (same token) and died before recording it, completing again is answered as the
+            # first time: the file is in the chat. Otherwise the refusal stands.
+            if not self._completed_before(connection_token, attachment_id, client_token):
+                raise
+            logger.info("attachment %s was completed by an earlier attempt", attachment_id)
+            return attachment_id
+        self._complete(connection_token, attachment_id, client_token)
         with self._completed_lock:
             self._completed[client_token] = attachment_id
             while len(self._completed) > COMPLETED_UPLOADS_KEPT:
                 self._completed.popitem(last=False)
         logger.debug("attached %s (%d bytes)", attachment_id, media.size)
         return attachment_id
+
+    def _complete(self, connection_token: str, attachment_id: str, client_token: str) -> None:
+        with translate_errors("CompleteAttachmentUpload", service=PARTICIPANT):
+            self._participant.complete_attachment_upload(
+                AttachmentIds=[attachment_id],
+                ClientToken=derived_token(client_token, "complete"),
+                ConnectionToken=connection_token,
+            )
+
+    def _completed_before(self, connection_token: str, attachment_id: str, token: str) -> bool:
+        try:
+            self._complete(connection_token, attachment_id, token)
+        except DeliveryError:
+            return False
+        return True
 
     def get_attachment(
         self, connection_token: str, attachment_id: str, *, name: str, content_type: str, key: str
