@@ -3,6 +3,7 @@ fails on an emulator that accepts too much or answers differently from the servi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -133,3 +134,54 @@ def test_start_chat_contact_counts_the_initial_message_in_bytes(cloud: Cloud) ->
             InitialMessage={"ContentType": "text/plain", "Content": "€" * 5462},
             ClientToken="initial-too-long",
         )
+
+
+def _window(cloud: Cloud, wa_id: str) -> None:
+    cloud.customer_sends(Customer(wa_id=wa_id), {"type": "text", "text": {"body": "hi"}})
+
+
+def test_a_send_by_link_is_fetched_and_delivered_as_that_file(fresh_cloud: Cloud) -> None:
+    _window(fresh_cloud, "15550100711")
+    s3 = fresh_cloud.client("s3")
+    s3.put_object(
+        Bucket=defaults.MEDIA_BUCKET, Key="out/photo.jpg", Body=JPEG_BYTES, ContentType="image/jpeg"
+    )
+    link = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": defaults.MEDIA_BUCKET, "Key": "out/photo.jpg"}
+    )
+    seq = fresh_cloud.journal.seq
+    wamid = _send(fresh_cloud, {"to": "15550100711", "type": "image", "image": {"link": link}})
+    assert fresh_cloud.message_status(wamid) == "delivered"
+    [delivered] = [e for e in fresh_cloud.journal.since(seq) if e["to"] == "customer"]
+    assert delivered["sha256"] == hashlib.sha256(JPEG_BYTES).hexdigest()
+    assert delivered["size"] == len(JPEG_BYTES)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        pytest.param("https://example.com/photo.jpg", id="a-host-the-sandbox-cannot-reach"),
+        pytest.param("http://127.0.0.1:9/photo.jpg", id="nothing-listening"),
+    ],
+)
+def test_a_link_whatsapp_cannot_fetch_fails_with_its_error(fresh_cloud: Cloud, link: str) -> None:
+    _window(fresh_cloud, "15550100712")
+    seq = fresh_cloud.journal.seq
+    wamid = _send(fresh_cloud, {"to": "15550100712", "type": "image", "image": {"link": link}})
+    assert fresh_cloud.message_status(wamid) == "failed"
+    assert [e["kind"] for e in fresh_cloud.journal.since(seq)] == ["failed"]
+    [failed] = [s for s in _statuses(fresh_cloud, wamid) if s["status"] == "failed"]
+    assert failed["errors"][0]["code"] == 131053
+
+
+def test_a_link_to_a_file_of_another_kind_fails(fresh_cloud: Cloud) -> None:
+    _window(fresh_cloud, "15550100713")
+    s3 = fresh_cloud.client("s3")
+    s3.put_object(
+        Bucket=defaults.MEDIA_BUCKET, Key="out/notes.txt", Body=b"text", ContentType="text/plain"
+    )
+    link = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": defaults.MEDIA_BUCKET, "Key": "out/notes.txt"}
+    )
+    wamid = _send(fresh_cloud, {"to": "15550100713", "type": "image", "image": {"link": link}})
+    assert fresh_cloud.message_status(wamid) == "failed"

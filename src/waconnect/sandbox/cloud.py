@@ -130,6 +130,7 @@ class Cloud:
             now=self.clock.now,
             notify=self.inbound_topic.publish,
             statuses=self.statuses,
+            http=self.http_client,
         )
         self._eum.add_number(
             PhoneNumber(

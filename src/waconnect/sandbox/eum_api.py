@@ -97,6 +97,17 @@ def audio_codec(blob: Blob) -> str:
 
 
 Notify = Callable[[Mapping[str, Any]], object]
+LINK_REASON = "WhatsApp could not fetch the media link"
+
+
+def _link_error() -> dict[str, Any]:
+    """WhatsApp's error for a media link it could not download."""
+    return {
+        "code": 131053,
+        "title": "Media upload error",
+        "message": "Media upload error",
+        "error_data": {"details": "Unable to download the media from the link"},
+    }
 
 
 class EumApi:
@@ -119,6 +130,7 @@ class EumApi:
         notify: Notify | None = None,
         statuses: bool = True,
         account_id: str = defaults.ACCOUNT_ID,
+        http: Callable[[], httpx.Client] = httpx.Client,
     ) -> None:
         self._ids = ids
         self._journal = journal
@@ -128,6 +140,8 @@ class EumApi:
         self._notify = notify
         self._statuses = statuses
         self._account_id = account_id
+        # What fetches media links: the cloud's transport, which reaches only 127.0.0.1.
+        self._http = http
         self.lock = threading.RLock()
         self.numbers: dict[str, PhoneNumber] = {}
         self.media: dict[str, Media] = {}
@@ -187,6 +201,8 @@ class EumApi:
         except (ValueError, UnicodeDecodeError) as exc:
             raise _invalid("message is not a JSON document") from exc
         outgoing = check_send_body(body, phone_number=number.aws_id, media=self._media_facts)
+        # WhatsApp fetches a media link before it delivers (not under the lock: it may be slow).
+        fetched = self._fetch_link(outgoing, number) if outgoing.link else outgoing
         with self.lock:
             wamid = self._ids.wamid()
             self.sent.append(body)
@@ -217,6 +233,15 @@ class EumApi:
                 )
                 self._publish_status(number, failed, now)
                 return {"messageId": wamid}
+            if fetched is None:
+                self.outbound[wamid] = outbound
+                self._journal.record(
+                    to="system", kind="failed", customer=customer, reason=LINK_REASON
+                )
+                failed = status_document(outbound, "failed", timestamp=now, errors=[_link_error()])
+                self._publish_status(number, failed, now)
+                return {"messageId": wamid}
+            outgoing = fetched
             self._record_delivery(outgoing, customer)
             self.received.append((customer or "", body))
             self.timeline.append(
@@ -232,6 +257,33 @@ class EumApi:
                         number, status_document(outbound, status, timestamp=now), now
                     )
         return {"messageId": wamid}
+
+    def _fetch_link(self, outgoing: Outgoing, number: PhoneNumber) -> Outgoing | None:
+        """The send with the file its link names, fetched as WhatsApp would; None when it
+        cannot be fetched, or is not a file WhatsApp sends as that kind."""
+        assert outgoing.link is not None
+        allowed, largest = limits.WHATSAPP_MEDIA[outgoing.kind]
+        try:
+            with self._http() as client, client.stream("GET", outgoing.link) as response:
+                if response.status_code >= 300:
+                    return None
+                mime = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                blob = self._blobs.put(response.iter_bytes(1024 * 1024), content_type=mime)
+        except httpx.HTTPError as exc:
+            logger.info("a media link could not be fetched: %s", type(exc).__name__)
+            return None
+        if mime not in allowed or blob.size > largest:
+            return None
+        codec = audio_codec(blob) if mime.startswith("audio/") else ""
+        media = Media(
+            media_id=f"link-{blob.sha256[:24]}",
+            blob=blob,
+            mime_type=mime,
+            owner=number.aws_id,
+            codec=codec,
+        )
+        self.add_media(media)
+        return replace(outgoing, media_id=media.media_id)
 
     def _record_delivery(self, outgoing: Outgoing, customer: str | None) -> None:
         media = self.media.get(outgoing.media_id) if outgoing.media_id else None

@@ -38,6 +38,7 @@ class Outgoing:
     filename: str | None = None
     emoji: str | None = None
     reply_to: str | None = None
+    link: str | None = None  # a media send by URL: WhatsApp fetches it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -169,7 +170,12 @@ def _check_media(
         if not isinstance(link, str) or not link.startswith(("https://", "http://")):
             raise _bad(f"Param {kind}['link'] must be a URL.")
         return Outgoing(
-            kind=kind, text=caption, filename=filename, to=base.to, reply_to=base.reply_to
+            kind=kind,
+            text=caption,
+            filename=filename,
+            to=base.to,
+            reply_to=base.reply_to,
+            link=link,
         )
     facts = media(str(media_id))
     if facts is None or facts.owner != phone_number:

@@ -3,8 +3,9 @@
 Connect's StartAttachmentUpload and GetAttachment answer with pre-signed HTTPS URLs on an S3 host.
 The emulators do the same (``ATTACHMENT_HOST``), so the bridge checks them exactly as it checks
 AWS's. Only the connection differs: a client built with :func:`emulator_transport` sends requests
-for the emulators' hosts to 127.0.0.1 over plain HTTP, and refuses every other host, so nothing
-the sandbox runs can reach the internet. Production never builds this transport.
+for the emulators' hosts to 127.0.0.1 over plain HTTP, lets plain HTTP to 127.0.0.1 through (the
+sandbox's own S3), and refuses every other host: nothing the sandbox runs reaches the internet.
+Production never builds this transport.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from waconnect.sandbox import defaults
 ATTACHMENT_BUCKET = "amazon-connect-sandbox-attachments"
 ATTACHMENT_HOST = f"{ATTACHMENT_BUCKET}.s3.{defaults.REGION}.amazonaws.com"
 ATTACHMENT_ORIGIN = f"https://{ATTACHMENT_HOST}"
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 
 
 class UnroutedHost(httpx.ConnectError):
@@ -37,6 +41,8 @@ class EmulatorTransport(httpx.BaseTransport):
         self._inner = httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host in _LOOPBACK and request.url.scheme == "http":
+            return self._inner.handle_request(request)  # the sandbox's own local servers
         origin = self._routes.get(request.url.host)
         if origin is None or request.url.scheme != "https":
             raise UnroutedHost(
