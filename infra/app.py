@@ -20,6 +20,10 @@ import aws_cdk as cdk
 from waconnect_infra.application import build_app
 from waconnect_infra.config import ConfigError
 
+# Where a direct run writes the templates when CDK_OUTDIR names no other place: the CLI's own
+# default. Left to itself, the CDK library would pick a temporary directory no one can find.
+DEFAULT_OUTDIR = Path(__file__).with_name("cdk.out")
+
 
 def direct_context(argv: list[str]) -> dict[str, Any] | None:
     """Context for a direct run: ``cdk.json``'s, then ``-c key=value``; None under the CLI."""
@@ -45,7 +49,11 @@ def direct_context(argv: list[str]) -> dict[str, Any] | None:
 
 def main(argv: list[str] | None = None) -> int:
     context = direct_context(sys.argv[1:] if argv is None else argv)
-    app = cdk.App(context=context) if context is not None else cdk.App()
+    if context is None:
+        app = cdk.App()
+    else:
+        outdir = os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR)
+        app = cdk.App(context=context, outdir=outdir)
     try:
         build_app(app)
     except ConfigError as exc:
