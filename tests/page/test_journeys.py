@@ -112,7 +112,8 @@ def test_the_agents_pdf_and_image_reach_the_phone(sandbox: Sandbox, browser: Bro
     theirs = phone.locator("li.theirs")
     expect(theirs).to_have_count(3, timeout=WAIT_MS)
     # Markdown as WhatsApp formats it; the PDF by its name; the image inline.
-    expect(theirs.nth(0)).to_contain_text("*Of course*, here it is")
+    expect(theirs.nth(0)).to_contain_text("Of course, here it is")
+    expect(theirs.nth(0).locator("strong")).to_have_text("Of course")
     expect(theirs.nth(1).get_by_role("link", name="Download agent-brochure.pdf")).to_be_visible()
     image = theirs.nth(2).locator("img")
     expect(image).to_be_visible()

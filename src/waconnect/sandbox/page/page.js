@@ -171,7 +171,22 @@ function messageBody(message) {
   } else if (kind !== "text") {
     parts.push(el("em", { text: `(${kind})` }));
   }
-  if (message.text) parts.push(el("div", { class: "text", text: message.text }));
+  if (message.text) parts.push(el("div", { class: "text" }, ...renderWhatsApp(message.text)));
+  return parts;
+}
+
+function renderWhatsApp(text) {
+  // WhatsApp's own formatting (*bold*, _italic_, ~strike~), built as nodes, never as HTML.
+  const parts = [];
+  const pattern = /(\*[^*\n]+\*|_[^_\n]+_|~[^~\n]+~)/g;
+  const tags = { "*": "strong", _: "em", "~": "s" };
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push(el(tags[match[0][0]], { text: match[0].slice(1, -1) }));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
   return parts;
 }
 
