@@ -113,7 +113,7 @@ def measure(baseline_src: Path, scenarios: dict[str, Path], runs: int) -> list[d
     return rows
 
 
-def write_doc(rows: list[dict[str, Any]], baseline: str, runs: int) -> None:
+def write_doc(rows: list[dict[str, Any]], baseline: str, runs: int, load: float) -> None:
     table = [
         "| scenario | baseline | today | faster | target | same effect lines |",
         "|---|---:|---:|---:|---:|---|",
@@ -133,9 +133,13 @@ def write_doc(rows: list[dict[str, Any]], baseline: str, runs: int) -> None:
             "`WACONNECT_TRANSCRIPTION=none`, beside the code of commit",
             f"`{baseline}` (which waited for a quiet spell after each step), run by the same",
             f"interpreter on the same machine, alternating; the median of {runs} runs each.",
-            "Steps now settle the moment no emulator request and no notification is in flight.",
+            "Steps now settle the moment no emulator request and no notification is in flight;",
+            '"today" is the whole checkout, which also does more per message than the baseline',
+            "(leased claims, kept retries, file checks).",
             f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-            f"{os.cpu_count()} CPUs (shared with other work, so figures vary from run to run).",
+            f"{os.cpu_count()} CPUs, load average {load:.1f} when the run started (shared with",
+            "other work: under load the CPU both versions spend weighs more than the waiting",
+            "one of them did, so the ratio shrinks; figures vary from run to run).",
             "Raw figures: `bench/results/replay_speed.json`.",
             "",
             *table,
@@ -157,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default=BASELINE, help="commit to compare with")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="waconnect-bench-") as tmp:
         folder = Path(tmp)
         baseline = unpack(args.baseline, folder / "baseline")
@@ -168,10 +173,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
-            json.dumps({"baseline": args.baseline, "runs": args.runs, "rows": rows}, indent=2)
+            json.dumps(
+                {"baseline": args.baseline, "runs": args.runs, "load": load, "rows": rows},
+                indent=2,
+            )
             + "\n"
         )
-        write_doc(rows, args.baseline, args.runs)
+        write_doc(rows, args.baseline, args.runs, load)
     return 0
 
 
