@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ from waconnect.domain.whatsapp import InboundMessage
 from waconnect.wire.inbound import parse_whatsapp_document
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
-HAS_RENDER = importlib.util.find_spec("waconnect.domain.render") is not None
 
 
 def non_media_messages() -> list[tuple[str, InboundMessage]]:
@@ -32,7 +30,6 @@ def non_media_messages() -> list[tuple[str, InboundMessage]]:
 CASES = non_media_messages()
 
 
-@pytest.mark.xfail(not HAS_RENDER, reason="domain.render is written in parallel", strict=False)
 @pytest.mark.parametrize("message", [m for _, m in CASES], ids=[name for name, _ in CASES])
 def test_non_media_message_renders_to_visible_agent_text(message: InboundMessage) -> None:
     from waconnect.domain.render import render_for_agent
