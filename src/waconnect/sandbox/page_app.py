@@ -7,6 +7,7 @@ action answers 400 with ``{"error": why}``.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import tempfile
 from dataclasses import asdict
@@ -26,6 +27,7 @@ from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.faults_panel import FAULTS, apply_fault
 from waconnect.sandbox.live import ActionRefused, LiveSandbox
 from waconnect.sandbox.scenario import guess_media_kind, guess_mime_type
+from waconnect.wire._clean import scrub
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 _STATIC = frozenset({"index.html", "page.css", "page.js"})
@@ -34,6 +36,21 @@ _CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascr
 
 class PageRefusal(Exception):
     pass
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object, lone surrogates replaced as wherever input arrives.
+
+    A surrogate kept would reach the effect lines and the session's scenario file, which UTF-8
+    cannot hold: every later action and the page's state would fail with it.
+    """
+    try:
+        form = scrub(json.loads(await request.body()))
+    except (ValueError, RecursionError):
+        raise PageRefusal("the request is not JSON") from None
+    if not isinstance(form, dict):
+        raise PageRefusal("the request is not a JSON object")
+    return form
 
 
 def build_page_app(sandbox: LiveSandbox) -> Starlette:
@@ -82,7 +99,7 @@ class _Page:
         what = request.path_params["what"]
         try:
             if what == "read":
-                form = await request.json()
+                form = await _json_object(request)
                 await run_in_threadpool(self._read, str(form.get("customer", "")))
                 return JSONResponse({"ok": True})
             step = await _customer_step(what, request, self._sandbox)
@@ -113,10 +130,10 @@ class _Page:
         return JSONResponse({"lines": lines})
 
     async def fault(self, request: Request) -> Response:
-        form = await request.json()
         try:
+            form = await _json_object(request)
             said = await run_in_threadpool(apply_fault, self._sandbox, form)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, PageRefusal) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"ok": True, "said": said})
 
@@ -228,7 +245,7 @@ async def _customer_step(what: str, request: Request, sandbox: LiveSandbox) -> d
         if caption:
             step["caption"] = caption
         return step
-    form = await request.json()
+    form = await _json_object(request)
     customer = _customer_spec(form)
     if what == "text":
         text = str(form.get("text", ""))
@@ -302,7 +319,7 @@ async def _agent_step(what: str, request: Request, sandbox: LiveSandbox) -> dict
         step: dict[str, Any] = {"action": "agent.file", "path": path}
         step["content_type"] = _upload_type(upload)
         return _target(form, sandbox, step)
-    form = await request.json()
+    form = await _json_object(request)
     if what == "text":
         text = str(form.get("text", ""))
         if not text.strip():
