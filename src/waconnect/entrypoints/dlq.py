@@ -90,10 +90,21 @@ def run(args: argparse.Namespace) -> int:
         print("waconnect dlq: no region: set WACONNECT_REGION or AWS_REGION", file=sys.stderr)
         return 2
     import boto3  # noqa: PLC0415 - only this command needs it
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     sqs: SQSClient = boto3.client(
         "sqs", region_name=settings.region, endpoint_url=settings.sqs_endpoint_url or None
     )
+    try:
+        _act(sqs, queues, args)
+    except (BotoCoreError, ClientError) as exc:
+        # No credentials, no such queue, no network: one line, as for any handled failure.
+        print(f"waconnect dlq: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _act(sqs: SQSClient, queues: list[str], args: argparse.Namespace) -> None:
     out = sys.stdout
     for queue in queues:
         if args.action == "list":
@@ -106,7 +117,6 @@ def run(args: argparse.Namespace) -> int:
             _print(moved, out, as_json=args.json)
             if not args.json:
                 print(f"{len(moved)} moved back to {queue.rsplit('/', 1)[-1]}", file=out)
-    return 0
 
 
 def dead_letter_queue(sqs: SQSClient, source_queue: str) -> str:
