@@ -19,3 +19,19 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[lambda,sandbox,dev,infra]"
   echo "$want" > "$stamp"
 fi
+
+# The speech tests and the transcription benchmark speak with espeak-ng (Debian's package).
+if ! command -v espeak-ng > /dev/null; then
+  if command -v apt-get > /dev/null; then
+    echo "setup: installing espeak-ng with apt-get" >&2
+    sudo_cmd=""
+    if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+    if ! apt-cache show espeak-ng > /dev/null 2>&1; then
+      $sudo_cmd apt-get update -q > /dev/null
+    fi
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends \
+      espeak-ng > /dev/null
+  else
+    echo "setup: no apt-get here: install espeak-ng for the speech tests" >&2
+  fi
+fi

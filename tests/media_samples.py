@@ -234,3 +234,25 @@ def text_file() -> bytes:
 
 def csv_file() -> bytes:
     return b"item,quantity,price\ncoffee,2,9.50\ngrinder,1,35.00\n"
+
+
+def long_voice_note(seconds: int) -> bytes:
+    """An OGG/Opus voice note of ``seconds`` whole seconds: one second of speech-like sound, over
+    and over (fast to make even for an hour)."""
+    rate = 48_000
+    second = speech_like_pcm(1.0, rate)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=rate, layout="mono")
+        stream.bit_rate = 24_000
+        for index in range(seconds):
+            frame = av.AudioFrame(format="s16", layout="mono", samples=rate)
+            frame.planes[0].update(second)
+            frame.rate = rate
+            frame.pts = index * rate
+            frame.time_base = Fraction(1, rate)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()

@@ -34,14 +34,23 @@ from waconnect.adapters.local.sqlite import (
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
-from waconnect.media.convert import PyAvConverter
+from waconnect.media.convert import ConversionLimits, PyAvConverter
 from waconnect.media.policy import ConnectLimits
-from waconnect.media.transcribe import NullTranscriber
-from waconnect.ports import Clock, Ledger, MessageLog, SessionStore
+from waconnect.media.transcribe import PocketsphinxTranscriber
+from waconnect.ports import (
+    Clock,
+    Ledger,
+    MediaStore,
+    MessageLog,
+    SessionStore,
+    Transcriber,
+    WhatsApp,
+)
 from waconnect.services.feedback import FeedbackSettings
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.ports_bundle import BridgePorts
+from waconnect.services.transcripts import TranscriptSettings, VoiceTranscripts
 from waconnect.settings import Settings
 
 # One attempt per botocore call: retrying is the bridge's job (RetryPolicy), which knows which
@@ -110,7 +119,13 @@ def build_bridge(
         clock=clock,
         chat_duration_minutes=settings.chat_duration_minutes,
     )
-    converter = PyAvConverter(media)
+    converter = PyAvConverter(
+        media,
+        limits=ConversionLimits(
+            max_part_bytes=settings.connect_max_attachment_bytes,
+            max_audio_seconds=settings.max_audio_seconds,
+        ),
+    )
     ports = BridgePorts(
         sessions=sessions,
         ledger=ledger,
@@ -123,7 +138,8 @@ def build_bridge(
     )
     inbound = InboundService(
         ports,
-        transcriber=NullTranscriber(),
+        transcripts=_transcripts(settings, media, whatsapp, ledger),
+        stickers=settings.stickers,
         feedback=FeedbackSettings(
             mark_read=settings.mark_read,
             file_reaction=settings.file_reaction,
@@ -164,6 +180,26 @@ def build_bridge(
         instance_id=settings.connect_instance_id,
         kept=kept,
         clock=clock.now,
+    )
+
+
+def _transcripts(
+    settings: Settings, media: MediaStore, whatsapp: WhatsApp, ledger: Ledger
+) -> VoiceTranscripts | None:
+    """The transcript follow-up for the engine the settings name; None when it is off."""
+    if settings.transcription == "pocketsphinx":
+        transcriber: Transcriber = PocketsphinxTranscriber(
+            media, max_seconds=settings.transcribe_max_seconds
+        )
+    else:
+        return None
+    return VoiceTranscripts(
+        transcriber,
+        whatsapp=whatsapp,
+        ledger=ledger,
+        settings=TranscriptSettings(
+            language=settings.language, echo_to_customer=settings.transcript_echo
+        ),
     )
 
 

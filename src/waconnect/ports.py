@@ -6,7 +6,7 @@ Each is a small Protocol. Adapters implement them over boto3, SQLite, the filesy
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -212,9 +212,33 @@ class Converter(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transcript:
+    """What a transcription job came to: the words, or why there are none.
+
+    ``note`` says what of the recording the words cover when not all of it ("the first 2:00
+    min of 12:30 min"); ``failure`` why there are no words (an engine error, a language the
+    engine does not know) — logged, never shown to anyone.
+    """
+
+    text: str = ""
+    note: str = ""
+    failure: str = ""
+
+
 class Transcriber(Protocol):
-    def transcribe(self, wav: StoredMedia, *, language: str) -> str:
-        """Text spoken in a 16 kHz mono WAV; empty when nothing was recognised."""
+    """Speech to text as a job: started once, its result read when ready.
+
+    ``recording`` holds the voice note in every form the bridge has: the original first, then
+    its 16 kHz mono WAV parts; an engine takes the form it reads best.
+    """
+
+    def start(self, job: str, recording: Sequence[StoredMedia], *, language: str) -> None:
+        """Start job ``job`` (a stable name: starting it again is harmless)."""
+        ...
+
+    def result(self, job: str) -> Transcript | None:
+        """The transcript of ``job``, or None while it is still running."""
         ...
 
 

@@ -27,7 +27,7 @@ PREFIX = "WACONNECT_"
 DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = tuple(sorted(CONNECT_DEFAULT_EXTENSIONS))
 DEFAULT_CONNECT_MAX_BYTES = CONNECT_DEFAULT_MAX_BYTES
 _MIB = 1024 * 1024
-TRANSCRIPTION_ENGINES = frozenset({"none"})
+TRANSCRIPTION_ENGINES = frozenset({"none", "pocketsphinx"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -113,6 +113,14 @@ class Settings:
     connect_allowed_extensions: tuple[str, ...] = DEFAULT_CONNECT_EXTENSIONS
     connect_max_attachment_bytes: int = DEFAULT_CONNECT_MAX_BYTES
     transcription: str = "none"
+    # The offline engine reads at most this much of a note (it runs at ~0.3x real time).
+    transcribe_max_seconds: int = 120
+    # The transcript is echoed to the customer as a reply quoting the voice note.
+    transcript_echo: bool = True
+    # Stickers reach the agent as PNG images; off: they are not forwarded at all.
+    stickers: bool = True
+    # The longest recording converted for the agent; a longer one is cut there, and said so.
+    max_audio_seconds: int = 3600
     language: str = "en-US"
     # Meta phone-number id -> End User Messaging id (``phone-number-id-<hex>`` or its ARN), for
     # business numbers whose events carry no End User Messaging id (Meta webhook bodies).
@@ -150,6 +158,8 @@ class Settings:
                 "state": state_path,
                 "endpoint_url": endpoint_url,
                 "s3_endpoint_url": s3_endpoint_url,
+                # The offline engine, so every replay runs the transcript path.
+                "transcription": "pocketsphinx",
                 "eum_phone_numbers": {defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID},
             },
             [],
@@ -451,6 +461,10 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "eum_phone_numbers": _as_phone_number_map,
     "allow_http_loopback": _as_bool,
     "mark_read": _as_bool,
+    "transcript_echo": _as_bool,
+    "stickers": _as_bool,
+    "transcribe_max_seconds": _as_int,
+    "max_audio_seconds": _as_int,
     "failure_text": _as_bool,
     "remember_snippets": _as_bool,
     "file_reaction": _as_text,

@@ -6,6 +6,8 @@ These are the rows of the README's media table: every one is a replay of real fi
 from __future__ import annotations
 
 import io
+import random
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +105,85 @@ def test_an_agent_heic_photo_reaches_the_customer_as_a_jpeg_image(
     assert replayed.exit_code == 0, replayed.dump()
     sent = replayed.one(step=1, to="customer", kind="image")
     assert sent["content_type"] == "image/jpeg"
+
+
+def _spoken_note(tmp_path: Path, words: str) -> Path:
+    """``words`` said by espeak-ng, as the OGG/Opus voice note a phone would send."""
+    import shutil
+    import subprocess
+
+    from waconnect.media.convert import transcode_file
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.fail("espeak-ng is missing: scripts/setup.sh installs it")
+    spoken = tmp_path / "spoken.wav"
+    subprocess.run(
+        [espeak, "-s", "140", "-v", "en-us", "-w", str(spoken), words], check=True, timeout=60
+    )
+    note = tmp_path / "spoken.ogg"
+    transcode_file(spoken, note, "ogg-opus")
+    return note
+
+
+def test_a_spoken_voice_note_is_followed_by_its_transcript_both_ways(
+    play: Any, tmp_path: Path
+) -> None:
+    note = _spoken_note(tmp_path, "one two three four five six seven eight nine")
+
+    replayed = play([{"action": "customer.voice", "customer": ANA, "path": str(note)}])
+
+    assert replayed.exit_code == 0, replayed.dump()
+    agent = replayed.where(step=0, to="agent")
+    assert [line["kind"] for line in agent] == ["attachment", "message"], replayed.dump()
+    transcript = agent[1]["text"]
+    assert transcript.startswith("🔊 ")
+    echo = replayed.one(step=0, to="customer", kind="text")
+    assert echo["text"] == transcript
+
+
+def test_an_empty_file_is_a_notice_saying_so(play: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "scan.pdf"
+    empty.write_bytes(b"")
+
+    replayed = play([{"action": "customer.file", "customer": ANA, "path": str(empty)}])
+
+    assert replayed.exit_code == 0, replayed.dump()
+    assert replayed.where(step=0, to="agent", kind="attachment") == []
+    notice = replayed.one(step=0, to="agent", kind="message")["text"]
+    assert "the file is empty" in notice
+
+
+def test_a_zip_bomb_named_as_a_workbook_reaches_nobody(play: Any, tmp_path: Path) -> None:
+    bomb = tmp_path / "prices.xlsx"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("_rels/.rels", "<Relationships/>")
+        package.writestr("xl/workbook.xml", "<workbook/>")
+        package.writestr("xl/sharedStrings.xml", bytes(300 * 1024 * 1024))
+    bomb.write_bytes(buffer.getvalue())
+
+    replayed = play([{"action": "customer.file", "customer": ANA, "path": str(bomb)}])
+
+    assert replayed.exit_code == 0, replayed.dump()
+    assert replayed.where(step=0, to="agent", kind="attachment") == []
+    notice = replayed.one(step=0, to="agent", kind="message")["text"]
+    assert "zip bomb" in notice
+    assert "http" not in notice
+    assert replayed.one(step=0, to="customer", kind="reaction")["emoji"] == "❌"
+
+
+def test_an_agent_photo_over_5_mb_reaches_the_customer_recompressed_as_a_jpeg(
+    play: Any, tmp_path: Path
+) -> None:
+    photo = tmp_path / "site.png"
+    Image.frombytes("RGB", (1600, 1400), random.Random(7).randbytes(1600 * 1400 * 3)).save(photo)
+    assert photo.stat().st_size > 5 * 1024 * 1024
+
+    replayed = play([OPEN_CHAT, {"action": "agent.file", "customer": ANA, "path": str(photo)}])
+
+    assert replayed.exit_code == 0, replayed.dump()
+    sent = replayed.one(step=1, to="customer", kind="image")
+    assert sent["content_type"] == "image/jpeg"
+    assert sent["size"] <= 5 * 1024 * 1024

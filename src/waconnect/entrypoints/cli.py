@@ -17,6 +17,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "waconnect.sandbox.command",
         "the emulated cloud with the bridge on it, and a page to play both sides",
     ),
+    "media": (
+        "waconnect.entrypoints.media_command",
+        "inspect or convert a file as the media policy would",
+    ),
 }
 
 
@@ -25,12 +29,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="waconnect", description="A bridge between WhatsApp and Amazon Connect Chat."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in arguments if not a.startswith("-")), "")
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = commands.add_parser(name, help=help_text)
         sub.set_defaults(module=module_name)
-        # argparse needs the arguments before parsing; the modules keep their imports lazy.
-        importlib.import_module(module_name).add_arguments(sub)
-    args = parser.parse_args(argv)
+        # argparse needs a subcommand's arguments before parsing; only the one that runs (or
+        # every one, when none is named) is imported, so `waconnect media` loads no boto3.
+        if chosen in {name, ""} or chosen not in SUBCOMMANDS:
+            importlib.import_module(module_name).add_arguments(sub)
+    args = parser.parse_args(arguments)
     # Logging is set up before any subcommand runs, from the environment; the settings module
     # is the only reader of WACONNECT_* variables.
     from waconnect.errors import ConfigurationError  # noqa: PLC0415

@@ -124,9 +124,15 @@ def _part_samples(announced: float, max_seconds: float, max_part_bytes: int) -> 
         raise PermanentError(
             "the attachment size limit is too small for audio", operation="convert"
         )
-    expected = round(min(announced or max_seconds, max_seconds) * RATE)
-    count = max(1, math.ceil(expected / most))
-    return min(most, math.ceil(expected / count) + RATE) if announced else most
+    expected = round(min(announced, max_seconds) * RATE)
+    count = math.ceil(expected / most)
+    if count <= 1:
+        # One file when the container says it fits (or says nothing: ADTS and MP3 often
+        # guess): a wrong guess must not split a short note.
+        return most
+    # A little over an equal share: a container that undersells its length by a few samples
+    # must not leave a sliver of a last part.
+    return min(most, math.ceil(expected / count * 1.01))
 
 
 class _NeedsTolerance(Exception):

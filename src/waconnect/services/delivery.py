@@ -44,6 +44,9 @@ class Part:
     text: str = ""
     media: StoredMedia | None = None
     name: str = ""
+    # A voice note to transcribe once its files reached the agent (the original, then its WAV
+    # parts): not sent itself; its transcript follows as parts of purpose "transcript".
+    recording: tuple[StoredMedia, ...] = ()
 
 
 def text_parts(purpose: str, text: str, limit: int = CONNECT_TEXT_LIMIT) -> list[Part]:

@@ -18,7 +18,6 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.render import (
     render_for_agent,
     render_media_notice,
-    render_transcript,
 )
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT
@@ -40,7 +39,7 @@ from waconnect.media.convert import part_name
 from waconnect.media.examine import examine_stored
 from waconnect.media.naming import file_name_for
 from waconnect.media.policy import WAV16K, ConnectLimits, inbound_plan
-from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage, Transcriber
+from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
@@ -50,6 +49,7 @@ from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
 from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
 from waconnect.services.statuses import StatusNotices
+from waconnect.services.transcripts import VoiceTranscripts
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class InboundService:
         self,
         ports: BridgePorts,
         *,
-        transcriber: Transcriber | None = None,
+        transcripts: VoiceTranscripts | None = None,
         feedback: FeedbackSettings | None = None,
         limits: ConnectLimits | None = None,
         language: str = "en-US",
@@ -79,7 +79,7 @@ class InboundService:
         self._whatsapp = ports.whatsapp
         self._connect = ports.connect
         self._converter = ports.converter
-        self._transcriber = transcriber
+        self._transcripts = transcripts
         self._limits = limits or ConnectLimits()
         self._language = language
         self._stickers = stickers
@@ -148,7 +148,7 @@ class InboundService:
             session = self._chats.open_for(message, key)
             add_log_ids(contact_id=session.contact_id)
             parts = self._prepare(message, key)
-            session = self._send_parts(session, message, parts)
+            session = self._send_parts(session, message, [p for p in parts if not p.recording])
         except (TransientError, CapacityExceeded):
             self._ledger.release(claim)
             raise
@@ -162,6 +162,9 @@ class InboundService:
             raise
         self._ledger.finish(claim)
         self._remember(session, message, parts)
+        for part in parts:
+            if part.recording and self._transcripts is not None:
+                self._transcribe(session, message, part.recording)
         file_reached = any(p.media is not None for p in parts)
         if any(p.purpose == "refusal" for p in parts):
             # The agent has the notice; the customer learns the file went nowhere.
@@ -346,10 +349,24 @@ class InboundService:
             parts += self._texts("notice", f"📎 {plan.name}: {converted.note}.")
         if converted.caption:
             parts += self._texts("sticker", converted.caption)
-        if self._transcriber is not None and plan.target == WAV16K.name:
-            transcript = self._transcriber.transcribe(files[0], language=self._language)
-            parts += self._texts("transcript", render_transcript(transcript) if transcript else "")
+        if self._transcripts is not None and plan.target == WAV16K.name:
+            recording = (fetched, *(p.media for p in parts if p.media is not None))
+            parts.append(Part(purpose="transcribe", recording=recording))
         return parts
+
+    def _transcribe(
+        self, session: ChatSession, message: InboundMessage, recording: tuple[StoredMedia, ...]
+    ) -> None:
+        """The transcript after the recording, as parts of the same message."""
+        transcripts = self._transcripts
+        if transcripts is None:
+            return
+
+        def send(texts: list[str]) -> None:
+            parts = [Part(purpose="transcript", index=i, text=t) for i, t in enumerate(texts)]
+            self._send_parts(session, message, parts)
+
+        transcripts.follow(message, recording, send)
 
     def _link(self, media: StoredMedia) -> str:
         try:
