@@ -6,11 +6,17 @@ import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.session import ChatSession, SessionKey
-from waconnect.ports import MESSAGE_LOG_TTL_SECONDS, KeptDocument, LeaseState, LoggedMessage
+from waconnect.ports import (
+    KEPT_HOLD_SECONDS,
+    MESSAGE_LOG_TTL_SECONDS,
+    KeptDocument,
+    LeaseState,
+    LoggedMessage,
+)
 
 
 @dataclass
@@ -172,6 +178,7 @@ class InMemoryMessageLog:
 @dataclass
 class InMemoryRetryStore:
     documents: dict[str, KeptDocument] = field(default_factory=dict)
+    hold_seconds: float = KEPT_HOLD_SECONDS
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def keep(self, key: str, document: str, *, due_at: float) -> None:
@@ -180,8 +187,13 @@ class InMemoryRetryStore:
 
     def due(self, now: float) -> list[KeptDocument]:
         with self._lock:
-            ready = [d for d in self.documents.values() if d.due_at <= now]
-        return sorted(ready, key=lambda d: (d.due_at, d.key))
+            ready = sorted(
+                (d for d in self.documents.values() if d.due_at <= now),
+                key=lambda d: (d.due_at, d.key),
+            )
+            for taken in ready:
+                self.documents[taken.key] = replace(taken, due_at=now + self.hold_seconds)
+        return ready
 
     def drop(self, key: str) -> None:
         with self._lock:

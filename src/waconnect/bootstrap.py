@@ -23,6 +23,7 @@ from waconnect.adapters.aws.dynamodb import (
     DynamoDbMessageLog,
     DynamoDbSessionStore,
 )
+from waconnect.adapters.aws.dynamodb_kept import DynamoDbRetryStore
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore
 from waconnect.adapters.local.sqlite import (
@@ -42,6 +43,7 @@ from waconnect.ports import (
     Ledger,
     MediaStore,
     MessageLog,
+    RetryStore,
     SessionStore,
     Transcriber,
     WhatsApp,
@@ -167,11 +169,15 @@ def build_bridge(
         later=settings.retry_base_delay_seconds,
         max_later=settings.retry_max_delay_seconds,
     )
-    # Without a queue to hold them (SQLite: the sandbox and the server), deferred documents
-    # are kept in the state file; on DynamoDB the transport (SQS) keeps them.
-    kept = None if settings.uses_dynamodb else SqliteRetryStore(settings.sqlite_path)
-    if kept is not None:
-        closers.append(kept.close)
+    # Deferred documents are kept beside the state: in the SQLite file, or in the DynamoDB
+    # ledger table. On Lambda the queue (SQS) keeps them instead and this store stays unused.
+    kept: RetryStore
+    if settings.uses_dynamodb:
+        kept = DynamoDbRetryStore(client("dynamodb", dynamodb_url), settings.dynamodb_tables[1])
+    else:
+        sqlite_kept = SqliteRetryStore(settings.sqlite_path)
+        closers.append(sqlite_kept.close)
+        kept = sqlite_kept
     return Bridge(
         inbound,
         outbound,

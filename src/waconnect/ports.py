@@ -18,6 +18,9 @@ from waconnect.domain.text import shorten
 from waconnect.domain.whatsapp import BusinessNumber, Customer, Media
 
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
+# A kept document handed out by ``RetryStore.due`` is not due again for this long, unless the
+# taker keeps or drops it first: one worker tries it, and a taker that died gives it back.
+KEPT_HOLD_SECONDS = 300
 # Longer than the slowest message (a large file converted), shorter than Connect's 5 minutes
 # between starting a chat and connecting to it.
 DEFAULT_LEASE_SECONDS = 90.0
@@ -304,7 +307,11 @@ class RetryStore(Protocol):
         ...
 
     def due(self, now: float) -> list[KeptDocument]:
-        """Documents due at ``now``, the earliest first."""
+        """Documents due at ``now``, the earliest first, each taken for the caller.
+
+        A taken document is due again ``KEPT_HOLD_SECONDS`` after ``now`` unless the caller keeps
+        or drops it meanwhile; callers sharing the store never both take the same one.
+        """
         ...
 
     def drop(self, key: str) -> None:

@@ -14,7 +14,7 @@ from tests.worlds import Ports, inbound_service, outbound_service
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.errors import CapacityExceeded, Kind, TransientError
-from waconnect.ports import RetryStore
+from waconnect.ports import KeptDocument, RetryStore
 
 MAX_AGE = 3600.0
 
@@ -127,12 +127,10 @@ def test_kept_documents_survive_in_the_sqlite_file(tmp_path: Path) -> None:
 
     reopened = SqliteRetryStore(path)
     try:
-        assert [d.key for d in reopened.due(60.0)] == ["doc-2"]
-        assert [(d.key, d.due_at) for d in reopened.due(200.0)] == [
-            ("doc-2", 50.0),
-            ("doc-1", 120.0),
+        # The due time kept last, and the document as kept (the rest is the contract's).
+        assert reopened.due(200.0) == [
+            KeptDocument(key="doc-2", document='{"b": 2}', due_at=50.0),
+            KeptDocument(key="doc-1", document='{"a": 1}', due_at=120.0),
         ]
-        reopened.drop("doc-2")
-        assert [d.key for d in reopened.due(200.0)] == ["doc-1"]
     finally:
         reopened.close()

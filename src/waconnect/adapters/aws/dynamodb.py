@@ -19,6 +19,9 @@ Ledger table
     attribute. DynamoDB deletes expired items only eventually (hours later), so a claim is a
     conditional put that succeeds when no item exists, the item has expired, or its lease has
     run out; the expiry is part of the condition, not left to TTL.
+    It also holds the documents kept to be handed in again (``dynamodb_kept``): items keyed
+    ``kept#<key>`` with ``kept_queue`` and ``due_at``, the only items the sparse global secondary
+    index ``kept_by_due`` (partition ``kept_queue``, sort ``due_at``) lists.
 
 Message log table
     partition key ``log_key`` (S). Two kinds of item: ``wamid#<wamid>`` holds one message
@@ -59,6 +62,9 @@ CLAIM_KEY = "claim_key"
 TTL_ATTRIBUTE = "expires_at"
 LEASE_ATTRIBUTE = "lease_until"
 LOG_KEY = "log_key"
+KEPT_INDEX = "kept_by_due"
+KEPT_QUEUE = "kept_queue"
+DUE_ATTRIBUTE = "due_at"
 
 
 def session_table_definition(table_name: str) -> dict[str, Any]:
@@ -86,8 +92,23 @@ def ledger_table_definition(table_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": CLAIM_KEY, "AttributeType": "S"}],
+        "AttributeDefinitions": [
+            {"AttributeName": CLAIM_KEY, "AttributeType": "S"},
+            {"AttributeName": KEPT_QUEUE, "AttributeType": "S"},
+            {"AttributeName": DUE_ATTRIBUTE, "AttributeType": "N"},
+        ],
         "KeySchema": [{"AttributeName": CLAIM_KEY, "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                # Sparse: claims carry no kept_queue, so only kept documents are listed.
+                "IndexName": KEPT_INDEX,
+                "KeySchema": [
+                    {"AttributeName": KEPT_QUEUE, "KeyType": "HASH"},
+                    {"AttributeName": DUE_ATTRIBUTE, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
     }
 
 

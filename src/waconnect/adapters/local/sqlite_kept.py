@@ -9,15 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from waconnect.adapters.local.sqlite import SqliteDatabase, database
-from waconnect.ports import KeptDocument
+from waconnect.ports import KEPT_HOLD_SECONDS, KeptDocument
 
 # At most this many documents per call of ``due``: the rest wait for the next call.
 DUE_BATCH = 100
 
 
 class SqliteRetryStore:
-    def __init__(self, target: str | Path | SqliteDatabase) -> None:
+    def __init__(
+        self, target: str | Path | SqliteDatabase, *, hold_seconds: float = KEPT_HOLD_SECONDS
+    ) -> None:
         self._db = database(target)
+        self._hold = hold_seconds
 
     def keep(self, key: str, document: str, *, due_at: float) -> None:
         with self._db.connection("keep document") as connection:
@@ -34,10 +37,21 @@ class SqliteRetryStore:
                 "ORDER BY due_at, key LIMIT ?",
                 (now, DUE_BATCH),
             ).fetchall()
-        return [
-            KeptDocument(key=row["key"], document=row["document"], due_at=float(row["due_at"]))
-            for row in rows
-        ]
+            taken = []
+            for row in rows:
+                # Autocommit: each update is atomic; the due time it read still being there
+                # means no other process took the row in between.
+                moved = connection.execute(
+                    "UPDATE kept SET due_at = ? WHERE key = ? AND due_at = ?",
+                    (now + self._hold, row["key"], row["due_at"]),
+                )
+                if moved.rowcount == 1:
+                    taken.append(
+                        KeptDocument(
+                            key=row["key"], document=row["document"], due_at=float(row["due_at"])
+                        )
+                    )
+        return taken
 
     def drop(self, key: str) -> None:
         with self._db.connection("drop document") as connection:
