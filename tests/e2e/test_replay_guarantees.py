@@ -77,8 +77,11 @@ def test_two_workers_open_one_chat_per_customer(tmp_path: Path) -> None:
             for line in done.where(to="agent", kind="message", contact_id=chats[customer])
         )
         assert texts == [f"{customer} one", f"{customer} two"]
+    # Which process wins each customer's race is up to timing (the loser defers, and its message
+    # is handed in again); deliveries reaching both processes is shown in test_replay_workers.
     callers = {call.caller for call in done.calls if call.operation == "SendMessage"}
-    assert callers == {"bridge-1", "bridge-2"}
+    assert callers
+    assert callers <= {"bridge-1", "bridge-2"}
     assert not done.failed
 
 
