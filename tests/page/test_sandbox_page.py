@@ -96,6 +96,11 @@ def test_a_throttled_call_shows_on_the_wire_and_the_bridge_retries_it(
     sends.nth(1).locator("summary").click()
     expect(sends.nth(1).locator("pre")).to_contain_text('"Content": "Is anyone there?"')
     screenshot(page, "wire-throttled")
+    # The switch is a replay step: a saved scenario throttles the same call again.
+    assert [step["action"] for step in sandbox.get("api/scenario")["steps"]] == [
+        "fault.throttle",
+        "customer.text",
+    ]
     assert watched.errors == []
 
 

@@ -63,12 +63,13 @@ def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
         return f"every {operation} now takes {SLOW_SECONDS:g} s more"
     # The error each service's model names for it (ThrottledRequestException for End User
     # Messaging, ThrottlingException for the Participant Service, …).
+    # Replay steps (docs/replay.md): "Save as scenario" keeps them where they happened.
     if kind == "throttle":
         error = throttling_error(service, operation)
-        sandbox.direct(lambda cloud: cloud.faults.throttle(operation))
+        sandbox.act({"action": "fault.throttle", "operation": operation})
     else:
         error = server_error(service, operation, 500)
-        sandbox.direct(lambda cloud: cloud.faults.error(operation, 500))
+        sandbox.act({"action": "fault.error", "operation": operation, "status": 500})
     return f"the next {operation} answers {error.code} ({error.status})"
 
 

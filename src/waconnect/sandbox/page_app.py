@@ -133,7 +133,7 @@ class _Page:
         try:
             form = await _json_object(request)
             said = await run_in_threadpool(apply_fault, self._sandbox, form)
-        except (ValueError, KeyError, PageRefusal) as exc:
+        except (ActionRefused, PageRefusal, ValueError, KeyError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"ok": True, "said": said})
 
