@@ -147,6 +147,7 @@ def build_bridge(
             file_reaction=settings.file_reaction,
             failure_reaction=settings.failure_reaction,
             failure_text=settings.failure_text,
+            queued_text=settings.queued_text,
         ),
         limits=ConnectLimits(
             allowed_extensions=frozenset(settings.connect_allowed_extensions),

@@ -20,6 +20,7 @@ from waconnect.domain.text import CONNECT_TEXT_LIMIT
 from waconnect.errors import ConfigurationError
 from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.sandbox import defaults
+from waconnect.services.feedback import QUEUED_TEXT
 
 PREFIX = "WACONNECT_"
 
@@ -102,6 +103,9 @@ class Settings:
     file_reaction: str = "📎"  # empty: no reaction
     failure_reaction: str = "❌"  # empty: no reaction
     failure_text: bool = True  # tell the customer in words what could not be delivered
+    # Told once per wait when a message waits for a free chat (Connect's active-chat quota is
+    # full); empty: nothing is said.
+    queued_text: str = QUEUED_TEXT
     # Keep a short excerpt of each message for 7 days, so replies and reactions quote it to the
     # agent; off: only message ids are kept (typing indicators still work).
     remember_snippets: bool = True
@@ -469,6 +473,7 @@ _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "remember_snippets": _as_bool,
     "file_reaction": _as_text,
     "failure_reaction": _as_text,
+    "queued_text": _as_text,
     "chat_duration_minutes": _as_int,
     "connect_text_max_chars": _as_int,
     "connect_max_attachment_bytes": _as_int,

@@ -15,6 +15,7 @@ from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.errors import CapacityExceeded, Kind, TransientError
 from waconnect.ports import KeptDocument, RetryStore
+from waconnect.services.feedback import QUEUED_TEXT, FeedbackSettings
 
 MAX_AGE = 3600.0
 
@@ -53,7 +54,8 @@ def test_a_full_chat_quota_defers_the_message_and_delivers_it_once_a_chat_opens(
     assert first.kind == "deferred"
     assert "LimitExceededException" in first.reason
     assert world.connect.chats == {}
-    assert world.whatsapp.texts() == []  # capacity is not failure: nobody is told it failed
+    # Capacity is not failure: the customer is told they wait, not that anything failed.
+    assert world.whatsapp.texts() == [QUEUED_TEXT]
 
     waits = []
     outcomes: list[Any] = []
@@ -66,8 +68,44 @@ def test_a_full_chat_quota_defers_the_message_and_delivers_it_once_a_chat_opens(
     [chat] = world.connect.chats.values()
     assert chat.messages() == ["anyone there?"]
     assert world.kept.documents == {}
+    assert world.whatsapp.texts() == [QUEUED_TEXT]  # once, however many retries it took
     assert waits == sorted(waits)  # the gaps grow
     assert waits[-1] > waits[0]
+
+
+def test_a_customer_waiting_for_a_chat_is_told_once_however_many_messages_they_send() -> None:
+    world = World()
+    world.connect.fail_next(quota_full(), operation="start_chat", times=3)
+    for n in range(3):
+        [outcome] = world.bridge.handle_document(world.document(f"wamid.w{n}", f"hello {n}"))
+        assert outcome.kind == "deferred"
+    world.clock.advance(30)
+    world.bridge.run_due(world.clock.now())
+    world.clock.advance(3600)
+    world.bridge.run_due(world.clock.now())
+
+    [chat] = world.connect.chats.values()
+    # Each reached the chat (the order of documents due at the same moment is not kept).
+    assert sorted(chat.messages()) == ["hello 0", "hello 1", "hello 2"]
+    [(_, told)] = [(b, m) for b, m in world.whatsapp.sent if getattr(m, "text", None)]
+    assert (told.text, told.reply_to) == (QUEUED_TEXT, "wamid.w0")
+
+
+def test_with_the_queued_text_empty_a_waiting_customer_is_told_nothing() -> None:
+    ports = Ports()
+    bridge = Bridge(
+        inbound_service(ports, feedback=FeedbackSettings(queued_text="")),
+        outbound_service(ports),
+        retry=RetryPolicy(attempts=1, max_age=MAX_AGE),
+        sleep=lambda _: None,
+        kept=InMemoryRetryStore(),
+        clock=ports.clock.now,
+    )
+    ports.connect.fail_next(quota_full(), operation="start_chat")
+    doc = eum_texts(("wamid.quiet", "hi"), wa_id="15550100001", name="Ana")
+    [outcome] = bridge.handle_document(doc)
+    assert outcome.kind == "deferred"
+    assert ports.whatsapp.texts() == []
 
 
 def test_transient_failures_past_the_attempts_are_kept_not_reported() -> None:

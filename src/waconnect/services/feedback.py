@@ -1,4 +1,5 @@
-"""What the customer sees of the bridge's work: read marks, a 📎 for files, ❌ when it failed.
+"""What the customer sees of the bridge's work: read marks, a 📎 for files, ❌ when it failed,
+and a word when their message waits for a free chat.
 
 Feedback is best effort: a failure to react never turns a delivered message into a failed one.
 """
@@ -17,6 +18,11 @@ from waconnect.services.redact import mask
 
 logger = logging.getLogger(__name__)
 
+QUEUED_TEXT = (
+    "All our agents are busy right now. Your message is saved, and an agent will read it as "
+    "soon as one is free."
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedbackSettings:
@@ -24,6 +30,7 @@ class FeedbackSettings:
     file_reaction: str = "📎"  # empty: none
     failure_reaction: str = "❌"  # empty: none
     failure_text: bool = True
+    queued_text: str = QUEUED_TEXT  # empty: nothing said while a message waits for a chat
 
 
 class CustomerFeedback:
@@ -46,6 +53,20 @@ class CustomerFeedback:
         if self._settings.failure_text and text:
             self._send(
                 message, OutgoingText(to=message.customer, text=text, reply_to=message.wamid)
+            )
+
+    @property
+    def tells_queued(self) -> bool:
+        return bool(self._settings.queued_text)
+
+    def queued(self, message: InboundMessage) -> None:
+        """The message waits for a free chat: say so (the caller makes it once per wait)."""
+        if self._settings.queued_text:
+            self._send(
+                message,
+                OutgoingText(
+                    to=message.customer, text=self._settings.queued_text, reply_to=message.wamid
+                ),
             )
 
     def _react(self, message: InboundMessage, emoji: str) -> None:

@@ -149,7 +149,11 @@ class InboundService:
             add_log_ids(contact_id=session.contact_id)
             parts = self._prepare(message, key)
             session = self._send_parts(session, message, [p for p in parts if not p.recording])
-        except (TransientError, CapacityExceeded):
+        except CapacityExceeded:
+            self._ledger.release(claim)
+            self._tell_queued(message, key)
+            raise
+        except TransientError:
             self._ledger.release(claim)
             raise
         except DeliveryError as exc:
@@ -217,6 +221,16 @@ class InboundService:
         outcome = self._report(message, error, session=session)
         self._ledger.finish(claim)
         return outcome
+
+    def _tell_queued(self, message: InboundMessage, key: SessionKey) -> None:
+        """Tell the customer once per wait for a chat: the chat they wait for names the claim,
+        so the messages they send meanwhile, and the retries, say nothing more."""
+        if not self._feedback.tells_queued:
+            return
+        previous = self._sessions.get(key)
+        waiting_for = previous.generation + 1 if previous is not None else 1
+        if self._ledger.claim(f"queued:{key}:{waiting_for}"):
+            self._feedback.queued(message)
 
     def _report(
         self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None
