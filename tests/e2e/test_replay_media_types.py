@@ -6,6 +6,7 @@ These are the rows of the README's media table: every one is a replay of real fi
 from __future__ import annotations
 
 import io
+import logging
 import random
 import zipfile
 from pathlib import Path
@@ -53,11 +54,18 @@ def test_a_customer_3gp_video_reaches_the_agent_as_h264_mp4(play: Any, tmp_path:
     assert _codecs(mp4) == ("h264", "aac")
 
 
-def test_a_program_named_invoice_pdf_reaches_nobody(play: Any, tmp_path: Path) -> None:
+def test_a_program_named_invoice_pdf_reaches_nobody(
+    play: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = tmp_path / "invoice.pdf"
     fake.write_bytes(b"MZ\x90\x00" + bytes(300))
 
-    replayed = play([{"action": "customer.file", "customer": ANA, "path": str(fake)}])
+    with caplog.at_level(logging.WARNING, logger="waconnect"):
+        replayed = play([{"action": "customer.file", "customer": ANA, "path": str(fake)}])
+
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert refused, "the refusal is logged"
+    assert not [line for line in refused if "invoice" in line], refused
 
     assert replayed.exit_code == 0, replayed.dump()
     assert replayed.where(step=0, to="agent", kind="attachment") == []
@@ -81,6 +89,9 @@ def test_an_agent_program_named_invoice_pdf_never_reaches_the_customer(
     assert replayed.where(step=1, to="customer") == []
     notice = replayed.one(step=1, to="agent", kind="message")["text"]
     assert "Windows program" in notice
+    # The bridge's own check refused it, and the agent is told so, not that WhatsApp did.
+    assert "the bridge does not pass on this file" in notice
+    assert "WhatsApp" not in notice
 
 
 def test_an_agent_mov_reaches_the_customer_as_an_mp4_video(play: Any, tmp_path: Path) -> None:

@@ -31,6 +31,10 @@ CUSTOMER_TEXTS = {
         "Sorry, your file “tour.mov” did not reach our agent because this type of file can't "
         "be received. Please send it as a PDF or a photo instead."
     ),
+    FailureReason.FILE_REFUSED: (
+        "Sorry, your file “tour.mov” did not reach our agent because this file can't be "
+        "received. Please send it as a PDF or a photo instead."
+    ),
     FailureReason.MEDIA_FETCH_FAILED: (
         "Sorry, your file “tour.mov” did not reach our agent because we could not download it. "
         "Please send it again."
@@ -71,6 +75,7 @@ CUSTOMER_TEXTS = {
 AGENT_WHY = {
     FailureReason.MEDIA_TOO_LARGE: "it is larger than this chat accepts",
     FailureReason.MEDIA_TYPE_REFUSED: "this chat does not accept this type of file",
+    FailureReason.FILE_REFUSED: "the bridge does not pass on this file",
     FailureReason.MEDIA_FETCH_FAILED: "the file could not be downloaded",
     FailureReason.CONVERSION_FAILED: "it could not be converted to a format this chat accepts",
     FailureReason.TRANSCRIPTION_FAILED: "the speech could not be transcribed",

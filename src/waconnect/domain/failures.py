@@ -32,6 +32,7 @@ from waconnect.errors import (
 class FailureReason(enum.StrEnum):
     MEDIA_TOO_LARGE = "media_too_large"
     MEDIA_TYPE_REFUSED = "media_type_refused"
+    FILE_REFUSED = "file_refused"  # the bridge's own check: a disguised program, a bomb…
     MEDIA_FETCH_FAILED = "media_fetch_failed"
     CONVERSION_FAILED = "conversion_failed"
     TRANSCRIPTION_FAILED = "transcription_failed"
@@ -73,6 +74,11 @@ _WORDS: dict[FailureReason, _Words] = {
     FailureReason.MEDIA_TYPE_REFUSED: _Words(
         agent_why="{side} does not accept this type of file",
         customer_why="this type of file can't be received",
+        customer_action="Please send it as a PDF or a photo instead.",
+    ),
+    FailureReason.FILE_REFUSED: _Words(
+        agent_why="the bridge does not pass on this file",
+        customer_why="this file can't be received",
         customer_action="Please send it as a PDF or a photo instead.",
     ),
     FailureReason.MEDIA_FETCH_FAILED: _Words(

@@ -323,7 +323,10 @@ class InboundService:
         kind = "voice" if media.voice else message.type.value
         if plan.action == "notice":
             if found.refused:
-                logger.warning("file of %s refused: %s", mask(message.wamid), found.refusal)
+                # The refusal's words quote the customer's file name: the log names the type only.
+                logger.warning(
+                    "file of %s refused: its bytes are %s", mask(message.wamid), found.content_type
+                )
             link = self._link(fetched) if plan.link else ""
             notice = render_media_notice(
                 kind, plan.name, plan.content_type, fetched.size, plan.reason, link=link

@@ -233,6 +233,8 @@ class OutboundService:
         if plan.action == "notice":
             if stored.size <= 0:
                 refusal = FailureReason.MEDIA_FETCH_FAILED
+            elif found.refused:
+                refusal = FailureReason.FILE_REFUSED
             elif plan.too_large:
                 refusal = FailureReason.MEDIA_TOO_LARGE
             else:

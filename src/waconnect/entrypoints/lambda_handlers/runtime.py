@@ -148,7 +148,10 @@ def build_runtime(
 
 
 class LogSink(io.TextIOBase):
-    """Where the functions' JSON log lines go: whatever ``sys.stdout`` is, as Lambda expects.
+    """Where the functions' JSON log lines go: whatever ``sys.stderr`` is.
+
+    Lambda sends both streams to CloudWatch Logs; stderr keeps stdout for what a process prints
+    as its output (replay's effect lines, the EMF metrics), whichever code made the logger.
 
     The local harness runs functions and emulators in one process: it captures the lines of the
     invoking thread (``capture``) and has every other line dropped (``dropping``), from then on.
@@ -163,7 +166,7 @@ class LogSink(io.TextIOBase):
         if target is None:
             if self.dropping:
                 return len(text)
-            target = sys.stdout
+            target = sys.stderr
         return int(target.write(text))
 
     @contextlib.contextmanager
