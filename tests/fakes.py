@@ -187,10 +187,8 @@ class InMemoryRetryStore:
 
     def due(self, now: float) -> list[KeptDocument]:
         with self._lock:
-            ready = sorted(
-                (d for d in self.documents.values() if d.due_at <= now),
-                key=lambda d: (d.due_at, d.key),
-            )
+            # A dict keeps first-insertion order, which is the order documents were first kept.
+            ready = [d for d in self.documents.values() if d.due_at <= now]
             for taken in ready:
                 self.documents[taken.key] = replace(taken, due_at=now + self.hold_seconds)
         return ready

@@ -307,7 +307,10 @@ class RetryStore(Protocol):
         ...
 
     def due(self, now: float) -> list[KeptDocument]:
-        """Documents due at ``now``, the earliest first, each taken for the caller.
+        """Documents due at ``now``, in the order they were first kept, each taken for the caller.
+
+        First-kept order is arrival order: a customer's messages waiting for a chat are handed
+        in again in the order they came, however their due times were moved meanwhile.
 
         A taken document is due again ``KEPT_HOLD_SECONDS`` after ``now`` unless the caller keeps
         or drops it meanwhile; callers sharing the store never both take the same one.

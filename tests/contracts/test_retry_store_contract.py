@@ -61,12 +61,14 @@ def test_a_kept_document_is_due_from_its_due_time_on(store: RetryStore) -> None:
     assert store.due(100.0) == [KeptDocument(key="doc-1", document=document, due_at=100.0)]
 
 
-def test_due_documents_come_earliest_first(store: RetryStore) -> None:
-    store.keep("late", "{}", due_at=300.0)
-    store.keep("early", "{}", due_at=100.0)
-    store.keep("middle", "{}", due_at=200.5)
-    store.keep("not-yet", "{}", due_at=900.0)
-    assert [d.key for d in store.due(500.0)] == ["early", "middle", "late"]
+def test_due_documents_come_in_the_order_they_were_first_kept(store: RetryStore) -> None:
+    # Neither the due times nor the keys are in arrival order; moving a due time keeps the place.
+    store.keep("c-first", "{}", due_at=300.0)
+    store.keep("a-second", "{}", due_at=100.0)
+    store.keep("b-third", "{}", due_at=200.5)
+    store.keep("d-not-yet", "{}", due_at=900.0)
+    store.keep("c-first", "{}", due_at=400.0)
+    assert [d.key for d in store.due(500.0)] == ["c-first", "a-second", "b-third"]
 
 
 def test_keeping_again_moves_the_due_time_without_a_second_copy(store: RetryStore) -> None:

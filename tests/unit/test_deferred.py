@@ -85,8 +85,8 @@ def test_a_customer_waiting_for_a_chat_is_told_once_however_many_messages_they_s
     world.bridge.run_due(world.clock.now())
 
     [chat] = world.connect.chats.values()
-    # Each reached the chat (the order of documents due at the same moment is not kept).
-    assert sorted(chat.messages()) == ["hello 0", "hello 1", "hello 2"]
+    # Each reached the chat, in the order the customer sent them.
+    assert chat.messages() == ["hello 0", "hello 1", "hello 2"]
     [(_, told)] = [(b, m) for b, m in world.whatsapp.sent if getattr(m, "text", None)]
     assert (told.text, told.reply_to) == (QUEUED_TEXT, "wamid.w0")
 
@@ -165,10 +165,10 @@ def test_kept_documents_survive_in_the_sqlite_file(tmp_path: Path) -> None:
 
     reopened = SqliteRetryStore(path)
     try:
-        # The due time kept last, and the document as kept (the rest is the contract's).
+        # The due time kept last, the document as kept, in the order first kept.
         assert reopened.due(200.0) == [
-            KeptDocument(key="doc-2", document='{"b": 2}', due_at=50.0),
             KeptDocument(key="doc-1", document='{"a": 1}', due_at=120.0),
+            KeptDocument(key="doc-2", document='{"b": 2}', due_at=50.0),
         ]
     finally:
         reopened.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools import Logger
 from botocore.stub import ANY, Stubber
 from tests.documents import connect_text, eum_texts
 
@@ -14,7 +16,7 @@ from waconnect.domain.session import SessionKey
 from waconnect.domain.whatsapp import InboundMessage
 from waconnect.entrypoints.lambda_handlers import functions
 from waconnect.entrypoints.lambda_handlers.queueing import group_id
-from waconnect.entrypoints.lambda_handlers.runtime import Runtime, function_logger
+from waconnect.entrypoints.lambda_handlers.runtime import Runtime
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import ConfigurationError, TransientError
 from waconnect.services.outcome import Outcome
@@ -78,7 +80,9 @@ def runtime_with(
         settings=settings(**changes),
         bridge=KnownCustomers(linked),  # type: ignore[arg-type]
         sqs=sqs,
-        logger=function_logger(),
+        # A logger of its own: the functions' one writes through the package logger, and
+        # outside the harness nothing would take its handler off for later tests.
+        logger=Logger(service="ingest-test", stream=io.StringIO()),
         schedule=RetrySchedule(),
         observe=seen.append,
     )

@@ -6,6 +6,8 @@ document, ``due_at`` (N, epoch seconds), ``kept_queue`` (S, one constant value) 
 nobody comes back for is deleted eventually). Due documents are found by a Query of the sparse
 index ``kept_by_due`` (``kept_queue`` = the constant, ``due_at`` <= now), never by a Scan; the
 index is eventually consistent, so a document kept a moment ago may be found a moment later.
+``kept_at`` (N, wall-clock nanoseconds, written only when the item is first kept) orders the due
+documents of one call as they arrived.
 All kept documents share one index partition: fine for documents counted in thousands that
 wait for minutes, not a hot path.
 
@@ -16,6 +18,7 @@ others' condition fails and they skip it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 PREFIX = "kept#"
 QUEUE = "kept"
 DOCUMENT = "document"
+KEPT_AT = "kept_at"
 # At most this many documents per call of ``due``: the rest wait for the next call.
 DUE_BATCH = 100
 
@@ -57,15 +61,27 @@ class DynamoDbRetryStore:
         self._retention = retention_seconds
 
     def keep(self, key: str, document: str, *, due_at: float) -> None:
-        with translate_errors("PutItem", service=SERVICE):
-            self._client.put_item(
+        with translate_errors("UpdateItem", service=SERVICE):
+            self._client.update_item(
                 TableName=self._table,
-                Item={
-                    CLAIM_KEY: {"S": PREFIX + key},
-                    DOCUMENT: {"S": document},
-                    DUE_ATTRIBUTE: {"N": repr(due_at)},
-                    KEPT_QUEUE: {"S": QUEUE},
-                    TTL_ATTRIBUTE: {"N": str(int(due_at + self._retention))},
+                Key={CLAIM_KEY: {"S": PREFIX + key}},
+                UpdateExpression=(
+                    "SET #document = :document, #due = :due, #queue = :queue, #ttl = :ttl, "
+                    "#kept_at = if_not_exists(#kept_at, :now)"
+                ),
+                ExpressionAttributeNames={
+                    "#document": DOCUMENT,
+                    "#due": DUE_ATTRIBUTE,
+                    "#queue": KEPT_QUEUE,
+                    "#ttl": TTL_ATTRIBUTE,
+                    "#kept_at": KEPT_AT,
+                },
+                ExpressionAttributeValues={
+                    ":document": {"S": document},
+                    ":due": {"N": repr(due_at)},
+                    ":queue": {"S": QUEUE},
+                    ":ttl": {"N": str(int(due_at + self._retention))},
+                    ":now": {"N": str(time.time_ns())},
                 },
             )
 
@@ -81,17 +97,21 @@ class DynamoDbRetryStore:
                 Limit=DUE_BATCH,
             )
         taken = []
+        # The index holds keys only: the first-kept time comes with each taken item.
+        first_kept: dict[str, int] = {}
         for seen in response.get("Items", []):
             item = self._take(seen, now)
             if item is not None:
+                key = str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX)
+                first_kept[key] = int(item.get(KEPT_AT, {}).get("N", "0"))
                 taken.append(
                     KeptDocument(
-                        key=str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX),
+                        key=key,
                         document=str(item[DOCUMENT]["S"]),
                         due_at=float(item[DUE_ATTRIBUTE]["N"]),
                     )
                 )
-        return taken
+        return sorted(taken, key=lambda kept: (first_kept[kept.key], kept.key))
 
     def _take(self, seen: Mapping[str, Any], now: float) -> Mapping[str, Any] | None:
         """The item as it was before this worker took it; None when another got there first."""

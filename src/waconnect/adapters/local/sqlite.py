@@ -61,8 +61,10 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS messages_by_customer "
     "ON messages (business_number, customer, author, at)",
     "CREATE INDEX IF NOT EXISTS messages_by_age ON messages (at)",
-    "CREATE TABLE IF NOT EXISTS kept (key TEXT PRIMARY KEY, document TEXT NOT NULL, "
-    "due_at REAL NOT NULL)",
+    # seq: set when a document is first kept (the upsert keeps it), so due ones come in arrival
+    # order; an INTEGER PRIMARY KEY, unlike a bare rowid, survives VACUUM.
+    "CREATE TABLE IF NOT EXISTS kept (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
+    "document TEXT NOT NULL, due_at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS kept_by_due ON kept (due_at)",
 )
 

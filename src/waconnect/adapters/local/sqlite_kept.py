@@ -33,8 +33,7 @@ class SqliteRetryStore:
     def due(self, now: float) -> list[KeptDocument]:
         with self._db.connection("due documents") as connection:
             rows = connection.execute(
-                "SELECT key, document, due_at FROM kept WHERE due_at <= ? "
-                "ORDER BY due_at, key LIMIT ?",
+                "SELECT key, document, due_at FROM kept WHERE due_at <= ? ORDER BY seq LIMIT ?",
                 (now, DUE_BATCH),
             ).fetchall()
             taken = []
