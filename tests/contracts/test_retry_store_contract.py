@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,30 @@ from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.ports import KEPT_HOLD_SECONDS, KeptDocument, RetryStore
 
 Handles = Callable[[], RetryStore]
+
+
+class OneRequestAtATime:
+    """A DynamoDB client whose requests each take effect whole, as DynamoDB applies them.
+
+    moto checks a condition and writes in two steps that threads can interleave; DynamoDB does
+    not. Serialising whole requests keeps the race between workers (query, then conditional
+    update) while taking away the race inside moto, which production does not have.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return one_at_a_time
 
 
 @pytest.fixture(params=["in-memory", "sqlite-file", "sqlite-memory", "dynamodb"])
@@ -46,7 +71,8 @@ def handles(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Handles]
             store.close()
     else:
         with mocked_dynamodb_table("ledger", ledger_table_definition) as (client, table):
-            yield lambda: DynamoDbRetryStore(client, table)
+            atomic = OneRequestAtATime(client)
+            yield lambda: DynamoDbRetryStore(atomic, table)  # type: ignore[arg-type]
 
 
 @pytest.fixture
