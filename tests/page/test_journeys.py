@@ -40,16 +40,19 @@ def _agent_says(page: Page, text: str) -> None:
 
 
 def _playable_seconds(page: Page, selector: str) -> float:
-    """Load an <audio> element's media in Chromium and return its duration."""
-    audio = page.locator(selector)
-    audio.evaluate("a => { a.preload = 'auto'; a.load(); }")
-    page.wait_for_function(
-        "s => { const a = document.querySelector(s); "
-        "return a !== null && a.readyState > 0 && a.duration > 0; }",
+    """Load an <audio> element's media in Chromium and return its duration.
+
+    Live updates may draw the chat again (the transcript arrives after the WAV) and replace the
+    element: each poll loads whichever element is there now.
+    """
+    ready = page.wait_for_function(
+        "s => { const a = document.querySelector(s); if (a === null) return false; "
+        "if (a.preload !== 'auto') { a.preload = 'auto'; a.load(); } "
+        "return a.readyState > 0 && a.duration > 0 ? a.duration : false; }",
         arg=selector,
         timeout=WAIT_MS,
     )
-    return float(audio.evaluate("a => a.duration"))
+    return float(ready.json_value())
 
 
 def test_the_customers_photo_pdf_and_voice_note_reach_the_agent(
