@@ -34,6 +34,7 @@ from typing import Any
 import boto3
 import httpx
 from botocore.config import Config
+from doc_section import write_section
 
 from waconnect.adapters.aws.connect import AwsConnectChat
 from waconnect.adapters.aws.eum import EumWhatsApp
@@ -268,13 +269,7 @@ def write_report(figures: list[dict[str, Any]]) -> None:
             END_MARK,
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, START_MARK, END_MARK, section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The baseline is unpacked the same way as for the speed benchmark.
+from doc_section import write_section
 from replay_speed import unpack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -226,13 +227,7 @@ def write_doc(rows: list[dict[str, Any]], baseline: str) -> None:
             END_MARK,
         ]
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, START_MARK, END_MARK, section)
 
 
 if __name__ == "__main__":
