@@ -8,42 +8,24 @@ nothing the agent already has.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
 
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.media import StoredMedia
-from waconnect.domain.render import (
-    render_for_agent,
-    render_media_notice,
-)
+from waconnect.domain.render import render_for_agent
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT
-from waconnect.domain.whatsapp import (
-    InboundBatch,
-    InboundMessage,
-    Media,
-    MessageType,
-    StatusUpdate,
-)
-from waconnect.errors import (
-    CapacityExceeded,
-    DeliveryError,
-    PermanentError,
-    TransientError,
-)
+from waconnect.domain.whatsapp import InboundBatch, InboundMessage, StatusUpdate
+from waconnect.errors import CapacityExceeded, DeliveryError, TransientError
 from waconnect.log_setup import add_log_ids
-from waconnect.media.convert import part_name
-from waconnect.media.examine import examine_stored
-from waconnect.media.naming import file_name_for
-from waconnect.media.policy import WAV16K, ConnectLimits, inbound_plan
+from waconnect.media.policy import ConnectLimits
 from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.identity import session_key
+from waconnect.services.inbound_files import InboundFiles
 from waconnect.services.outcome import Outcome, OutcomeKind
 from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
@@ -52,9 +34,6 @@ from waconnect.services.statuses import StatusNotices
 from waconnect.services.transcripts import VoiceTranscripts
 
 logger = logging.getLogger(__name__)
-
-# How long the agent can download a file Connect would not take.
-NOTICE_LINK_SECONDS = 24 * 3600
 
 
 class InboundService:
@@ -75,14 +54,10 @@ class InboundService:
         self._ledger = ports.ledger
         self._sessions = ports.sessions
         self._lease = lease_seconds
-        self._media = ports.media
         self._whatsapp = ports.whatsapp
         self._connect = ports.connect
-        self._converter = ports.converter
         self._transcripts = transcripts
-        self._limits = limits or ConnectLimits()
         self._language = language
-        self._stickers = stickers
         self._log = ports.message_log
         self._remember_snippets = remember_snippets
         self._clock = ports.clock
@@ -94,6 +69,15 @@ class InboundService:
             connect=ports.connect,
             whatsapp=ports.whatsapp,
             lease_seconds=lease_seconds,
+        )
+        self._files = InboundFiles(
+            whatsapp=ports.whatsapp,
+            media=ports.media,
+            converter=ports.converter,
+            limits=limits or ConnectLimits(),
+            stickers=stickers,
+            transcribe=transcripts is not None,
+            connect_text_limit=connect_text_limit,
         )
         self._feedback = CustomerFeedback(ports.whatsapp, feedback or FeedbackSettings())
         self._statuses = StatusNotices(
@@ -268,7 +252,7 @@ class InboundService:
         quoted = self._quoted(message, key)
         if message.media is None:
             return self._texts("text", render_for_agent(message, quoted=quoted))
-        parts = self._file_parts(message, message.media)
+        parts = self._files.parts(message, message.media)
         parts += self._texts("caption", render_for_agent(message, quoted=quoted))
         return parts
 
@@ -301,76 +285,6 @@ class InboundService:
         """``text`` as parts Connect takes, split at the configured length."""
         return text_parts(purpose, text, self._connect_text_limit)
 
-    def _file_parts(self, message: InboundMessage, media: Media) -> list[Part]:
-        if message.type is MessageType.STICKER and not self._stickers:
-            logger.info("sticker %s not forwarded: stickers are off", mask(message.wamid))
-            return []
-        fetched = self._whatsapp.fetch_media(
-            message.business, media, key=f"inbound/{message.wamid}/"
-        )
-        declared = fetched.content_type or media.mime_type
-        found = examine_stored(self._media, fetched, declared=declared, filename=media.filename)
-        fetched = replace(fetched, content_type=found.content_type)
-        plan = inbound_plan(
-            found.content_type,
-            fetched.size,
-            filename=media.filename,
-            voice=media.voice,
-            limits=self._limits,
-            stem=_stem(message, media),
-            refusal=found.refusal,
-        )
-        kind = "voice" if media.voice else message.type.value
-        if plan.action == "notice":
-            if found.refused:
-                # The refusal's words quote the customer's file name: the log names the type only.
-                logger.warning(
-                    "file of %s refused: its bytes are %s", mask(message.wamid), found.content_type
-                )
-            link = self._link(fetched) if plan.link else ""
-            notice = render_media_notice(
-                kind, plan.name, plan.content_type, fetched.size, plan.reason, link=link
-            )
-            return self._texts("refusal" if found.refused else "notice", notice)
-        if plan.action == "attach":
-            stored = replace(fetched, content_type=plan.content_type, filename=plan.name)
-            return [Part(purpose="file", media=stored, name=plan.name)]
-        try:
-            converted = self._converter.convert(
-                fetched,
-                target=plan.target,
-                key=f"inbound/{message.wamid}/converted/{plan.name}",
-                max_bytes=self._limits.max_bytes,
-            )
-        except PermanentError as exc:
-            # Nothing could be converted: the agent gets the original, as a link, and why.
-            original = file_name_for(
-                found.content_type, filename=media.filename, stem=_stem(message, media)
-            )
-            notice = render_media_notice(
-                kind,
-                original,
-                found.content_type,
-                fetched.size,
-                f"it could not be converted ({exc})",
-                link=self._link(fetched),
-            )
-            return self._texts("notice", notice)
-        files = converted.files
-        parts = []
-        for index, file in enumerate(files):
-            name = plan.name if len(files) == 1 else part_name(plan.name, index + 1, len(files))
-            stored = replace(file, content_type=plan.content_type, filename=name)
-            parts.append(Part(purpose="file", index=index, media=stored, name=name))
-        if converted.note:
-            parts += self._texts("notice", f"📎 {plan.name}: {converted.note}.")
-        if converted.caption:
-            parts += self._texts("sticker", converted.caption)
-        if self._transcripts is not None and plan.target == WAV16K.name:
-            recording = (fetched, *(p.media for p in parts if p.media is not None))
-            parts.append(Part(purpose="transcribe", recording=recording))
-        return parts
-
     def _transcribe(
         self, session: ChatSession, message: InboundMessage, recording: tuple[StoredMedia, ...]
     ) -> None:
@@ -384,14 +298,6 @@ class InboundService:
             self._send_parts(session, message, parts)
 
         transcripts.follow(message, recording, send)
-
-    def _link(self, media: StoredMedia) -> str:
-        try:
-            return self._media.link(media, expires_in=NOTICE_LINK_SECONDS)
-        except DeliveryError as exc:
-            # The notice still names the file and why; only the download link is missing.
-            logger.warning("no download link for a stored file: %s", exc.code or type(exc).__name__)
-            return ""
 
     # ---- sending -----------------------------------------------------------------------------
 
@@ -410,30 +316,6 @@ class InboundService:
             # The file failed, not what the customer wrote with it: the caption follows.
             texts.append(render_for_agent(message))
         self._chats.tell_agent(session, texts, source=message.wamid, purpose="failure")
-
-
-_STEM_WORDS = {
-    MessageType.IMAGE: "photo",
-    MessageType.VIDEO: "video",
-    MessageType.AUDIO: "audio",
-    MessageType.STICKER: "sticker",
-    MessageType.DOCUMENT: "document",
-}
-
-
-def _stem(message: InboundMessage, media: Media) -> str:
-    """A name for a file that came without one, e.g. "photo-2026-11-24-230412-9f3c" (UTC).
-
-    WhatsApp names only documents; without the time, every photo would be "image.jpg". The last
-    part comes from the wamid, so the photos of an album, sent within one second, differ too.
-    """
-    word = "voice-note" if media.voice else _STEM_WORDS.get(message.type, "file")
-    when = message.sent_at
-    tag = hashlib.sha256(message.wamid.encode("utf-8")).hexdigest()[:4]
-    if when is None:
-        # WhatsApp gave a time no calendar holds: the file is named without one.
-        return f"{word}-{tag}"
-    return f"{word}-{when:%Y-%m-%d-%H%M%S}-{tag}"
 
 
 def _claim_key(wamid: str) -> str:
