@@ -236,18 +236,27 @@ def csv_file() -> bytes:
     return b"item,quantity,price\ncoffee,2,9.50\ngrinder,1,35.00\n"
 
 
-def long_voice_note(seconds: int) -> bytes:
+def long_voice_note(seconds: int, *, bit_rate: int = 24_000, opening: bytes = b"") -> bytes:
     """An OGG/Opus voice note of ``seconds`` whole seconds: one second of speech-like sound, over
-    and over (fast to make even for an hour)."""
+    and over (fast to make even for an hour).
+
+    ``opening`` (48 kHz mono s16 samples, e.g. real speech) takes the place of the note's first
+    seconds. A ``bit_rate`` of 6,000 also sets the encoder's cheapest settings: a 12-minute note
+    is then made in about a second, for tests that need the length and not the sound.
+    """
     rate = 48_000
     second = speech_like_pcm(1.0, rate)
+    options = {"compression_level": "0", "frame_duration": "60"} if bit_rate <= 6_000 else {}
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=rate, layout="mono")
-        stream.bit_rate = 24_000
+        stream = container.add_stream("libopus", rate=rate, layout="mono", options=options)
+        stream.bit_rate = bit_rate
+        pcm_seconds = [opening[i : i + 2 * rate] for i in range(0, len(opening), 2 * rate)]
         for index in range(seconds):
+            chunk = pcm_seconds[index] if index < len(pcm_seconds) else second
+            chunk = chunk.ljust(2 * rate, b"\0")
             frame = av.AudioFrame(format="s16", layout="mono", samples=rate)
-            frame.planes[0].update(second)
+            frame.planes[0].update(chunk)
             frame.rate = rate
             frame.pts = index * rate
             frame.time_base = Fraction(1, rate)
