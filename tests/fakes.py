@@ -12,10 +12,12 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.ports import (
     KEPT_HOLD_SECONDS,
+    LEDGER_TTL_SECONDS,
     MESSAGE_LOG_TTL_SECONDS,
     KeptDocument,
     LeaseState,
     LoggedMessage,
+    PendingTranscript,
 )
 
 
@@ -196,3 +198,20 @@ class InMemoryRetryStore:
     def drop(self, key: str) -> None:
         with self._lock:
             self.documents.pop(key, None)
+
+
+@dataclass
+class InMemoryTranscriptJobs:
+    """Voice notes waiting for their transcript, by job name, kept for the ledger's retention."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    records: dict[str, PendingTranscript] = field(default_factory=dict)
+
+    def remember(self, pending: PendingTranscript) -> None:
+        self.records[pending.job] = pending
+
+    def find(self, job: str) -> PendingTranscript | None:
+        found = self.records.get(job)
+        if found is None or found.started_at < self.clock.now() - LEDGER_TTL_SECONDS:
+            return None
+        return found

@@ -24,8 +24,10 @@ from waconnect.adapters.aws.dynamodb import (
     DynamoDbSessionStore,
 )
 from waconnect.adapters.aws.dynamodb_kept import DynamoDbRetryStore
+from waconnect.adapters.aws.dynamodb_transcripts import DynamoDbTranscriptJobs
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore
+from waconnect.adapters.aws.transcribe import AmazonTranscribe
 from waconnect.adapters.local.sqlite import (
     SqliteDatabase,
     SqliteLedger,
@@ -33,6 +35,7 @@ from waconnect.adapters.local.sqlite import (
     SqliteSessionStore,
 )
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
+from waconnect.adapters.local.sqlite_transcripts import SqliteTranscriptJobs
 from waconnect.adapters.transfers import SignedUrlTransfers
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.media.convert import ConversionLimits, PyAvConverter
@@ -41,17 +44,19 @@ from waconnect.media.transcribe import PocketsphinxTranscriber
 from waconnect.ports import (
     Clock,
     Ledger,
-    MediaStore,
     MessageLog,
     RetryStore,
     SessionStore,
     Transcriber,
-    WhatsApp,
+    TranscriptJobs,
 )
+from waconnect.services.chats import ChatLifecycle
+from waconnect.services.delivery import Delivery
 from waconnect.services.feedback import FeedbackSettings
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.ports_bundle import BridgePorts
+from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.services.transcripts import TranscriptSettings, VoiceTranscripts
 from waconnect.settings import Settings
 
@@ -138,9 +143,40 @@ def build_bridge(
         clock=clock,
         message_log=message_log,
     )
+    jobs: TranscriptJobs | None = None
+    if settings.transcription == "transcribe":
+        jobs = _transcript_jobs(settings, clock, lambda: client("dynamodb", dynamodb_url), closers)
+        transcriber: Transcriber | None = AmazonTranscribe(
+            client("transcribe", settings.endpoint_url),
+            s3,
+            bucket=settings.media_bucket,
+            object_key=lambda key: settings.media_prefix + key,
+            output_prefix=f"{settings.media_prefix}transcripts/",
+            language_options=settings.transcribe_language_options,
+        )
+    elif settings.transcription == "pocketsphinx":
+        transcriber = PocketsphinxTranscriber(media, max_seconds=settings.transcribe_max_seconds)
+    else:
+        transcriber = None
+    transcripts = (
+        None
+        if transcriber is None
+        else VoiceTranscripts(
+            transcriber,
+            whatsapp=whatsapp,
+            ledger=ledger,
+            settings=TranscriptSettings(
+                language=settings.language,
+                languages=tuple(settings.transcribe_languages.items()),
+                echo_to_customer=settings.transcript_echo,
+            ),
+            jobs=jobs,
+            clock=clock,
+        )
+    )
     inbound = InboundService(
         ports,
-        transcripts=_transcripts(settings, media, whatsapp, ledger),
+        transcripts=transcripts,
         stickers=settings.stickers,
         feedback=FeedbackSettings(
             mark_read=settings.mark_read,
@@ -187,27 +223,33 @@ def build_bridge(
         instance_id=settings.connect_instance_id,
         kept=kept,
         clock=clock.now,
-    )
-
-
-def _transcripts(
-    settings: Settings, media: MediaStore, whatsapp: WhatsApp, ledger: Ledger
-) -> VoiceTranscripts | None:
-    """The transcript follow-up for the engine the settings name; None when it is off."""
-    if settings.transcription == "pocketsphinx":
-        transcriber: Transcriber = PocketsphinxTranscriber(
-            media, max_seconds=settings.transcribe_max_seconds
-        )
-    else:
-        return None
-    return VoiceTranscripts(
-        transcriber,
-        whatsapp=whatsapp,
-        ledger=ledger,
-        settings=TranscriptSettings(
-            language=settings.language, echo_to_customer=settings.transcript_echo
+        transcripts=None
+        if transcripts is None or jobs is None
+        else TranscriptEvents(
+            transcripts,
+            jobs=jobs,
+            sessions=sessions,
+            chats=ChatLifecycle(sessions=sessions, connect=connect, clock=clock),
+            delivery=Delivery(
+                ledger=ledger,
+                connect=connect,
+                whatsapp=whatsapp,
+                lease_seconds=settings.lease_seconds,
+            ),
+            connect_text_limit=settings.connect_text_max_chars,
         ),
     )
+
+
+def _transcript_jobs(
+    settings: Settings, clock: Clock, dynamodb: Any, closers: list[Callable[[], None]]
+) -> TranscriptJobs:
+    """Where voice notes wait for their transcript: beside the rest of the state."""
+    if settings.uses_dynamodb:
+        return DynamoDbTranscriptJobs(dynamodb(), settings.dynamodb_tables[1], clock)
+    jobs = SqliteTranscriptJobs(settings.sqlite_path, clock)
+    closers.append(jobs.close)
+    return jobs
 
 
 def _state(

@@ -245,6 +245,36 @@ class Transcriber(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingTranscript:
+    """A voice note whose transcript an engine will finish later, remembered by its job name.
+
+    Written before the job starts, so that whatever tells of the job's end (an EventBridge
+    event, on any worker) finds where the words go: the chat the recording reached
+    (``contact_id`` of generation ``generation``) and the customer the echo quotes.
+    """
+
+    job: str
+    wamid: str
+    business: BusinessNumber
+    customer: Customer
+    contact_id: str
+    generation: int
+    started_at: float
+
+
+class TranscriptJobs(Protocol):
+    """Voice notes waiting for their transcript, kept ``LEDGER_TTL_SECONDS``."""
+
+    def remember(self, pending: PendingTranscript) -> None:
+        """Insert or replace the record of ``pending.job``."""
+        ...
+
+    def find(self, job: str) -> PendingTranscript | None:
+        """The record of ``job``; None when unknown or older than the retention."""
+        ...
+
+
 Author = Literal["customer", "agent"]
 
 

@@ -28,7 +28,8 @@ PREFIX = "WACONNECT_"
 DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = tuple(sorted(CONNECT_DEFAULT_EXTENSIONS))
 DEFAULT_CONNECT_MAX_BYTES = CONNECT_DEFAULT_MAX_BYTES
 _MIB = 1024 * 1024
-TRANSCRIPTION_ENGINES = frozenset({"none", "pocketsphinx"})
+# "transcribe" is Amazon Transcribe (batch jobs, completed by a job-state-change event).
+TRANSCRIPTION_ENGINES = frozenset({"none", "pocketsphinx", "transcribe"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 
@@ -121,6 +122,10 @@ class Settings:
     transcribe_max_seconds: int = 120
     # The transcript is echoed to the customer as a reply quoting the voice note.
     transcript_echo: bool = True
+    # Meta phone-number id -> language of that number's voice notes (else ``language``).
+    transcribe_languages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Two or more: Amazon Transcribe identifies each note's language among these instead.
+    transcribe_language_options: tuple[str, ...] = ()
     # Stickers reach the agent as PNG images; off: they are not forwarded at all.
     stickers: bool = True
     # The longest recording converted for the agent; a longer one is cut there, and said so.
@@ -297,6 +302,17 @@ def _check(values: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"{PREFIX}TRANSCRIPTION: must be one of {sorted(TRANSCRIPTION_ENGINES)}, got {engine!r}"
         )
+    language = values.get("language", "en-US")
+    if not _LANGUAGE.fullmatch(language):
+        problems.append(
+            f"{PREFIX}LANGUAGE: expected a language code like 'en-US', got {language!r}"
+        )
+    options = values.get("transcribe_language_options", ())
+    if len(options) == 1:
+        problems.append(
+            f"{PREFIX}TRANSCRIBE_LANGUAGE_OPTIONS: name two or more languages to identify among "
+            f"(one language is WACONNECT_LANGUAGE), got {options[0]!r}"
+        )
     version = values.get("meta_api_version", "v20.0")
     if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
         problems.append(f"{PREFIX}META_API_VERSION: expected like 'v20.0', got {version!r}")
@@ -423,6 +439,45 @@ def _as_text(value: Any) -> str:
     return value
 
 
+# A BCP-47 code as Amazon Transcribe names languages: en-US, pt-BR, ckb-IQ.
+_LANGUAGE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
+
+
+def _as_language_map(value: Any) -> Mapping[str, str]:
+    """``{meta id: language}`` from a TOML table or ``"metaid=pt-BR,..."``."""
+    if isinstance(value, Mapping):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    elif isinstance(value, str):
+        pairs = []
+        for item in value.replace(";", ",").split(","):
+            if not item.strip():
+                continue
+            meta_id, sep, language = item.partition("=")
+            if not sep:
+                raise ValueError(f"expected 'metaid=<language>', got {item.strip()!r}")
+            pairs.append((meta_id, language))
+    else:
+        raise ValueError(f"expected a table or 'metaid=<language>,...', got {value!r}")
+    result: dict[str, str] = {}
+    for raw_meta, raw_language in pairs:
+        meta_id, language = raw_meta.strip(), raw_language.strip()
+        if not _META_PHONE_NUMBER_ID.fullmatch(meta_id):
+            raise ValueError(f"not a Meta phone-number id: {meta_id!r}")
+        if not _LANGUAGE.fullmatch(language):
+            raise ValueError(f"{meta_id}: expected a language code like 'pt-BR', got {language!r}")
+        result[meta_id] = language
+    return MappingProxyType(result)
+
+
+def _as_languages(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    result = [str(item).strip() for item in items if str(item).strip()]
+    for language in result:
+        if not _LANGUAGE.fullmatch(language):
+            raise ValueError(f"expected language codes like 'en-US', got {language!r}")
+    return tuple(dict.fromkeys(result))
+
+
 _META_PHONE_NUMBER_ID = re.compile(r"[0-9]{1,32}")
 _EUM_PHONE_NUMBER_ID = re.compile(
     r"phone-number-id-[0-9a-f]{1,64}"
@@ -463,6 +518,8 @@ def _as_phone_number_map(value: Any) -> Mapping[str, str]:
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "eum_phone_numbers": _as_phone_number_map,
+    "transcribe_languages": _as_language_map,
+    "transcribe_language_options": _as_languages,
     "allow_http_loopback": _as_bool,
     "mark_read": _as_bool,
     "transcript_echo": _as_bool,

@@ -258,3 +258,36 @@ def test_the_split_length_setting_keeps_under_connects_16384_bytes() -> None:
     with pytest.raises(ConfigurationError, match="CONNECT_TEXT_MAX_CHARS: must be 1-4096"):
         Settings.from_env({**BASE, "WACONNECT_CONNECT_TEXT_MAX_CHARS": "4097"})
     assert Settings.from_env(BASE).connect_text_max_chars == 1024
+
+
+def test_amazon_transcribe_is_an_engine_with_languages_per_number_or_identified() -> None:
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "WACONNECT_TRANSCRIPTION": "transcribe",
+            "WACONNECT_LANGUAGE": "en-GB",
+            "WACONNECT_TRANSCRIBE_LANGUAGES": "100000000000001=pt-BR, 100000000000002=es-US",
+            "WACONNECT_TRANSCRIBE_LANGUAGE_OPTIONS": "en-US,es-US pt-BR",
+        }
+    )
+    assert settings.transcription == "transcribe"
+    assert dict(settings.transcribe_languages) == {
+        "100000000000001": "pt-BR",
+        "100000000000002": "es-US",
+    }
+    assert settings.transcribe_language_options == ("en-US", "es-US", "pt-BR")
+
+
+def test_bad_transcription_languages_are_each_named() -> None:
+    environ = {
+        **BASE,
+        "WACONNECT_LANGUAGE": "english",
+        "WACONNECT_TRANSCRIBE_LANGUAGES": "100000000000001=portuguese",
+        "WACONNECT_TRANSCRIBE_LANGUAGE_OPTIONS": "en-US",
+    }
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(environ)
+    message = str(caught.value)
+    assert "WACONNECT_LANGUAGE: expected a language code like 'en-US', got 'english'" in message
+    assert "WACONNECT_TRANSCRIBE_LANGUAGES: 100000000000001: expected a language code" in message
+    assert "WACONNECT_TRANSCRIBE_LANGUAGE_OPTIONS: name two or more languages" in message

@@ -28,6 +28,7 @@ from waconnect.domain.connect import ConnectEvent
 from waconnect.domain.session import SessionKey
 from waconnect.domain.whatsapp import Customer, InboundMessage, StatusUpdate
 from waconnect.entrypoints.keyed_lock import KeyedLock
+from waconnect.entrypoints.transcript_entry import settle_job_change
 from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
 from waconnect.ports import RetryStore
@@ -35,8 +36,10 @@ from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.outcome import Outcome
 from waconnect.services.redact import mask, mask_wamid
+from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
+from waconnect.wire.transcribe_event import parse_transcription_event
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +84,12 @@ class Bridge:
         instance_id: str = "",
         kept: RetryStore | None = None,
         clock: Callable[[], float] = time.time,
+        transcripts: TranscriptEvents | None = None,
     ) -> None:
         self.inbound = inbound
         self.outbound = outbound
+        # The ends of transcription jobs, with an engine that finishes later; else None.
+        self.transcripts = transcripts
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._locks = locks or KeyedLock()
@@ -156,7 +162,31 @@ class Bridge:
             return [Outcome(kind="skipped", reason=str(exc))]
         if kind == "whatsapp":
             return self.handle_whatsapp_document(doc)
+        if kind == "transcription":
+            return self.handle_transcription_event(doc)
         return self.handle_connect_document(doc)
+
+    def handle_transcription_event(self, doc: Document, *, defer: bool = False) -> list[Outcome]:
+        """Amazon Transcribe's job state change (an EventBridge event): the transcript of the
+        voice note it belongs to goes to the agent, then to the customer (services.transcript_
+        events). ``defer`` as for ``handle_message``."""
+        try:
+            change = parse_transcription_event(doc)
+        except MalformedPayload as exc:
+            return [_rejected(exc)]
+        if self.transcripts is None:
+            reason = "transcription job ends are not awaited here (WACONNECT_TRANSCRIPTION)"
+            logger.warning("job %s: %s", change.job, reason)
+            return [Outcome(kind="ignored", reason=reason)]
+        outcome = settle_job_change(
+            self.transcripts,
+            change,
+            waits=self._retry.waits(),
+            sleep=self._sleep,
+            later=lambda since: self._later(since, defer=defer),
+            now=self._now,
+        )
+        return [outcome]
 
     def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
         """An EUM notification or Meta webhook body: messages first, then statuses, then what

@@ -297,7 +297,7 @@ class InboundService:
             parts = [Part(purpose="transcript", index=i, text=t) for i, t in enumerate(texts)]
             self._send_parts(session, message, parts)
 
-        transcripts.follow(message, recording, send)
+        transcripts.follow(message, recording, send, session=session)
 
     # ---- sending -----------------------------------------------------------------------------
 

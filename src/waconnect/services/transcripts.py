@@ -4,6 +4,11 @@ The recording reaches the agent first; the transcript follows as text, split at 
 (never cut short), and is echoed to the customer as a reply quoting the voice note unless that is
 turned off. A transcript that failed or holds no words is logged and nothing more: the agent
 has the recording, and a notice about a missing transcript would only be noise.
+
+An engine that finishes on its own time (Amazon Transcribe) is given ``jobs``: the job is
+remembered under its name (the chat the recording reached, the customer) before it starts, and
+the message is done without waiting; the job's end arrives later as an event, which
+``services.transcript_events`` turns into the same "🔊 …" parts and echo.
 """
 
 from __future__ import annotations
@@ -15,10 +20,19 @@ from dataclasses import dataclass
 
 from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import OutgoingText
+from waconnect.domain.session import ChatSession
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, WHATSAPP_TEXT_LIMIT, split_text
-from waconnect.domain.whatsapp import InboundMessage
+from waconnect.domain.whatsapp import BusinessNumber, Customer, InboundMessage
 from waconnect.errors import DeliveryError
-from waconnect.ports import Ledger, Transcriber, Transcript, WhatsApp
+from waconnect.ports import (
+    Clock,
+    Ledger,
+    PendingTranscript,
+    Transcriber,
+    Transcript,
+    TranscriptJobs,
+    WhatsApp,
+)
 from waconnect.services.redact import mask
 
 logger = logging.getLogger(__name__)
@@ -47,6 +61,19 @@ def transcript_text(transcript: Transcript) -> str:
     return f"🔊 {words}{note}"
 
 
+def words_of(transcript: Transcript | None, wamid: str) -> str:
+    """The agent's text of a finished transcript; "" (logged) when there is nothing to send."""
+    if transcript is None:
+        logger.info("transcript of %s not ready yet", mask(wamid))
+        return ""
+    if transcript.failure or not transcript.text.strip():
+        logger.info(
+            "no transcript for %s: %s", mask(wamid), transcript.failure or "no words recognised"
+        )
+        return ""
+    return transcript_text(transcript)
+
+
 class VoiceTranscripts:
     def __init__(
         self,
@@ -55,55 +82,90 @@ class VoiceTranscripts:
         whatsapp: WhatsApp,
         ledger: Ledger,
         settings: TranscriptSettings | None = None,
+        jobs: TranscriptJobs | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """``jobs``: the engine finishes later (its end comes as an event); None: at once."""
         self._transcriber = transcriber
         self._whatsapp = whatsapp
         self._ledger = ledger
         self._settings = settings or TranscriptSettings()
+        self._jobs = jobs
+        self._clock = clock
+
+    @property
+    def transcriber(self) -> Transcriber:
+        return self._transcriber
 
     def follow(
         self,
         message: InboundMessage,
         recording: Sequence[StoredMedia],
         send_to_agent: Callable[[list[str]], None],
+        *,
+        session: ChatSession | None = None,
     ) -> None:
-        """Transcribe ``recording`` and send the words with ``send_to_agent``, then echo them."""
+        """Transcribe ``recording`` and send the words with ``send_to_agent``, then echo them.
+
+        With an engine that finishes later, only start the job (``session``: the chat the
+        recording reached, remembered with the job): the words come with its end.
+        """
         job = job_name(message.wamid)
         language = self._settings.language_for(message.business.meta_phone_number_id)
+        if self._jobs is not None and session is not None:
+            pending = PendingTranscript(
+                job=job,
+                wamid=message.wamid,
+                business=message.business,
+                customer=message.customer,
+                contact_id=session.contact_id,
+                generation=session.generation,
+                started_at=self._clock.now() if self._clock is not None else message.timestamp,
+            )
+            self._start_later(self._jobs, pending, recording, language)
+            return
         try:
             self._transcriber.start(job, recording, language=language)
             transcript = self._transcriber.result(job)
         except DeliveryError as exc:
             logger.warning("transcription of %s failed: %s", mask(message.wamid), exc)
             return
-        if transcript is None:
-            logger.info("transcript of %s not ready yet", mask(message.wamid))
+        text = words_of(transcript, message.wamid)
+        if not text:
             return
-        if transcript.failure or not transcript.text.strip():
-            logger.info(
-                "no transcript for %s: %s",
-                mask(message.wamid),
-                transcript.failure or "no words recognised",
-            )
-            return
-        text = transcript_text(transcript)
         try:
             send_to_agent(split_text(text, CONNECT_TEXT_LIMIT))
         except DeliveryError as exc:
             logger.warning("transcript of %s not sent to the agent: %s", mask(message.wamid), exc)
             return
-        if self._settings.echo_to_customer:
-            self._echo(message, text)
+        self.echo(message.business, message.customer, message.wamid, text)
 
-    def _echo(self, message: InboundMessage, text: str) -> None:
+    def _start_later(
+        self,
+        jobs: TranscriptJobs,
+        pending: PendingTranscript,
+        recording: Sequence[StoredMedia],
+        language: str,
+    ) -> None:
+        try:
+            # Remembered first: the job's end may be heard before ``start`` returns.
+            jobs.remember(pending)
+            self._transcriber.start(pending.job, recording, language=language)
+        except DeliveryError as exc:
+            # The recording reached the agent; only its transcript is missing.
+            logger.warning("transcription of %s not started: %s", mask(pending.wamid), exc)
+            return
+        logger.info("transcription job %s started for %s", pending.job, mask(pending.wamid))
+
+    def echo(self, business: BusinessNumber, customer: Customer, wamid: str, text: str) -> None:
+        """Quote the transcript back to the customer, once, unless the echo is turned off."""
+        if not self._settings.echo_to_customer:
+            return
         # WhatsApp sends carry no idempotency token: a claim makes a retry skip the echo.
-        if not self._ledger.claim(f"transcript-echo:{message.wamid}"):
+        if not self._ledger.claim(f"transcript-echo:{wamid}"):
             return
         try:
             for part in split_text(text, WHATSAPP_TEXT_LIMIT):
-                self._whatsapp.send(
-                    message.business,
-                    OutgoingText(to=message.customer, text=part, reply_to=message.wamid),
-                )
+                self._whatsapp.send(business, OutgoingText(to=customer, text=part, reply_to=wamid))
         except DeliveryError as exc:
-            logger.warning("transcript echo to %s not sent: %s", mask(message.wamid), exc)
+            logger.warning("transcript echo to %s not sent: %s", mask(wamid), exc)

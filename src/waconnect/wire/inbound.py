@@ -6,6 +6,7 @@
 | bare EUM notification        | ``whatsAppWebhookEntry``                             |
 | Meta webhook body            | ``object: "whatsapp_business_account"`` + ``entry``  |
 | bare Connect streaming event | ``ContactId`` + ``ParticipantRole`` or ``Type``      |
+| Transcribe job state change  | ``source: aws.transcribe`` + ``detail-type`` (EventBridge) |
 
 Malformed input of any kind raises only ``MalformedPayload``; an SNS subscription control
 message raises ``SnsSubscriptionMessage``.
@@ -29,10 +30,11 @@ from waconnect.wire.sns import (
     unwrap_http_envelope,
     unwrap_lambda_event,
 )
+from waconnect.wire.transcribe_event import is_transcription_event
 
 Document = Mapping[str, Any] | str | bytes
-Kind = Literal["whatsapp", "connect"]
-Form = Literal["sns-envelope", "lambda-sns", "eum", "meta-webhook", "connect"]
+Kind = Literal["whatsapp", "connect", "transcription"]
+Form = Literal["sns-envelope", "lambda-sns", "eum", "meta-webhook", "connect", "eventbridge"]
 
 
 def detect_form(doc: Document) -> Form:
@@ -41,13 +43,16 @@ def detect_form(doc: Document) -> Form:
 
 
 def classify(doc: Document) -> Kind:
-    """Whether a document carries WhatsApp traffic or Connect streaming events."""
+    """Whether a document carries WhatsApp traffic, Connect streaming events or the end of a
+    transcription job."""
     root = load(doc, "payload")
     form = _form(root)
     if form in ("eum", "meta-webhook"):
         return "whatsapp"
     if form == "connect":
         return "connect"
+    if form == "eventbridge":
+        return "transcription"
     notifications = _unwrap(root, form)
     inner = notifications[0].message_node("sns")
     inner_form = _form(inner)
@@ -100,6 +105,8 @@ def _form(node: Node) -> Form:
         return "meta-webhook"
     if is_connect_message(doc):
         return "connect"
+    if is_transcription_event(doc):
+        return "eventbridge"
     return node.fail("unrecognised payload shape (see the table of shapes in docs/replay.md)")
 
 

@@ -2,11 +2,13 @@
 
     End User Messaging SNS ─▶ ingest ─▶ inbound FIFO queue ─▶ inbound ─▶ Connect
     Connect streaming SNS ─▶ agent_ingest ─▶ outbound FIFO queue ─▶ outbound ─▶ WhatsApp
+    Transcribe job state change ─EventBridge─▶ standard queue ─▶ transcribed ─▶ Connect, WhatsApp
 
 Each handler is thin: the container's runtime (the bridge from ``bootstrap``, an SQS client) is
 built on its first call and reused. ``ingest`` and ``agent_ingest`` only parse and queue, so
 the queues' message groups order each customer's (and each chat's) work; ``inbound`` and
-``outbound`` consume the queues in FIFO batches with partial batch responses.
+``outbound`` consume the queues in FIFO batches with partial batch responses; ``transcribed``
+(with ``WACONNECT_TRANSCRIPTION=transcribe``) sends each finished voice-note transcript.
 
 Importing this package costs nothing: Powertools, boto3 and the bridge are imported by the
 first call, so its modules (the queue format) serve tools that have no Powertools installed.
@@ -55,4 +57,11 @@ def outbound(event: Event, context: Any = None) -> dict[str, Any]:
     return dict(functions.outbound(runtime, event, context))
 
 
-__all__ = ["agent_ingest", "inbound", "ingest", "outbound"]
+def transcribed(event: Event, context: Any = None) -> dict[str, Any]:
+    """Transcribe job state changes (EventBridge events on a standard queue) → the transcript
+    to the agent's chat and the echo to the customer."""
+    functions, runtime = _functions()
+    return dict(functions.transcribed(runtime, event, context))
+
+
+__all__ = ["agent_ingest", "inbound", "ingest", "outbound", "transcribed"]

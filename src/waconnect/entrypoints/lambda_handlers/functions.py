@@ -7,7 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 
 from waconnect.entrypoints.lambda_handlers.consuming import RecordConsumer
 from waconnect.entrypoints.lambda_handlers.queueing import (
@@ -17,6 +22,7 @@ from waconnect.entrypoints.lambda_handlers.queueing import (
     connect_entries,
     whatsapp_entries,
 )
+from waconnect.entrypoints.lambda_handlers.transcribed import JobChangeConsumer
 from waconnect.errors import TransientError
 from waconnect.services.outcome import Outcome
 
@@ -47,6 +53,22 @@ def inbound(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[st
 
 def outbound(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return _consume(runtime, event, context, "outbound")
+
+
+def transcribed(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    _start(runtime, context, "transcribed")
+    consumer = JobChangeConsumer(runtime)
+    try:
+        return dict(
+            process_partial_response(
+                event=dict(event),
+                record_handler=consumer,
+                processor=BatchProcessor(event_type=EventType.SQS),
+                context=context,
+            )
+        )
+    finally:
+        emit_counts(consumer.counts, "transcribed")
 
 
 def _enqueue(
@@ -82,7 +104,7 @@ def _enqueue(
     failed = _send(runtime, queue_url, entries)
     for entry in entries:
         counts[("queued", entry.kind)] += 1
-    _emit(counts, function)
+    emit_counts(counts, function)
     if failed:
         # Sending again is harmless: the deduplication ids make SQS keep one copy.
         raise TransientError(f"SQS refused {len(failed)} of {len(entries)} entries: {failed[0]}")
@@ -122,7 +144,7 @@ def _consume(
             )
         )
     finally:
-        _emit(consumer.counts, function)
+        emit_counts(consumer.counts, function)
     return response
 
 
@@ -131,7 +153,7 @@ def _start(runtime: Runtime, context: Any, function: str) -> None:
     runtime.logger.append_keys(function=function, request_id=request_id or None)
 
 
-def _emit(counts: Counter[tuple[str, str]], function: str) -> None:
+def emit_counts(counts: Counter[tuple[str, str]], function: str) -> None:
     """One EMF metric per (outcome, kind) pair seen in this invocation."""
     for (name, kind), value in sorted(counts.items()):
         with single_metric(
