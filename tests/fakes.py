@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -93,6 +93,14 @@ class InMemoryLedger:
     def release(self, key: str) -> None:
         with self._lock:
             self.claims.pop(key, None)
+
+    def finished(self, keys: Sequence[str]) -> set[str]:
+        with self._lock:
+            return {key for key in keys if key in self.claims and self._done(key)}
+
+    def _done(self, key: str) -> bool:
+        claimed_at, lease_until = self.claims[key]
+        return lease_until == 0.0 and self.clock.now() - claimed_at < self.ttl_seconds
 
     def _free(self, key: str) -> bool:
         now = self.clock.now()

@@ -37,7 +37,13 @@ from waconnect_infra.storage import TABLES, Tables, make_media_bucket, make_tabl
 # Transcription jobs the bridge starts are named with this prefix: its permissions and the
 # EventBridge rule cover those jobs only.
 TRANSCRIPTION_JOB_PREFIX = "waconnect-"
-TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query")
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
 
 
 class WaconnectStack(Stack):
@@ -128,6 +134,7 @@ class WaconnectStack(Stack):
 
         self._grant_ingest(self.ingest, self.inbound_path)
         self._grant_ingest(self.agent_ingest, self.outbound_path)
+        self._grant_identities(self.ingest)
         self._grant_state(self.inbound, self.outbound)
         self._grant_media(self.inbound, self.outbound)
         self.inbound.allow(
@@ -206,6 +213,13 @@ class WaconnectStack(Stack):
 
     def _grant_ingest(self, ingest: BridgeFunction, path: FifoPath) -> None:
         ingest.allow(["sqs:SendMessage"], [path.queue.queue_arn])
+
+    def _grant_identities(self, ingest: BridgeFunction) -> None:
+        # ingest groups a customer's messages by their session key: it reads the session under
+        # either id and links the other id (an alias item). It drops a message the ledger
+        # records as done with one batch read. Nothing else of the state.
+        ingest.allow(["dynamodb:GetItem", "dynamodb:PutItem"], [self.tables.sessions.table_arn])
+        ingest.allow(["dynamodb:BatchGetItem"], [self.tables.ledger.table_arn])
 
     def _grant_state(self, *functions: BridgeFunction) -> None:
         tables: Tables = self.tables

@@ -18,12 +18,9 @@ import httpx
 from botocore.config import Config
 
 from waconnect.adapters.aws.connect import AwsConnectChat
-from waconnect.adapters.aws.dynamodb import (
-    DynamoDbLedger,
-    DynamoDbMessageLog,
-    DynamoDbSessionStore,
-)
+from waconnect.adapters.aws.dynamodb import DynamoDbMessageLog, DynamoDbSessionStore
 from waconnect.adapters.aws.dynamodb_kept import DynamoDbRetryStore
+from waconnect.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from waconnect.adapters.aws.dynamodb_transcripts import DynamoDbTranscriptJobs
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore

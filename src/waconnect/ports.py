@@ -86,6 +86,14 @@ class Ledger(Protocol):
         """Forget a claim or a lease, so that a retry can do the work again."""
         ...
 
+    def finished(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` done within the retention period: a read that takes nothing.
+
+        A cheap look before queueing work that may be a duplicate. It may miss a key finished a
+        moment ago (the read need not be consistent); it never names a key that is not done.
+        """
+        ...
+
 
 class MediaStore(Protocol):
     def put(

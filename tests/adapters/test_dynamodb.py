@@ -13,11 +13,11 @@ from tests.moto_isolation import isolated_mock_aws
 
 from waconnect.adapters.aws.dynamodb import (
     CONTACT_INDEX,
-    DynamoDbLedger,
     DynamoDbSessionStore,
     ledger_table_definition,
     session_table_definition,
 )
+from waconnect.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from waconnect.errors import PermanentError
 from waconnect.ports import LEDGER_TTL_SECONDS
 

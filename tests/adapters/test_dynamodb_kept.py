@@ -16,12 +16,12 @@ from tests.fakes import FakeClock
 from tests.moto_isolation import isolated_mock_aws, mocked_dynamodb_table, unique
 
 from waconnect.adapters.aws.dynamodb import (
-    DynamoDbLedger,
     ledger_table_definition,
     message_log_table_definition,
     session_table_definition,
 )
 from waconnect.adapters.aws.dynamodb_kept import DynamoDbRetryStore
+from waconnect.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from waconnect.bootstrap import build_bridge
 from waconnect.ports import LEDGER_TTL_SECONDS
 from waconnect.settings import Settings

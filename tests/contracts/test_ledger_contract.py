@@ -9,7 +9,8 @@ import pytest
 
 from tests.fakes import FakeClock, InMemoryLedger
 from tests.moto_isolation import mocked_dynamodb_table
-from waconnect.adapters.aws.dynamodb import DynamoDbLedger, ledger_table_definition
+from waconnect.adapters.aws.dynamodb import ledger_table_definition
+from waconnect.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from waconnect.adapters.local.sqlite import SqliteLedger
 from waconnect.ports import LEDGER_TTL_SECONDS, Ledger
 
@@ -116,3 +117,33 @@ def test_a_claim_reads_done_to_a_lease_and_a_live_lease_refuses_a_claim(ledger: 
     assert ledger.lease(WAMID, seconds=LEASE) == "done"
     assert ledger.lease(OTHER_WAMID, seconds=LEASE) == "taken"
     assert ledger.claim(OTHER_WAMID) is False
+
+
+def test_finished_names_only_keys_done_within_the_retention(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    finished, claimed, leased, released = (f"{WAMID}:{n}" for n in range(4))
+    ledger.lease(finished, seconds=LEASE)
+    ledger.finish(finished)
+    ledger.claim(claimed)
+    ledger.lease(leased, seconds=LEASE)
+    ledger.lease(released, seconds=LEASE)
+    ledger.release(released)
+
+    everything = [finished, claimed, leased, released, OTHER_WAMID]
+    assert ledger.finished(everything) == {finished, claimed}
+    clock.advance(LEASE * 2)  # a lease that ran out is free, not done
+    assert ledger.finished(everything) == {finished, claimed}
+    clock.advance(LEASE_RETENTION)
+    assert ledger.finished(everything) == set()
+
+
+def test_finished_reads_many_keys_at_once_and_takes_none(ledger: Ledger) -> None:
+    keys = [f"{WAMID}:{n}" for n in range(250)]
+    for key in keys[::2]:
+        ledger.claim(key)
+
+    assert ledger.finished([*keys, keys[0]]) == set(keys[::2])
+    assert ledger.finished([]) == set()
+    # Reading took nothing: the keys not done are still free.
+    assert ledger.lease(keys[1], seconds=LEASE) == "taken"

@@ -119,6 +119,30 @@ def test_a_throttling_storm_delays_messages_but_delivers_each_once_and_dead_lett
     assert harness.metric_total("delivered", function="inbound") == 4
 
 
+def test_a_message_published_again_after_sqs_deduplication_is_dropped_at_ingest(
+    harnessed: Harnessed,
+) -> None:
+    wamid = "wamid.HBgLMTU1NTAxMDAwMDEVAgASGBQzQUFBQUFBQUFBQUFBQUFBQUFBQQA="
+    document = eum_notification({"id": wamid, "type": "text", "text": {"body": "once"}})
+    harnessed.step({"payload": document})
+    harness = harnessed.harness
+    assert harness.metric_total("queued", function="ingest") == 1
+    assert harness.metric_total("delivered", function="inbound") == 1
+    consumed = sum(i.records for i in harness.invocations if i.function == "inbound")
+
+    # Past SQS's five minutes the deduplication id no longer protects the queue (moto forgets
+    # it once the message is deleted): End User Messaging publishing the message again reaches
+    # ingest, which finds it done in the ledger.
+    harnessed.step({"action": "clock.advance", "seconds": 301})
+    harnessed.step({"payload": document})
+
+    assert harness.metric_total("duplicate", function="ingest", kind="text") == 1
+    assert harness.metric_total("queued", function="ingest") == 1
+    assert sum(i.records for i in harness.invocations if i.function == "inbound") == consumed
+    assert harness.metric_total("duplicate", function="inbound") == 0
+    assert harnessed.agent_texts(ANA) == ["once"]
+
+
 def _unconfigured_number_message(text: str, wamid: str) -> dict[str, Any]:
     """A notification whose business number carries no End User Messaging id."""
     document = eum_notification({"id": wamid, "type": "text", "text": {"body": text}}, customer=ANA)

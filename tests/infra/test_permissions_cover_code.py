@@ -6,6 +6,7 @@ operation names, then looked up in the synthesized roles of the functions that r
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ S3_ACTIONS = {
 }
 # (IAM prefix, boto3 service, source files, client attribute, functions running that code)
 CALLERS = [
-    ("dynamodb", "dynamodb", ["adapters/aws/dynamodb.py"], "_client", ["Inbound", "Outbound"]),
+    (
+        "dynamodb",
+        "dynamodb",
+        ["adapters/aws/dynamodb.py", "adapters/aws/dynamodb_ledger.py"],
+        "_client",
+        ["Inbound", "Outbound"],
+    ),
     ("s3", "s3", ["adapters/aws/s3.py"], "_client", ["Inbound", "Outbound"]),
     ("connect", "connect", ["adapters/aws/connect.py"], "_connect", ["Inbound"]),
     (
@@ -103,7 +110,34 @@ def test_whatsapp_calls_are_granted_between_the_two_consumers(template: Any) -> 
     assert needed <= grants["Inbound"] | grants["Outbound"]
 
 
-def test_the_ingest_functions_touch_no_state(template: Any) -> None:
+def test_agent_ingest_touches_no_state(template: Any) -> None:
     grants = granted_by_function(template)
-    for function in ("Ingest", "AgentIngest"):
-        assert not {a for a in grants[function] if a.startswith(("dynamodb:", "s3:", "connect:"))}
+    assert not {a for a in grants["AgentIngest"] if a.startswith(("dynamodb:", "s3:", "connect:"))}
+
+
+def test_ingest_reads_and_links_sessions_and_reads_the_ledger_and_nothing_more(
+    template: Any,
+) -> None:
+    grants: dict[str, set[str]] = {}
+    for name, policy in template.find_resources("AWS::IAM::Policy").items():
+        if not name.startswith("IngestRole"):
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"]
+            for action in [actions] if isinstance(actions, str) else actions:
+                if action.startswith(("dynamodb:", "s3:", "connect:")):
+                    grants[action] = {json.dumps(r) for r in _listed(statement["Resource"])}
+    tables = {
+        # Logical ids are the construct's name and a hash: "Sessions1A2B3C4D".
+        name.rstrip("0123456789ABCDEF"): json.dumps({"Fn::GetAtt": [name, "Arn"]})
+        for name in template.find_resources("AWS::DynamoDB::Table")
+    }
+    assert grants == {
+        "dynamodb:GetItem": {tables["Sessions"]},
+        "dynamodb:PutItem": {tables["Sessions"]},
+        "dynamodb:BatchGetItem": {tables["Ledger"]},
+    }
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
@@ -61,11 +62,19 @@ def sns_event(message: dict[str, Any], message_id: str = "sns-1", **attributes: 
 
 
 class KnownCustomers:
-    """The one thing ingest asks the bridge: a customer's session key (their linked ids)."""
+    """What ingest asks the bridge: a customer's session key (their linked ids), and which
+    messages were handled before (``handled``; ``ledger_down``: the read fails)."""
 
     def __init__(self, linked: dict[str, str] | None = None) -> None:
         self.linked = linked or {}
         self.inbound = self
+        self.handled: set[str] = set()
+        self.ledger_down = False
+
+    def handled_before(self, wamids: Sequence[str]) -> set[str]:
+        if self.ledger_down:
+            raise TransientError("ProvisionedThroughputExceededException", code="throttled")
+        return self.handled & set(wamids)
 
     def customer_key(self, message: InboundMessage) -> SessionKey:
         carried = SessionKey.of(message.business, message.customer)
@@ -74,11 +83,15 @@ class KnownCustomers:
 
 
 def runtime_with(
-    sqs: Any, seen: list[Outcome], linked: dict[str, str] | None = None, **changes: str
+    sqs: Any,
+    seen: list[Outcome],
+    linked: dict[str, str] | None = None,
+    bridge: KnownCustomers | None = None,
+    **changes: str,
 ) -> Runtime:
     return Runtime(
         settings=settings(**changes),
-        bridge=KnownCustomers(linked),  # type: ignore[arg-type]
+        bridge=bridge or KnownCustomers(linked),  # type: ignore[arg-type]
         sqs=sqs,
         # A logger of its own: the functions' one writes through the package logger, and
         # outside the harness nothing would take its handler off for later tests.
@@ -211,3 +224,71 @@ def test_a_customer_known_by_another_id_is_queued_in_their_linked_group(sqs: Any
         )
         functions.ingest(runtime_with(sqs, [], linked={"1555": "US.42"}), event, None)
         stub.assert_no_pending_responses()
+
+
+SENT: dict[str, Any] = {"Successful": [], "Failed": []}
+
+
+def _batch_of(*wamids: str) -> dict[str, Any]:
+    return {
+        "QueueUrl": INBOUND,
+        "Entries": [
+            {
+                "Id": str(index),
+                "MessageBody": ANY,
+                "MessageGroupId": ANY,
+                "MessageDeduplicationId": wamid,
+            }
+            for index, wamid in enumerate(wamids)
+        ],
+    }
+
+
+def test_a_message_the_ledger_records_as_handled_is_dropped_and_counted_duplicate(
+    sqs: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = sns_event(eum_texts(("wamid.C1", "old"), ("wamid.C2", "new"), wa_id="1555", name="A"))
+    bridge = KnownCustomers()
+    bridge.handled = {"wamid.C1"}
+    seen: list[Outcome] = []
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "send_message_batch", {"Successful": [], "Failed": []}, _batch_of("wamid.C2")
+        )
+        answer = functions.ingest(runtime_with(sqs, seen, bridge=bridge), event, None)
+        stub.assert_no_pending_responses()
+
+    assert answer == {"queued": 1}
+    assert [(o.kind, o.wamid) for o in seen] == [("duplicate", "wamid.C1")]
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    counted = {
+        (m["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], m["kind"]) for m in metrics
+    }
+    assert counted == {("duplicate", "text"), ("queued", "text")}
+
+
+def test_a_notification_of_duplicates_only_sends_nothing_to_sqs(sqs: Any) -> None:
+    event = sns_event(eum_texts(("wamid.D1", "again"), wa_id="1555", name="A"))
+    bridge = KnownCustomers()
+    bridge.handled = {"wamid.D1"}
+    with Stubber(sqs):  # no response stubbed: any SQS call would fail the test
+        answer = functions.ingest(runtime_with(sqs, [], bridge=bridge), event, None)
+
+    assert answer == {"queued": 0}
+
+
+def test_when_the_ledger_cannot_be_read_every_message_is_queued(sqs: Any) -> None:
+    event = sns_event(eum_texts(("wamid.E1", "one"), ("wamid.E2", "two"), wa_id="1555", name="A"))
+    bridge = KnownCustomers()
+    bridge.handled = {"wamid.E1"}
+    bridge.ledger_down = True
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "send_message_batch",
+            {"Successful": [], "Failed": []},
+            _batch_of("wamid.E1", "wamid.E2"),
+        )
+        answer = functions.ingest(runtime_with(sqs, [], bridge=bridge), event, None)
+        stub.assert_no_pending_responses()
+
+    assert answer == {"queued": 2}

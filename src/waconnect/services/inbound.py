@@ -9,7 +9,7 @@ nothing the agent already has.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.media import StoredMedia
@@ -95,6 +95,12 @@ class InboundService:
         """The key of the customer's session, whichever of their ids the message carries
         (linking the other id when it carries both): what orders their messages."""
         return session_key(self._sessions, message.business, message.customer)
+
+    def handled_before(self, wamids: Sequence[str]) -> set[str]:
+        """Those of ``wamids`` already handled (delivered, or failed with the customer told):
+        one read of the ledger that takes no claim. It may miss one handled a moment ago."""
+        claims = {_claim_key(wamid): wamid for wamid in wamids}
+        return {claims[key] for key in self._ledger.finished(list(claims))}
 
     def handle_message(self, message: InboundMessage) -> Outcome:
         """Deliver one message; ``TransientError`` and ``CapacityExceeded`` propagate with the

@@ -43,14 +43,14 @@ from botocore.exceptions import ClientError
 from waconnect.adapters.aws.errors import translate_errors
 from waconnect.adapters.session_codec import session_from_record, session_to_record
 from waconnect.domain.session import SessionKey
-from waconnect.ports import LEDGER_TTL_SECONDS, MESSAGE_LOG_TTL_SECONDS, LoggedMessage
+from waconnect.ports import MESSAGE_LOG_TTL_SECONDS, LoggedMessage
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
     from waconnect.domain.session import ChatSession
-    from waconnect.ports import Clock, LeaseState
+    from waconnect.ports import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -209,90 +209,6 @@ class DynamoDbSessionStore:
                     return False
                 raise
         return True
-
-
-class DynamoDbLedger:
-    """Claims as conditional puts; an item past ``expires_at``, or past its lease, counts as free.
-
-    One write decides, as the Powertools idempotency persistence layer does: the put succeeds
-    when the key is free, and when it fails DynamoDB returns the item that stopped it
-    (``ReturnValuesOnConditionCheckFailure``), which says whether that is a live lease or done.
-    """
-
-    def __init__(
-        self,
-        client: DynamoDBClient,
-        table_name: str,
-        clock: Clock,
-        *,
-        ttl_seconds: int = LEDGER_TTL_SECONDS,
-    ) -> None:
-        self._client = client
-        self._table = table_name
-        self._clock = clock
-        self._ttl = ttl_seconds
-
-    def claim(self, key: str) -> bool:
-        return self._take(key, lease_until=0.0) is None
-
-    def lease(self, key: str, *, seconds: float) -> LeaseState:
-        now = self._clock.now()
-        holder = self._take(key, lease_until=now + seconds)
-        if holder is None:
-            return "taken"
-        if not holder:
-            # No item came back with the refusal: read it (released meanwhile reads as held).
-            with translate_errors("GetItem", service=SERVICE):
-                holder = self._client.get_item(
-                    TableName=self._table, Key={CLAIM_KEY: {"S": key}}, ConsistentRead=True
-                ).get("Item", {})
-        lease_until = float(holder.get(LEASE_ATTRIBUTE, {}).get("N", "0"))
-        return "held" if not holder or lease_until > now else "done"
-
-    def finish(self, key: str) -> None:
-        with translate_errors("PutItem", service=SERVICE):
-            self._client.put_item(TableName=self._table, Item=self._item(key, lease_until=0.0))
-
-    def release(self, key: str) -> None:
-        with translate_errors("DeleteItem", service=SERVICE):
-            self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": key}})
-
-    def _item(self, key: str, *, lease_until: float) -> dict[str, AttributeValueTypeDef]:
-        now = self._clock.now()
-        return {
-            CLAIM_KEY: {"S": key},
-            "claimed_at": {"N": repr(now)},
-            LEASE_ATTRIBUTE: {"N": repr(lease_until)},
-            TTL_ATTRIBUTE: {"N": str(int(now + self._ttl))},
-        }
-
-    def _take(self, key: str, *, lease_until: float) -> Mapping[str, Any] | None:
-        """None when taken; else the item that holds the key ({} when DynamoDB sent none)."""
-        now = self._clock.now()
-        with translate_errors("PutItem", service=SERVICE):
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=self._item(key, lease_until=lease_until),
-                    ConditionExpression=(
-                        "attribute_not_exists(#key) OR #expires <= :now "
-                        "OR (#lease > :zero AND #lease <= :now)"
-                    ),
-                    ExpressionAttributeNames={
-                        "#key": CLAIM_KEY,
-                        "#expires": TTL_ATTRIBUTE,
-                        "#lease": LEASE_ATTRIBUTE,
-                    },
-                    ExpressionAttributeValues={":now": {"N": repr(now)}, ":zero": {"N": "0"}},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-            except ClientError as exc:
-                # Losing the race is an answer, not a failure.
-                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    item = exc.response.get("Item", {})
-                    return item if isinstance(item, Mapping) else {}
-                raise
-        return None
 
 
 class DynamoDbMessageLog:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -302,6 +302,16 @@ class SqliteLedger:
     def release(self, key: str) -> None:
         with self._db.connection("release claim") as connection:
             connection.execute("DELETE FROM claims WHERE key = ?", (key,))
+
+    def finished(self, keys: Sequence[str]) -> set[str]:
+        marks = ", ".join("?" * len(keys))
+        with self._db.connection("read claims") as connection:
+            rows = connection.execute(
+                f"SELECT key FROM claims WHERE key IN ({marks}) "  # noqa: S608 (marks only)
+                "AND lease_until = 0 AND claimed_at > ?",
+                (*keys, self._clock.now() - self._ttl),
+            ).fetchall()
+        return {str(row["key"]) for row in rows}
 
     def _take(self, key: str, *, lease_until: float, operation: str) -> bool:
         now = self._clock.now()

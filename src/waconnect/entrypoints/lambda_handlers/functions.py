@@ -23,14 +23,17 @@ from waconnect.entrypoints.lambda_handlers.queueing import (
     whatsapp_entries,
 )
 from waconnect.entrypoints.lambda_handlers.transcribed import JobChangeConsumer
-from waconnect.errors import TransientError
+from waconnect.errors import DeliveryError, TransientError
 from waconnect.services.outcome import Outcome
+from waconnect.services.redact import mask
 
 if TYPE_CHECKING:
     from waconnect.entrypoints.lambda_handlers.runtime import Runtime
 
 NAMESPACE = "waconnect"
 Split = Callable[[Mapping[str, Any]], tuple[list[QueueEntry], list[Refusal]]]
+# The entries of an invocation not to queue (duplicates), each logged and settled by it.
+Drop = Callable[["Runtime", Sequence[QueueEntry]], list[QueueEntry]]
 
 
 def ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -40,7 +43,7 @@ def ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str
     def split(sns: Mapping[str, Any]) -> tuple[list[QueueEntry], list[Refusal]]:
         return whatsapp_entries(sns, key_of=key_of)
 
-    return _enqueue(runtime, event, context, split=split, function="ingest")
+    return _enqueue(runtime, event, context, split=split, function="ingest", drop=_handled_before)
 
 
 def agent_ingest(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -78,8 +81,10 @@ def _enqueue(
     *,
     split: Split,
     function: str,
+    drop: Drop | None = None,
 ) -> dict[str, Any]:
-    """Queue every item of every SNS record; raise when SQS refused some (SNS retries)."""
+    """Queue every item of every SNS record, but those ``drop`` names as duplicates; raise when
+    SQS refused some (SNS retries)."""
     queue_url = runtime.require(
         "inbound_queue_url" if function == "ingest" else "outbound_queue_url"
     )
@@ -101,6 +106,11 @@ def _enqueue(
             counts[("rejected", "unknown")] += 1
         entries.extend(found)
     logger.remove_keys(["sns_message_id"])
+    if drop is not None:
+        duplicates = drop(runtime, entries)
+        for entry in duplicates:
+            counts[("duplicate", entry.kind)] += 1
+        entries = [entry for entry in entries if entry not in duplicates]
     failed = _send(runtime, queue_url, entries)
     for entry in entries:
         counts[("queued", entry.kind)] += 1
@@ -109,6 +119,27 @@ def _enqueue(
         # Sending again is harmless: the deduplication ids make SQS keep one copy.
         raise TransientError(f"SQS refused {len(failed)} of {len(entries)} entries: {failed[0]}")
     return {"queued": len(entries)}
+
+
+def _handled_before(runtime: Runtime, entries: Sequence[QueueEntry]) -> list[QueueEntry]:
+    """The entries of messages the ledger records as handled: End User Messaging published them
+    again after SQS's five minutes of deduplication. One read; when it fails, nothing is dropped
+    (the consuming function's claim still drops a duplicate, at a higher price)."""
+    wamids = [entry.wamid for entry in entries if entry.wamid]
+    if not wamids:
+        return []
+    try:
+        handled = runtime.bridge.inbound.handled_before(wamids)
+    except DeliveryError as exc:
+        runtime.logger.warning("could not look for duplicates; all queued: %s", exc)
+        return []
+    duplicates = [entry for entry in entries if entry.wamid in handled]
+    for entry in duplicates:
+        runtime.logger.info(
+            "duplicate dropped before queueing", extra={"item_id": mask(entry.wamid)}
+        )
+        runtime.settled(Outcome(kind="duplicate", reason="already handled", wamid=entry.wamid))
+    return duplicates
 
 
 def _send(runtime: Runtime, queue_url: str, entries: Sequence[QueueEntry]) -> list[str]:

@@ -10,7 +10,8 @@ for, so the consuming function parses it with the same wire code as every other 
 
 Groups are hashed so no phone number shows in a queue's console or logs. A customer message's
 deduplication id is its wamid, so End User Messaging publishing the same message twice within
-SQS's five minutes costs nothing downstream; later copies are dropped by the ledger's claim.
+SQS's five minutes costs nothing downstream; ``ingest`` drops later copies of a message the
+ledger records as done, and the consuming function's claim drops any that slip through.
 Connect events are deduplicated by SNS MessageId: an attachment's IN_PROGRESS and APPROVED
 notifications share an item id but are two deliveries.
 """
@@ -52,6 +53,7 @@ class QueueEntry:
     deduplication_id: str
     body: str
     kind: str  # the message type (text, image, ...), "status" or the Connect item type
+    wamid: str = ""  # a customer message's; empty for statuses and events
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +104,7 @@ def _whatsapp_entries(
             deduplication_id=_short(message.wamid),
             body=_body("message", message.wamid, sns),
             kind=message.type.value,
+            wamid=message.wamid,
         )
     for status in batch.statuses:
         recipient = status.recipient_user_id or status.recipient_id
