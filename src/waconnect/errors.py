@@ -10,7 +10,8 @@
         │                    that timed out): never repeated blindly
         ├── CapacityExceeded no room right now (Connect's active-chat quota): wait, not a failure
         ├── PermanentError   will fail again the same way (validation, refused file): dead-letter
-        │   └── UnsafeUrl    a signed URL that points somewhere we refuse to go
+        │   ├── UnsafeUrl    a signed URL that points somewhere we refuse to go
+        │   └── DoesNotFit   a conversion cannot make the file as small as asked
         └── SessionEnded     the Connect chat is over (or its token refused): open a new one
 
 Adapters translate SDK and HTTP errors into this tree in one place each, with
@@ -142,6 +143,11 @@ class PermanentError(DeliveryError):
 
 class UnsafeUrl(PermanentError):
     """A URL outside the allowlist, or one that tries to smuggle a host past it."""
+
+
+class DoesNotFit(PermanentError):
+    """A conversion cannot make the file as small as asked: its size, not its content, is why
+    (a larger limit, such as WhatsApp's for documents, may take it)."""
 
 
 class SessionEnded(DeliveryError):

@@ -8,12 +8,14 @@ These are rows of the README's media table.
 from __future__ import annotations
 
 import io
+import random
 import struct
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from tests.e2e.conftest import ANA, sha256_of
@@ -283,3 +285,66 @@ def test_an_agent_image_bomb_is_a_notice_to_the_agent_and_nothing_to_the_custome
     notice = replayed.one(step=1, to="agent", kind="message")["text"]
     assert "the bridge does not pass on this file" in notice
     assert "(an image bomb)" in notice
+
+
+def _long_mov(seconds: int) -> bytes:
+    """A .mov of ``seconds`` at one 16 × 16 frame a second: long, yet made in an instant."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mov") as container:
+        video = container.add_stream("libx264", rate=1, options={"preset": "ultrafast"})
+        video.width, video.height = 16, 16
+        video.pix_fmt = "yuv420p"
+        frame = av.VideoFrame(16, 16, "yuv420p")
+        for index in range(seconds):
+            frame.pts = index
+            for packet in video.encode(frame):
+                container.mux(packet)
+        for packet in video.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def test_an_agent_video_too_long_for_whatsapps_16_mb_reaches_the_customer_as_a_document(
+    play: Any, tmp_path: Path
+) -> None:
+    # 31 minutes: below the lowest bit rate the bridge encodes at, no MP4 of it fits in 16 MB.
+    mov = tmp_path / "site-visit.mov"
+    mov.write_bytes(_long_mov(31 * 60))
+
+    replayed = play(
+        [OPEN_CHAT, {"action": "agent.file", "customer": ANA, "path": str(mov)}], keep=True
+    )
+
+    assert replayed.exit_code == 0, replayed.dump()
+    assert replayed.where(step=1, to="customer", kind="video") == []
+    sent = replayed.one(step=1, to="customer", kind="document")
+    assert sent["attachment"] == "site-visit.mp4"
+    assert sent["content_type"] == "video/mp4"
+    assert sent["duration"] == pytest.approx(31 * 60, abs=1)
+    [mp4] = replayed.kept("site-visit.mp4")
+    with av.open(str(mp4)) as container:
+        assert [s.codec_context.name for s in container.streams] == ["h264"]
+    assert replayed.where(step=1, to="agent") == []
+
+
+def test_an_agent_photo_over_5_mb_that_cannot_be_recompressed_reaches_the_customer_as_a_document(
+    play: Any, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "site.png"
+    noise = random.Random(3).randbytes(1600 * 1400 * 3)
+    Image.frombytes("RGB", (1600, 1400), noise).save(photo)
+    whole = photo.read_bytes()
+    # Cut short: the header is whole, the pixels end early, so no JPEG can be made of it.
+    photo.write_bytes(whole[: len(whole) - 200_000])
+    assert photo.stat().st_size > 5 * 1024 * 1024
+
+    replayed = play([OPEN_CHAT, {"action": "agent.file", "customer": ANA, "path": str(photo)}])
+
+    assert replayed.exit_code == 0, replayed.dump()
+    sent = replayed.one(step=1, to="customer", kind="document")
+    assert sent["attachment"] == "site.png"
+    assert sent["content_type"] == "image/png"
+    assert sent["sha256"] == sha256_of(photo)
+    assert replayed.where(step=1, to="agent") == []

@@ -9,6 +9,7 @@ from waconnect.media.policy import (
     CONNECT_DEFAULT_EXTENSIONS,
     MB,
     ConnectLimits,
+    document_instead,
     inbound_plan,
     outbound_plan,
 )
@@ -223,3 +224,43 @@ def test_an_agent_document_over_100_mb_becomes_a_notice() -> None:
 
 def test_an_empty_agent_file_becomes_a_notice() -> None:
     assert outbound_plan("image/png", 0, name="x.png").action == "notice"
+
+
+def test_a_video_that_does_not_fit_16_mb_is_converted_again_to_go_as_a_document() -> None:
+    plan = outbound_plan("video/quicktime", 30 * MB, name="visit.mov")
+    instead = document_instead(
+        plan, "video/quicktime", 30 * MB, name="visit.mov", does_not_fit=True
+    )
+    assert instead is not None
+    assert (instead.kind, instead.action, instead.target) == (MediaKind.DOCUMENT, "convert", "mp4")
+    assert (instead.filename, instead.max_bytes) == ("visit.mp4", 100 * MB)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "name", "size", "expected"),
+    [
+        ("image/png", "plan.png", 6 * MB, "plan.png"),  # damaged: the original as it is
+        ("video/mp4", "clip.mp4", 20 * MB, "clip.mp4"),  # damaged MP4: the original as it is
+        ("image/heic", "photo.heic", 6 * MB, None),  # WhatsApp does not upload HEIC
+        ("video/quicktime", "visit.mov", 20 * MB, None),  # nor .mov
+        ("image/png", "huge.png", 101 * MB, None),  # over the document limit
+    ],
+)
+def test_a_photo_or_video_that_cannot_be_converted_goes_as_it_is_when_whatsapp_takes_it(
+    content_type: str, name: str, size: int, expected: str | None
+) -> None:
+    plan = outbound_plan(content_type, size, name=name)
+    instead = document_instead(plan, content_type, size, name=name, does_not_fit=False)
+    if expected is None:
+        assert instead is None
+    else:
+        assert instead is not None
+        assert (instead.kind, instead.action) == (MediaKind.DOCUMENT, "send")
+        assert (instead.filename, instead.content_type) == (expected, content_type)
+
+
+def test_audio_that_cannot_be_converted_has_no_document_instead() -> None:
+    plan = outbound_plan("audio/mpeg", 2 * MB, name="answer.mp3")
+    assert (
+        document_instead(plan, "audio/mpeg", 2 * MB, name="answer.mp3", does_not_fit=True) is None
+    )

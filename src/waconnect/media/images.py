@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waconnect.errors import PermanentError
+from waconnect.errors import DoesNotFit, PermanentError
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -140,7 +140,7 @@ def to_jpeg(source: Path, output: Path, *, max_bytes: int) -> ImageResult:
                 return ImageResult(width=picture.width, height=picture.height)
         size = (max(1, int(picture.width * _SHRINK)), max(1, int(picture.height * _SHRINK)))
         picture = picture.resize(size, Image.Resampling.LANCZOS)
-    raise PermanentError(
+    raise DoesNotFit(
         f"the image does not fit in {max_bytes // (1024 * 1024)} MB even made smaller",
         operation="convert",
     )

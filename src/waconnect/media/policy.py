@@ -8,7 +8,7 @@ why — in words a notice to the agent can quote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, TypeVar
 
 from waconnect.domain.outgoing import MediaKind
@@ -81,10 +81,9 @@ _OUTBOUND_CONVERSIONS: dict[str, tuple[MediaKind, Target]] = {
 }
 _OUTBOUND_MAX_BYTES = {MediaKind.AUDIO: 16 * MB, MediaKind.IMAGE: 5 * MB, MediaKind.VIDEO: 16 * MB}
 WHATSAPP_DOCUMENT_MAX_BYTES = 100 * MB
-# The types WhatsApp takes as documents (Meta's upload list for documents, plus CSV and RTF, which
-# it accepts as text). WhatsApp checks an upload against the limits of its MIME type, and refuses
-# types outside its list (application/octet-stream included), so a 6 MB JPEG or a .mov cannot go
-# out as a document: until conversions exist the agent is told why it was not sent.
+# The types an agent's file is sent as a document in (Meta's upload list for documents, plus CSV
+# and RTF, which it accepts as text). WhatsApp refuses uploads of types outside its lists
+# (application/octet-stream included): a zip or a .mov as it is never goes out.
 WHATSAPP_DOCUMENT_TYPES = frozenset(
     {
         "text/plain", "text/csv", "application/rtf", "application/pdf", "application/msword",
@@ -94,6 +93,10 @@ WHATSAPP_DOCUMENT_TYPES = frozenset(
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     }
 )  # fmt: skip
+
+# What WhatsApp uploads (up to its document limit) and a document message carries, though its own
+# kind has a lower limit: a photo or a video that cannot be made to fit it goes as a document.
+_DOCUMENT_INSTEAD = frozenset({"image/jpeg", "image/png", "video/mp4", "video/3gpp"})
 
 # Names for files that arrive without one.
 _STEMS: dict[str, str] = {"image/": "image", "video/": "video", "audio/": "audio"}
@@ -253,6 +256,31 @@ def outbound_plan(
         content_type=kind,
         reason=reason,
         too_large=too_large,
+    )
+
+
+def document_instead(
+    plan: OutboundPlan, content_type: str, size: int, *, name: str = "", does_not_fit: bool
+) -> OutboundPlan | None:
+    """How a photo or a video whose conversion for ``plan`` failed reaches the customer instead:
+    as a document, or None when it cannot.
+
+    ``does_not_fit``: the conversion could not make it small enough (not a damaged file). A
+    video is then converted again within WhatsApp's document limit; otherwise the original goes
+    as it is, when WhatsApp takes its type (JPEG, PNG, MP4, 3GP) and it is within that limit.
+    """
+    if plan.kind not in (MediaKind.IMAGE, MediaKind.VIDEO):
+        return None
+    if plan.kind is MediaKind.VIDEO and does_not_fit:
+        return replace(plan, kind=MediaKind.DOCUMENT, max_bytes=WHATSAPP_DOCUMENT_MAX_BYTES)
+    kind = canonical_type(content_type)
+    if kind not in _DOCUMENT_INSTEAD or not 0 < size <= WHATSAPP_DOCUMENT_MAX_BYTES:
+        return None
+    return OutboundPlan(
+        kind=MediaKind.DOCUMENT,
+        action="send",
+        filename=file_name_for(kind, filename=name, stem=plan.kind.value),
+        content_type=kind,
     )
 
 

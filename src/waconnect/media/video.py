@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from waconnect.errors import PermanentError
+from waconnect.errors import DoesNotFit, PermanentError
 
 if TYPE_CHECKING:
     import av
@@ -45,7 +45,7 @@ def to_mp4(source: Path, output: Path, *, max_bytes: int) -> float:
             has_audio = bool(container.streams.audio)
             video_rate = int(min(MAX_VIDEO_BIT_RATE, budget - (AUDIO_BIT_RATE if has_audio else 0)))
             if video_rate < _MIN_VIDEO_BIT_RATE:
-                raise PermanentError(
+                raise DoesNotFit(
                     f"a video of {seconds:.0f} s cannot fit in {max_bytes // (1024 * 1024)} MB",
                     operation="convert",
                 )
@@ -55,7 +55,7 @@ def to_mp4(source: Path, output: Path, *, max_bytes: int) -> float:
         raise PermanentError(f"not a readable video ({reason})", operation="convert") from exc
     size = output.stat().st_size
     if size > max_bytes:
-        raise PermanentError(
+        raise DoesNotFit(
             f"the video is {size // (1024 * 1024)} MB once converted, over "
             f"{max_bytes // (1024 * 1024)} MB",
             operation="convert",

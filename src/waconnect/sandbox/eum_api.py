@@ -433,13 +433,14 @@ class EumApi:
         else:
             assert presigned is not None
             blob, mime = self._read_url(presigned["url"], presigned.get("headers", {}))
-        allowed = {m for types, _size in limits.WHATSAPP_MEDIA.values() for m in types}
         base = mime.split(";", 1)[0].strip().lower()
-        if base not in allowed:
+        if base not in limits.WHATSAPP_UPLOAD_TYPES:
             raise _invalid(f"media type {base!r} is not supported by WhatsApp")
-        largest = max(size for types, size in limits.WHATSAPP_MEDIA.values() if base in types)
-        if blob.size > largest:
-            raise _invalid(f"media of {blob.size} bytes is over WhatsApp's {largest} for {base}")
+        # Each message kind's own limit is checked when the media is sent as that kind.
+        if blob.size > limits.WHATSAPP_UPLOAD_MAX:
+            raise _invalid(
+                f"media of {blob.size} bytes is over WhatsApp's {limits.WHATSAPP_UPLOAD_MAX}"
+            )
         with self.lock:
             media_id = self._ids.media_id()
         codec = audio_codec(blob) if base.startswith("audio/") else ""

@@ -90,6 +90,9 @@ WHATSAPP_MEDIA: dict[str, tuple[frozenset[str], int]] = {
         100 * _MB,
     ),
 }  # fmt: skip
+# Any file WhatsApp uploads (each up to the document limit) may be sent as a document: a photo or
+# a video over its own kind's limit reaches the customer as a file to download.
+WHATSAPP_UPLOAD_TYPES = frozenset().union(*(types for types, _size in WHATSAPP_MEDIA.values()))
 WHATSAPP_UPLOAD_MAX = 100 * _MB
 STATIC_STICKER_MAX = 100 * 1024
 

@@ -181,6 +181,8 @@ def _check_media(
     if facts is None or facts.owner != phone_number:
         raise _bad(f"Param {kind}['id'] is not a valid media id for this phone number.")
     allowed, max_size = limits.WHATSAPP_MEDIA[kind]
+    if kind == "document":
+        allowed = limits.WHATSAPP_UPLOAD_TYPES
     mime = facts.mime_type.split(";", 1)[0].strip().lower()
     if mime not in allowed:
         raise _bad(f"Media type {mime} is not supported for {kind}.")

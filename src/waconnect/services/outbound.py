@@ -33,11 +33,12 @@ from waconnect.domain.session import ChatSession
 from waconnect.domain.text import WHATSAPP_TEXT_LIMIT, split_text
 from waconnect.errors import (
     DeliveryError,
+    DoesNotFit,
     PermanentError,
     TransientError,
 )
 from waconnect.media.examine import examine_stored
-from waconnect.media.policy import outbound_plan
+from waconnect.media.policy import OutboundPlan, document_instead, outbound_plan
 from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery
@@ -241,13 +242,7 @@ class OutboundService:
                 refusal = FailureReason.MEDIA_TYPE_REFUSED
             raise _PolicyRefusal(plan.reason, refusal=refusal)
         if plan.action == "convert":
-            converted = self._converter.convert(
-                replace(stored, content_type=content_type),
-                target=plan.target,
-                key=f"{key}converted/{plan.filename}",
-                max_bytes=plan.max_bytes,
-            )
-            stored = converted.stored
+            stored, plan = self._converted(replace(stored, content_type=content_type), plan, key)
         if plan.content_type != stored.content_type:
             # WhatsApp reads the type of the stored object, not of this record: store it again.
             stored = self._restored(stored, f"{key}whatsapp/{plan.filename}", plan.content_type)
@@ -264,6 +259,33 @@ class OutboundService:
         if wamid:
             # Quoted back to the agent under the name the agent gave it, not the converted one.
             self._remember(session, wamid, agent_file_snippet(attachment.name or plan.filename))
+
+    def _converted(
+        self, stored: StoredMedia, plan: OutboundPlan, key: str
+    ) -> tuple[StoredMedia, OutboundPlan]:
+        """The file ``plan`` converts ``stored`` to, and the plan to send it by: the same, or a
+        document when a photo or a video could not be made to fit its kind."""
+        try:
+            converted = self._converter.convert(
+                stored, target=plan.target, key=f"{key}converted/{plan.filename}",
+                max_bytes=plan.max_bytes,
+            )  # fmt: skip
+            return converted.stored, plan
+        except PermanentError as exc:
+            instead = document_instead(
+                plan, stored.content_type, stored.size, name=stored.filename,
+                does_not_fit=isinstance(exc, DoesNotFit),
+            )  # fmt: skip
+            if instead is None:
+                raise
+            logger.info("%s goes as a document: %s", plan.kind.value, exc)
+        if instead.action == "send":
+            return stored, instead
+        converted = self._converter.convert(
+            stored, target=instead.target, key=f"{key}document/{instead.filename}",
+            max_bytes=instead.max_bytes,
+        )  # fmt: skip
+        return converted.stored, instead
 
     def _send_once(self, claim: str, session: ChatSession, message: Outgoing) -> str:
         return self._delivery.to_customer(claim, session.business, message)
