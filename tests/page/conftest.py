@@ -61,10 +61,10 @@ class Sandbox:
         return self.process.returncode
 
 
-def start_sandbox(data_dir: Path) -> Sandbox:
+def start_sandbox(data_dir: Path, port: int = 0) -> Sandbox:
     log = data_dir.parent / f"{data_dir.name}.log"
     with log.open("a") as errors:
-        process = _spawn(data_dir, errors)
+        process = _spawn(data_dir, errors, port)
     deadline = time.monotonic() + START_SECONDS
     assert process.stdout is not None
     line = process.stdout.readline().strip()
@@ -81,7 +81,7 @@ def start_sandbox(data_dir: Path) -> Sandbox:
     return Sandbox(process=process, url=line, data_dir=data_dir, log=log)
 
 
-def _spawn(data_dir: Path, errors: IO[str]) -> subprocess.Popen[str]:
+def _spawn(data_dir: Path, errors: IO[str], port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -89,7 +89,7 @@ def _spawn(data_dir: Path, errors: IO[str]) -> subprocess.Popen[str]:
             "waconnect.entrypoints.cli",
             "sandbox",
             "--port",
-            "0",
+            str(port),
             "--data-dir",
             str(data_dir),
         ],

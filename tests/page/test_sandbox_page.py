@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.page.conftest import Sandbox, open_page, screenshot, start_sandbox
+from tests.page.conftest import REPO, Sandbox, open_page, screenshot, start_sandbox
 
 ANA = "15550100001"
+MEDIA = REPO / "examples" / "media"
 
 
 def _post(sandbox: Sandbox, path: str, body: dict[str, Any]) -> Any:
@@ -53,6 +54,24 @@ def test_a_sandbox_started_again_on_its_data_dir_shows_what_was_done(tmp_path: P
         "Hello",
         "Hi Ana",
     ]
+
+
+def test_a_sandbox_stopped_after_serving_a_page_starts_again_at_once_on_its_port(
+    tmp_path: Path,
+) -> None:
+    first = start_sandbox(tmp_path / "data")
+    port = int(first.url.rsplit(":", 1)[1].strip("/"))
+    try:
+        # The server closes this connection first: its side waits in TIME_WAIT afterwards.
+        assert first.get("api/state")["steps"] == 0
+    finally:
+        assert first.stop() == 0
+    second = start_sandbox(tmp_path / "data", port=port)
+    try:
+        assert second.url == f"http://127.0.0.1:{port}/"
+        assert second.get("api/state")["steps"] == 0
+    finally:
+        assert second.stop() == 0
 
 
 def test_a_refused_action_says_why_and_is_not_kept(sandbox: Sandbox) -> None:
@@ -127,4 +146,48 @@ def test_every_control_has_a_name_and_a_phone_sized_window_shows_one_pane(
     expect(page.locator("#phone-pane")).to_be_hidden()
     expect(page.locator("#transcript .item.customer .body")).to_have_text(["From a small screen"])
     screenshot(page, "small-agent")
+    assert watched.errors == []
+
+
+def _bottom_gap(page: Page, selector: str) -> float:
+    return float(
+        page.evaluate(
+            "s => { const l = document.querySelector(s); "
+            "return l.scrollHeight - l.scrollTop - l.clientHeight; }",
+            selector,
+        )
+    )
+
+
+def test_both_panes_stay_on_the_newest_message_when_connect_ends_the_chat(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    watched = open_page(browser, sandbox.url)
+    page = watched.page
+    for n in range(3):
+        # Photos load after the list is drawn and grow it: the list must follow.
+        with page.expect_file_chooser() as chooser:
+            page.get_by_role("button", name="Attach", exact=True).click()
+            page.get_by_role("menuitem", name="Send a file").click()
+        chooser.value.set_files(MEDIA / "photo.jpg")
+        expect(page.locator("#wa-messages li.mine img")).to_have_count(n + 1)
+        page.get_by_role("textbox", name="Message text").fill(f"Message {n} " + "words " * 12)
+        page.get_by_role("button", name="Send the message").click()
+    expect(page.locator("#transcript .item.customer")).to_have_count(6)
+    page.get_by_role("button", name="Fault switches").click()
+    page.get_by_role("combobox", name="Fault", exact=True).select_option("end_from_connect")
+    page.get_by_role("button", name="Apply the fault").click()
+    expect(page.locator("#fault-status")).to_contain_text("Connect ended chat")
+    page.get_by_role("button", name="Close the fault switches").click()
+    expect(page.locator("#transcript .notice", has_text="The chat ended")).to_be_visible()
+
+    for pane in ("#wa-messages", "#transcript"):
+        assert page.evaluate(f"document.querySelector('{pane}').scrollHeight") > 600
+        page.wait_for_function(
+            "s => { const l = document.querySelector(s); "
+            "return l.scrollHeight - l.scrollTop - l.clientHeight < 2; }",
+            arg=pane,
+        )
+        assert _bottom_gap(page, pane) < 2
+    screenshot(page, "ended-by-connect")
     assert watched.errors == []

@@ -130,7 +130,7 @@ def test_markdown_is_explained_as_the_whatsapp_text_the_bridge_sends(
     assert f"    customer gets: text in WhatsApp formatting: {sent}\n" in out
 
 
-def test_interactive_is_explained_as_the_readable_text_the_bridge_sends(
+def test_a_quick_reply_is_explained_as_the_reply_buttons_the_bridge_sends(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     content = (EVENTS / "connect" / "agent_interactive.json").read_text(encoding="utf-8")
@@ -141,8 +141,29 @@ def test_interactive_is_explained_as_the_readable_text_the_bridge_sends(
         capsys,
     )
 
+    expected = "How was our service? with reply buttons: Great | Could be better"
+    assert f"    customer gets: {expected}\n" in out
+
+
+def test_interactive_that_has_no_whatsapp_form_is_explained_as_readable_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    interactive = json.dumps(
+        {
+            "templateType": "Panel",
+            "version": "1.0",
+            "data": {"content": {"title": "Our hours", "elements": [{"title": "9 to 5"}]}},
+        }
+    )
+    out = _explain(
+        tmp_path,
+        _connect_message("application/vnd.amazonaws.connect.message.interactive", interactive),
+        capsys,
+    )
+
     first, *more = interactive_as_text(interactive).splitlines()
     assert f"    customer gets: its options as readable text: {first}\n" in out
+    assert more == ["• 9 to 5"]
     for line in more:
         assert f"      {line}\n" in out
     assert "where it maps" not in out

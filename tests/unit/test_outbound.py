@@ -19,7 +19,14 @@ from waconnect.domain.connect import (
     ParticipantRole,
     Visibility,
 )
-from waconnect.domain.outgoing import MediaKind, OutgoingMedia, OutgoingText, ReadReceipt
+from waconnect.domain.outgoing import (
+    Choice,
+    MediaKind,
+    OutgoingChoices,
+    OutgoingMedia,
+    OutgoingText,
+    ReadReceipt,
+)
 from waconnect.domain.session import ChatSession
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import PermanentError, TransientError
@@ -193,28 +200,103 @@ def test_permanent_error_is_reported_to_the_agent_in_the_chat() -> None:
     assert chat.messages() == [outcome.failure.agent_text[:1024]]
 
 
-def test_interactive_message_is_sent_as_readable_text() -> None:
-    world = World()
-    session = world.open_chat()
-    content = json.dumps(
+def _template(kind: str, title: str, *options: tuple[str, str]) -> str:
+    elements = [dict(title=t, **({"subtitle": d} if d else {})) for t, d in options]
+    return json.dumps(
         {
-            "templateType": "ListPicker",
+            "templateType": kind,
             "version": "1.0",
-            "data": {
-                "content": {
-                    "title": "Which department?",
-                    "elements": [{"title": "Billing"}, {"title": "Support", "subtitle": "24/7"}],
-                }
-            },
+            "data": {"content": {"title": title, "elements": elements}},
         }
     )
+
+
+def test_a_quick_reply_of_three_short_options_becomes_reply_buttons() -> None:
+    world = World()
+    session = world.open_chat()
+    content = _template(
+        "QuickReply", "How was our service?", ("Great", ""), ("OK", ""), ("Bad", "")
+    )
+
+    outcome = world.service.handle_agent_event(
+        event(session, content_type=INTERACTIVE_CONTENT_TYPE, content=content)
+    )
+
+    assert outcome.kind == "delivered"
+    [(_, sent)] = world.whatsapp.sent
+    assert sent == OutgoingChoices(
+        to=ANA,
+        body="How was our service?",
+        choices=(
+            Choice(reply_id="option-1", title="Great"),
+            Choice(reply_id="option-2", title="OK"),
+            Choice(reply_id="option-3", title="Bad"),
+        ),
+    )
+
+
+def test_a_list_picker_becomes_a_whatsapp_list_with_descriptions() -> None:
+    world = World()
+    session = world.open_chat()
+    content = _template("ListPicker", "Which department?", ("Billing", ""), ("Support", "24/7"))
 
     world.service.handle_agent_event(
         event(session, content_type=INTERACTIVE_CONTENT_TYPE, content=content)
     )
 
-    [sent] = texts(world)
-    assert sent.splitlines() == ["Which department?", "• Billing", "• Support — 24/7"]
+    [(_, sent)] = world.whatsapp.sent
+    assert isinstance(sent, OutgoingChoices)
+    assert (sent.as_list, sent.button, sent.body) == (True, "Choose an option", "Which department?")
+    assert sent.choices == (
+        Choice(reply_id="option-1", title="Billing"),
+        Choice(reply_id="option-2", title="Support", description="24/7"),
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [(f"Option {n}", "") for n in range(11)],
+        [("A title longer than WhatsApp's rows take", "")],
+        [("Same", ""), ("Same", "")],
+        [
+            (
+                "Fine",
+                "a description longer than the seventy-two characters a row of a list shows",
+            )
+        ],
+    ],
+    ids=["eleven options", "a long title", "the same title twice", "a long description"],
+)
+def test_options_that_do_not_fit_whatsapp_are_sent_as_readable_text(
+    options: list[tuple[str, str]],
+) -> None:
+    world = World()
+    session = world.open_chat()
+    content = _template("ListPicker", "Which one?", *options)
+
+    world.service.handle_agent_event(
+        event(session, content_type=INTERACTIVE_CONTENT_TYPE, content=content)
+    )
+
+    [sent] = world.whatsapp.texts()
+    assert sent.splitlines()[0] == "Which one?"
+    assert sent.splitlines()[1].startswith(f"• {options[0][0]}")
+
+
+def test_a_quick_reply_of_more_than_three_options_becomes_a_list() -> None:
+    world = World()
+    session = world.open_chat()
+    content = _template("QuickReply", "Rate us", *[(str(n), "") for n in range(1, 6)])
+
+    world.service.handle_agent_event(
+        event(session, content_type=INTERACTIVE_CONTENT_TYPE, content=content)
+    )
+
+    [(_, sent)] = world.whatsapp.sent
+    assert isinstance(sent, OutgoingChoices)
+    assert sent.as_list
+    assert [choice.title for choice in sent.choices] == ["1", "2", "3", "4", "5"]
 
 
 # ---- attachments --------------------------------------------------------------------------

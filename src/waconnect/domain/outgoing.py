@@ -54,4 +54,24 @@ class ReadReceipt:
     typing: bool = False
 
 
-Outgoing = OutgoingText | OutgoingMedia | OutgoingReaction | ReadReceipt
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Choice:
+    """One option the customer can tap; ``reply_id`` comes back in their reply."""
+
+    reply_id: str
+    title: str
+    description: str = ""  # list rows only
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingChoices:
+    """A question with options to tap: reply buttons, or a list opened by ``button``."""
+
+    to: Customer
+    body: str
+    choices: tuple[Choice, ...]
+    as_list: bool = False
+    button: str = ""  # the label of the list's opening button
+
+
+Outgoing = OutgoingText | OutgoingMedia | OutgoingReaction | ReadReceipt | OutgoingChoices

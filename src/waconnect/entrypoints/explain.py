@@ -199,10 +199,19 @@ def _customer_gets(event: ConnectEvent) -> str:
     if event.type is EventType.MESSAGE:
         # What the bridge sends: the same conversions as services/outbound.py, run here.
         from waconnect.domain.markdown import markdown_to_whatsapp  # noqa: PLC0415
-        from waconnect.services.interactive import interactive_as_text  # noqa: PLC0415
+        from waconnect.domain.whatsapp import Customer  # noqa: PLC0415
+        from waconnect.services.interactive import (  # noqa: PLC0415
+            interactive_as_text,
+            interactive_choices,
+        )
 
         content_type = event.content_type.split(";", 1)[0].strip().lower()
         if content_type == INTERACTIVE_CONTENT_TYPE:
+            choices = interactive_choices(event.content, Customer(wa_id="0"))
+            if choices is not None:
+                shape = f"a list ({choices.button})" if choices.as_list else "reply buttons"
+                titles = " | ".join(choice.title for choice in choices.choices)
+                return f"{choices.body} with {shape}: {titles}"
             text = interactive_as_text(event.content)
             if not text.strip():
                 return "nothing: no readable text in the interactive message (the agent is told)"

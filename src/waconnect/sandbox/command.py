@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _listen(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A sandbox started again at once on its port finds the last run's connections in
+    # TIME_WAIT; without this it would refuse to start. Two listeners still cannot share it.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
         # Listening before the URL is printed: a browser opened at once queues, not refused.

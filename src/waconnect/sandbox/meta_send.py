@@ -47,6 +47,45 @@ class _Base:
     reply_to: str | None
 
 
+def _check_options(payload: dict[str, Any]) -> None:
+    """Reply buttons (1–3, titles up to 20 characters, each title once) and list rows (1–10 in
+    all, titles up to 24, descriptions up to 72), as the Cloud API refuses them."""
+    action = payload.get("action")
+    if payload.get("type") not in {"button", "list"}:
+        return
+    if not isinstance(action, dict):
+        raise _bad("The parameter interactive['action'] is required.")
+    if payload["type"] == "button":
+        buttons = action.get("buttons")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            raise _bad("Param interactive['action']['buttons'] must have 1 to 3 buttons.")
+        replies = [b.get("reply") if isinstance(b, dict) else None for b in buttons]
+        titles = []
+        for reply in replies:
+            if not isinstance(reply, dict):
+                raise _bad("The parameter interactive['action']['buttons'][]['reply'] is required.")
+            _text_field(reply, "id", "reply", 256)
+            titles.append(_text_field(reply, "title", "reply", 20))
+        if len(set(titles)) != len(titles):
+            raise _bad("Button titles must be unique.")
+        return
+    _text_field(action, "button", "action", 20)
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise _bad("The parameter interactive['action']['sections'] is required.")
+    rows = [r for s in sections if isinstance(s, dict) for r in s.get("rows") or []]
+    if not 1 <= len(rows) <= 10:
+        raise _bad("Param interactive['action']['sections'] must have 1 to 10 rows in all.")
+    for row in rows:
+        if not isinstance(row, dict):
+            raise _bad("Param interactive['action']['sections'][]['rows'] must hold objects.")
+        _text_field(row, "id", "row", 200)
+        _text_field(row, "title", "row", 24)
+        description = row.get("description", "")
+        if not isinstance(description, str) or len(description) > 72:
+            raise _bad("Param row['description'] must be at most 72 characters long.")
+
+
 def _bad(message: str) -> ApiError:
     return ApiError("InvalidParametersException", f"(#100) {message}", 400)
 
@@ -120,6 +159,7 @@ def check_send_body(
         body_text = payload.get("body", {}).get("text") if payload.get("body") else None
         if payload.get("type") in {"button", "list"} and not body_text:
             raise _bad("The parameter interactive['body']['text'] is required.")
+        _check_options(payload)
         return Outgoing(kind="interactive", text=body_text, to=base.to, reply_to=base.reply_to)
     if kind == "template":
         assert isinstance(payload, dict)

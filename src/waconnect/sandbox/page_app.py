@@ -30,6 +30,7 @@ from waconnect.sandbox.scenario import guess_media_kind, guess_mime_type
 from waconnect.wire._clean import scrub
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+INTERACTIVE = "application/vnd.amazonaws.connect.message.interactive"
 _STATIC = frozenset({"index.html", "page.css", "page.js"})
 _CONTENT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript"}
 
@@ -284,7 +285,26 @@ def _customer_message(what: str, form: Any) -> dict[str, Any]:
         title = str(form.get("text", "")).strip() or "OK"
         payload = str(form.get("payload", "")) or title.upper().replace(" ", "_")
         return {"message": {"type": "button", "button": {"text": title, "payload": payload}}}
+    if what == "choice":
+        return {"message": _tapped(form)}
     raise PageRefusal(f"unknown customer action {what!r}")
+
+
+def _tapped(form: Any) -> dict[str, Any]:
+    """The reply WhatsApp sends when a reply button or a list row is tapped."""
+    if not form.get("reply_to"):
+        raise PageRefusal("choose the message whose option you tap")
+    reply = {"id": str(form.get("reply_id", "")), "title": str(form.get("title", ""))}
+    if not reply["id"] or not reply["title"]:
+        raise PageRefusal("choose an option")
+    if not form.get("list"):
+        return {
+            "type": "interactive",
+            "interactive": {"type": "button_reply", "button_reply": reply},
+        }
+    if form.get("description"):
+        reply["description"] = str(form["description"])
+    return {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": reply}}
 
 
 def _upload_type(upload: UploadFile) -> str:
@@ -329,7 +349,27 @@ async def _agent_step(what: str, request: Request, sandbox: LiveSandbox) -> dict
         return _target(form, sandbox, step)
     if what == "end":
         return _target(form, sandbox, {"action": "agent.end"})
+    if what == "options":
+        step = {
+            "action": "agent.text",
+            "text": _options_template(form),
+            "content_type": INTERACTIVE,
+        }
+        return _target(form, sandbox, step)
     raise PageRefusal(f"unknown agent action {what!r}")
+
+
+def _options_template(form: Any) -> str:
+    """A question with options as Connect's flows and bots send it: a quick reply, or a list
+    picker (the bridge makes reply buttons or a WhatsApp list of them)."""
+    question = str(form.get("question", "")).strip()
+    options = [str(o).strip() for o in form.get("options") or [] if str(o).strip()]
+    if not question or not options:
+        raise PageRefusal("write a question and at least one option")
+    kind = "ListPicker" if form.get("list") else "QuickReply"
+    content = {"title": question, "elements": [{"title": option} for option in options]}
+    template = {"templateType": kind, "version": "1.0", "data": {"content": content}}
+    return json.dumps(template, ensure_ascii=False)
 
 
 def _target(form: Any, sandbox: LiveSandbox, step: dict[str, Any]) -> dict[str, Any]:

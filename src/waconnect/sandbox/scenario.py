@@ -37,7 +37,12 @@ from waconnect.wire.meta_message import parse_message
 MAX_REPEAT = 100
 VOICE_MIME_TYPE = "audio/ogg; codecs=opus"
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
-AGENT_CONTENT_TYPES = ("text/plain", "text/markdown")
+AGENT_CONTENT_TYPES = (
+    "text/plain",
+    "text/markdown",
+    # A quick reply, list picker… as Connect's flows and bots send them.
+    "application/vnd.amazonaws.connect.message.interactive",
+)
 # Fixed here rather than left to ``mimetypes`` alone: its table depends on the machine, and a
 # replay must read the same on every machine.
 _MIME_BY_SUFFIX = {

@@ -83,7 +83,9 @@ DELIVERY_ATTEMPTS = 4
 # emulators' own effects (or, for a duplicate, through the absence of any).
 _VISIBLE_OUTCOMES = frozenset({"ignored", "rejected", "failed"})
 # What an agent's text or file becomes on WhatsApp (not a read mark, typing or reaction).
-_AGENT_MESSAGE_TYPES = frozenset({"text", "image", "document", "audio", "video", "sticker"})
+_AGENT_MESSAGE_TYPES = frozenset(
+    {"text", "image", "document", "audio", "video", "sticker", "interactive"}
+)
 
 
 class StepFailed(Exception):

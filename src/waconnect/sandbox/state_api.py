@@ -231,8 +231,7 @@ def _phone_message(entry: Exchanged, status: str) -> PhoneMessage:
     elif kind == "button":
         text = str(part.get("text", ""))
     elif kind == "interactive":
-        reply = part.get("button_reply") or part.get("list_reply") or {}
-        text = str(reply.get("title", "")) if isinstance(reply, dict) else ""
+        text, details = _interactive(part)
     return PhoneMessage(
         wamid=entry.wamid,
         from_customer=entry.from_customer,
@@ -247,6 +246,37 @@ def _phone_message(entry: Exchanged, status: str) -> PhoneMessage:
         details=details,
         at=entry.at,
     )
+
+
+def _interactive(part: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A customer's tapped reply (its title), or the business's question and its options."""
+    reply = part.get("button_reply") or part.get("list_reply")
+    if isinstance(reply, dict):
+        return str(reply.get("title", "")), {"reply_id": str(reply.get("id", ""))}
+    body = part.get("body")
+    text = str(body.get("text", "")) if isinstance(body, dict) else ""
+    action = part.get("action")
+    action = action if isinstance(action, dict) else {}
+    options: list[dict[str, str]] = []
+    if part.get("type") == "button":
+        for button in action.get("buttons") or []:
+            reply = button.get("reply") if isinstance(button, dict) else None
+            if isinstance(reply, dict):
+                options.append(
+                    {"id": str(reply.get("id", "")), "title": str(reply.get("title", ""))}
+                )
+    elif part.get("type") == "list":
+        for section in action.get("sections") or []:
+            for row in section.get("rows") or [] if isinstance(section, dict) else []:
+                if isinstance(row, dict):
+                    options.append(
+                        {key: str(row.get(key, "")) for key in ("id", "title", "description")}
+                    )
+    return text, {
+        "type": str(part.get("type", "")),
+        "button": str(action.get("button", "")),
+        "options": options,
+    }
 
 
 def _contact_cards(raw: Any) -> list[dict[str, str]]:

@@ -1,7 +1,8 @@
-"""Connect interactive messages (list pickers, time pickers, panels, ...) as readable text.
+"""Connect interactive messages (quick replies, list pickers, panels, ...) on WhatsApp.
 
-WhatsApp's own interactive messages come later; until then the customer reads the options.
-Content of a shape we do not know still shows its titles and texts; content with none (or that
+A quick reply or list picker whose options fit WhatsApp's interactive messages becomes one: up
+to 3 short options as reply buttons, up to 10 as a list. Anything else is sent as readable text:
+content of a shape we do not know still shows its titles and texts; content with none (or that
 is not JSON at all) gives an empty text, and the agent is told instead: raw JSON is never sent to
 a customer.
 """
@@ -11,10 +12,61 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from waconnect.domain.outgoing import Choice, OutgoingChoices
+from waconnect.domain.whatsapp import Customer
+
 # Fields that hold words meant for the customer, in any template.
 _READABLE_FIELDS = ("title", "subtitle", "text", "body", "description")
 _MAX_FALLBACK_LINES = 20
 _MAX_DEPTH = 8
+# WhatsApp's interactive messages: body text, reply buttons, list rows (Cloud API reference).
+_BODY_MAX = 1024
+_BUTTONS_MAX, _BUTTON_TITLE_MAX = 3, 20
+_ROWS_MAX, _ROW_TITLE_MAX, _ROW_DESCRIPTION_MAX = 10, 24, 72
+_CHOOSABLE = frozenset({"QuickReply", "ListPicker"})
+LIST_BUTTON = "Choose an option"
+
+
+def interactive_choices(content: str, to: Customer) -> OutgoingChoices | None:
+    """The quick reply or list picker in ``content`` as WhatsApp options, when they fit."""
+    try:
+        document = json.loads(content)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or document.get("templateType") not in _CHOOSABLE:
+        return None
+    data = document.get("data")
+    body = data.get("content") if isinstance(data, dict) else None
+    if not isinstance(body, dict):
+        return None
+    question = "\n".join(t for t in (_text(body.get(k)) for k in ("title", "subtitle")) if t)
+    options = [
+        (_text(e.get("title")), _text(e.get("subtitle")))
+        for e in _list(body.get("elements"))
+        if isinstance(e, dict)
+    ]
+    titles = [title for title, _ in options]
+    if not question or len(question) > _BODY_MAX or not options or not all(titles):
+        return None
+    if len(set(titles)) != len(titles):
+        return None  # WhatsApp refuses options of the same title; the text shows them all
+    buttons = document["templateType"] == "QuickReply" and len(options) <= _BUTTONS_MAX
+    if buttons and all(len(title) <= _BUTTON_TITLE_MAX for title in titles):
+        choices = tuple(
+            Choice(reply_id=f"option-{n}", title=title) for n, (title, _) in enumerate(options, 1)
+        )
+        return OutgoingChoices(to=to, body=question, choices=choices)
+    fits = len(options) <= _ROWS_MAX and all(
+        len(title) <= _ROW_TITLE_MAX and len(detail) <= _ROW_DESCRIPTION_MAX
+        for title, detail in options
+    )
+    if not fits:
+        return None
+    rows = tuple(
+        Choice(reply_id=f"option-{n}", title=title, description=detail)
+        for n, (title, detail) in enumerate(options, 1)
+    )
+    return OutgoingChoices(to=to, body=question, choices=rows, as_list=True, button=LIST_BUTTON)
 
 
 def interactive_as_text(content: str) -> str:

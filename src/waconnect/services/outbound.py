@@ -25,6 +25,7 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import (
     MediaKind,
     Outgoing,
+    OutgoingChoices,
     OutgoingMedia,
     OutgoingText,
     ReadReceipt,
@@ -42,7 +43,7 @@ from waconnect.media.policy import OutboundPlan, document_instead, outbound_plan
 from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery
-from waconnect.services.interactive import interactive_as_text
+from waconnect.services.interactive import interactive_as_text, interactive_choices
 from waconnect.services.outcome import Outcome, OutcomeKind
 from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
@@ -132,6 +133,9 @@ class OutboundService:
         elif content_type == _MARKDOWN:
             text = markdown_to_whatsapp(event.content)
         elif content_type == INTERACTIVE_CONTENT_TYPE:
+            choices = interactive_choices(event.content, session.customer)
+            if choices is not None:
+                return self._choices(event, session, choices)
             text = interactive_as_text(event.content)
             if not text.strip():
                 return self._unshowable_interactive(event, session)
@@ -159,6 +163,18 @@ class OutboundService:
             for index, part in enumerate(parts)
         ]
         return self._once_each(steps, event, session, subject="message")
+
+    def _choices(
+        self, event: ConnectEvent, session: ChatSession, choices: OutgoingChoices
+    ) -> Outcome:
+        def send(claim: str) -> None:
+            wamid = self._send_once(claim, session, choices)
+            if wamid:
+                self._remember(session, wamid, choices.body)
+
+        return self._once_each(
+            [(f"connect:{event.event_id}:0", send)], event, session, subject="message"
+        )
 
     def _unshowable_interactive(self, event: ConnectEvent, session: ChatSession) -> Outcome:
         """Nothing readable: the agent is told, the customer gets nothing."""

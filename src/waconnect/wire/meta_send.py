@@ -12,6 +12,7 @@ from typing import Any
 from waconnect.domain.outgoing import (
     MediaKind,
     Outgoing,
+    OutgoingChoices,
     OutgoingMedia,
     OutgoingReaction,
     OutgoingText,
@@ -35,6 +36,10 @@ def build_message(message: Outgoing) -> dict[str, Any]:
         case OutgoingReaction():
             body = _addressed(message.to, "reaction")
             body["reaction"] = {"message_id": message.message_id, "emoji": message.emoji}
+            return body
+        case OutgoingChoices():
+            body = _addressed(message.to, "interactive")
+            body["interactive"] = _choices(message)
             return body
         case ReadReceipt():
             receipt: dict[str, Any] = {
@@ -79,6 +84,23 @@ def _media(message: OutgoingMedia) -> dict[str, Any]:
         media["voice"] = True
     body[kind.value] = media
     return body
+
+
+def _choices(message: OutgoingChoices) -> dict[str, Any]:
+    if message.as_list:
+        rows = []
+        for choice in message.choices:
+            row = {"id": choice.reply_id, "title": choice.title}
+            if choice.description:
+                row["description"] = choice.description
+            rows.append(row)
+        action: dict[str, Any] = {"button": message.button, "sections": [{"rows": rows}]}
+        return {"type": "list", "body": {"text": message.body}, "action": action}
+    buttons = [
+        {"type": "reply", "reply": {"id": choice.reply_id, "title": choice.title}}
+        for choice in message.choices
+    ]
+    return {"type": "button", "body": {"text": message.body}, "action": {"buttons": buttons}}
 
 
 def _in_reply(body: dict[str, Any], reply_to: str) -> dict[str, Any]:

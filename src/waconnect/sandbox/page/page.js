@@ -16,6 +16,7 @@ const state = {
   pane: "phone",
   readAsked: new Set(),
   wireOpen: new Set(),
+  openLists: new Set(),
 };
 
 function el(tag, attrs = {}, ...children) {
@@ -110,6 +111,23 @@ function listen() {
 
 // --- rendering: the phone ----------------------------------------------------------------
 
+// A message list stays on its newest message unless the person scrolled up, also while images
+// and players load after it was drawn (they grow it) and while its pane was hidden.
+function followBottom(list) {
+  list.dataset.stick = "true";
+  list.addEventListener("scroll", () => {
+    if (!list.clientHeight) return; // hidden: no position to read
+    list.dataset.stick = String(list.scrollHeight - list.scrollTop - list.clientHeight < 40);
+  });
+  const settle = () => keepAtBottom(list);
+  list.addEventListener("load", settle, true);
+  list.addEventListener("loadedmetadata", settle, true);
+}
+
+function keepAtBottom(list) {
+  if (list.dataset.stick === "true") list.scrollTop = list.scrollHeight;
+}
+
 function renderPersonas() {
   const select = $("customer-select");
   const known = new Map(state.personas.map((p) => [p.number, p]));
@@ -165,14 +183,52 @@ function messageBody(message) {
     for (const card of message.details.contacts || []) {
       parts.push(el("div", { class: "card" }, `👤 ${card.name}`, card.phone ? el("br") : null, card.phone || ""));
     }
+  } else if (kind === "interactive" && !message.from_customer) {
+    if (message.text) parts.push(el("div", { class: "text" }, ...renderWhatsApp(message.text)));
+    parts.push(choices(message));
+    return parts;
   } else if (kind === "button" || kind === "interactive") {
-    parts.push(el("span", { text: `🔘 ${message.text}` }));
+    parts.push(el("span", { text: message.text }));
     return parts;
   } else if (kind !== "text") {
     parts.push(el("em", { text: `(${kind})` }));
   }
   if (message.text) parts.push(el("div", { class: "text" }, ...renderWhatsApp(message.text)));
   return parts;
+}
+
+// The business's question with options, as WhatsApp shows it: reply buttons under the bubble,
+// or one button opening the list's rows. Tapping one sends the reply WhatsApp would send.
+function choices(message) {
+  const details = message.details || {};
+  const options = details.options || [];
+  const tap = (option) => {
+    state.openLists.delete(message.wamid); // a chosen row closes the list, as on a phone
+    return post("/api/customer/choice", {
+    ...customerFields(), reply_to: message.wamid, reply_id: option.id, title: option.title,
+      description: option.description || "", list: details.type === "list",
+    }, "wa-status");
+  };
+  if (details.type !== "list") {
+    return el("div", { class: "choices", role: "group", "aria-label": "Reply buttons" },
+      ...options.map((option) => el("button", { type: "button", class: "choice",
+        "aria-label": `Tap the reply button ${option.title}`, text: option.title, onclick: () => tap(option) })));
+  }
+  const open = state.openLists.has(message.wamid);
+  const rows = el("ul", { class: "rows", hidden: !open, "aria-label": details.button || "Options" },
+    ...options.map((option) => el("li", {},
+      el("button", { type: "button", class: "row", "aria-label": `Choose ${option.title}`, onclick: () => tap(option) },
+        el("span", { class: "row-title", text: option.title }),
+        option.description ? el("span", { class: "row-description", text: option.description }) : null))));
+  const opener = el("button", { type: "button", class: "choice", "aria-expanded": String(open),
+    "aria-label": `Open the list: ${details.button || "Options"}`, text: `☰ ${details.button || "Options"}` });
+  opener.addEventListener("click", () => {
+    rows.hidden = !rows.hidden;
+    opener.setAttribute("aria-expanded", String(!rows.hidden));
+    // Kept across redraws: a new message must not close the list being read.
+    if (rows.hidden) state.openLists.delete(message.wamid); else state.openLists.add(message.wamid);
+  });
+  return el("div", { class: "choices list" }, opener, rows);
 }
 
 function renderWhatsApp(text) {
@@ -210,7 +266,14 @@ function renderPhone() {
   const list = $("wa-messages");
   const messages = (state.data.phones[state.customer] || []);
   const byId = new Map(messages.map((m) => [m.wamid, m]));
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  // Drawn again only when it changed: a redraw restarts players and reloads images.
+  const drawn = `${state.customer}|${JSON.stringify(messages)}`;
+  if (list.dataset.drawn === drawn) {
+    markRead(messages);
+    return;
+  }
+  list.dataset.drawn = drawn;
+  if (list.dataset.customer !== state.customer) list.dataset.stick = "true";
   list.replaceChildren(
     ...messages.map((message) => {
       const mine = message.from_customer;
@@ -237,8 +300,8 @@ function renderPhone() {
       return item;
     })
   );
-  if (atBottom || list.dataset.customer !== state.customer) list.scrollTop = list.scrollHeight;
   list.dataset.customer = state.customer;
+  keepAtBottom(list);
   markRead(messages);
 }
 
@@ -337,6 +400,20 @@ function renderMarkdown(text) {
   return parts;
 }
 
+const INTERACTIVE = "application/vnd.amazonaws.connect.message.interactive";
+
+function interactiveBody(content) {
+  // A quick reply or list picker as the agent reads it: the question, then its options.
+  let content_ = null;
+  try {
+    content_ = JSON.parse(content).data.content;
+  } catch (error) {
+    return [content];
+  }
+  const options = (content_ && content_.elements) || [];
+  return [content_.title || "", el("ul", { class: "options" }, ...options.map((o) => el("li", { text: o.title || "" })))];
+}
+
 function attachmentBody(item) {
   const url = `/media/connect/${encodeURIComponent(item.attachment_id)}`;
   const type = item.attachment_type || "";
@@ -354,16 +431,20 @@ function renderTranscript() {
   const chat = chosenChat();
   const list = $("transcript");
   $("end-chat").disabled = !chat || !chat.active;
-  $("ccp-send").disabled = $("ccp-attach").disabled = !chat || !chat.active;
+  $("ccp-send").disabled = $("ccp-attach").disabled = $("ccp-options").disabled = !chat || !chat.active;
   if (!chat) {
     $("ccp-name").textContent = "No chat selected";
     $("ccp-meta").textContent = "";
     list.replaceChildren();
+    delete list.dataset.drawn;
     return;
   }
   $("ccp-name").textContent = `${chat.display_name || "Customer"} · ${formatNumber(chat.customer)}`;
   $("ccp-meta").textContent = `Contact ${chat.contact_id} · ${chat.active ? "open" : "ended"} · WhatsApp`;
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const drawn = `${chat.contact_id}|${chat.active}|${JSON.stringify(chat.items)}`;
+  if (list.dataset.drawn === drawn) return;
+  list.dataset.drawn = drawn;
+  if (list.dataset.contact !== chat.contact_id) list.dataset.stick = "true";
   list.replaceChildren(
     ...chat.items.map((item) => {
       if (item.kind === "EVENT") {
@@ -375,14 +456,15 @@ function renderTranscript() {
       const role = item.role === "AGENT" ? "agent" : "customer";
       const body = el("div", { class: "body" });
       if (item.kind === "ATTACHMENT") body.append(...attachmentBody(item));
+      else if (item.content_type === INTERACTIVE) body.append(...interactiveBody(item.content));
       else if (item.content_type === "text/markdown") body.append(...renderMarkdown(item.content));
       else body.append(item.content);
       return el("li", { class: `item ${role}`, "data-kind": item.kind.toLowerCase(), "data-item": item.item_id },
         el("div", { class: "who", text: `${item.display_name || item.role} · ${item.at.slice(11, 16)}` }), body);
     }).filter(Boolean)
   );
-  if (atBottom || list.dataset.contact !== chat.contact_id) list.scrollTop = list.scrollHeight;
   list.dataset.contact = chat.contact_id;
+  keepAtBottom(list);
 }
 
 // --- rendering: the wire -----------------------------------------------------------------
@@ -553,11 +635,15 @@ function showPane(pane) {
   for (const tab of document.querySelectorAll(".tab")) tab.setAttribute("aria-selected", String(tab.dataset.pane === pane));
   $("phone-pane").classList.toggle("shown", pane === "phone");
   $("agent-pane").classList.toggle("shown", pane === "agent");
+  keepAtBottom($("wa-messages"));
+  keepAtBottom($("transcript"));
 }
 
 // --- wiring ------------------------------------------------------------------------------
 
 function wire() {
+  followBottom($("wa-messages"));
+  followBottom($("transcript"));
   $("wa-compose").addEventListener("submit", sendText);
   $("wa-cancel-reply").addEventListener("click", cancelReply);
   $("customer-select").addEventListener("change", (e) => { state.customer = e.target.value; cancelReply(); render(); });
@@ -622,6 +708,12 @@ function wire() {
     const file = e.target.files[0];
     if (file) agentAttach(file);
     e.target.value = "";
+  });
+  $("ccp-options").addEventListener("click", () => $("options-dialog").showModal());
+  $("options-dialog").addEventListener("close", () => {
+    if ($("options-dialog").returnValue !== "send") return;
+    post("/api/agent/options", { contact_id: state.contact, question: $("options-question").value,
+      options: $("options-lines").value.split("\n"), list: $("options-list").checked }, "ccp-status");
   });
   $("end-chat").addEventListener("click", () => post("/api/agent/end", { contact_id: state.contact }, "ccp-status"));
 
