@@ -40,6 +40,7 @@ from waconnect.media.policy import ConnectLimits
 from waconnect.media.transcribe import PocketsphinxTranscriber
 from waconnect.ports import (
     Clock,
+    Converter,
     Ledger,
     MessageLog,
     RetryStore,
@@ -74,8 +75,12 @@ def build_bridge(
     boto_session: boto3.session.Session | None = None,
     http: httpx.Client | None = None,
     retry: RetryPolicy | None = None,
+    wrap_converter: Callable[[Converter], Converter] | None = None,
 ) -> Bridge:
-    """A bridge wired to AWS (or to the emulators at ``settings.endpoint_url``)."""
+    """A bridge wired to AWS (or to the emulators at ``settings.endpoint_url``).
+
+    ``wrap_converter`` decorates the file converter (the Lambda functions count conversions).
+    """
     clock = clock or SystemClock()
     session = boto_session or boto3.session.Session(region_name=settings.region)
     config = Config(
@@ -123,13 +128,15 @@ def build_bridge(
         clock=clock,
         chat_duration_minutes=settings.chat_duration_minutes,
     )
-    converter = PyAvConverter(
+    converter: Converter = PyAvConverter(
         media,
         limits=ConversionLimits(
             max_part_bytes=settings.connect_max_attachment_bytes,
             max_audio_seconds=settings.max_audio_seconds,
         ),
     )
+    if wrap_converter is not None:
+        converter = wrap_converter(converter)
     ports = BridgePorts(
         sessions=sessions,
         ledger=ledger,

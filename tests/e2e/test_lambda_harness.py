@@ -143,6 +143,30 @@ def test_a_message_published_again_after_sqs_deduplication_is_dropped_at_ingest(
     assert harnessed.agent_texts(ANA) == ["once"]
 
 
+def test_each_file_converted_for_its_destination_is_an_emf_converted_metric_by_kind(
+    harnessed: Harnessed,
+) -> None:
+    harnessed.step({"action": "customer.voice", "customer": ANA, "path": "media/voice-note.ogg"})
+    harnessed.step({"action": "customer.file", "customer": ANA, "path": "media/photo.jpg"})
+    harnessed.step({"action": "agent.file", "customer": ANA, "path": "media/agent-reply.wav"})
+
+    harness = harnessed.harness
+    # The voice note became a WAV for the agent; the photo went as it was; the agent's WAV
+    # became an Ogg/Opus voice note for WhatsApp.
+    assert harness.metric_total("converted", function="inbound", kind="audio") == 1
+    assert harness.metric_total("converted", function="inbound", kind="image") == 0
+    assert harness.metric_total("converted", function="outbound", kind="attachment") == 1
+    assert harness.metric_total("delivered", function="inbound", kind="image") == 1
+    documents = [blob for blob in harness.metrics if "converted" in blob]
+    assert len(documents) == 2
+    for document in documents:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "waconnect"
+        assert directive["Dimensions"] == [["function", "kind"]]
+        assert directive["Metrics"] == [{"Name": "converted", "Unit": "Count"}]
+        assert document["converted"] == [1.0]
+
+
 def _unconfigured_number_message(text: str, wamid: str) -> dict[str, Any]:
     """A notification whose business number carries no End User Messaging id."""
     document = eum_notification({"id": wamid, "type": "text", "text": {"body": text}}, customer=ANA)

@@ -81,6 +81,19 @@ class RecordConsumer:
             logger.remove_keys(["sqs_message_id", "receive_count", "item", "item_id"])
 
     def _settle(self, record: SQSRecord, item: QueuedItem, receives: int) -> Settled:
+        conversions = self._runtime.conversions
+        if conversions is None:
+            return self._settle_once(record, item, receives)
+        # Counted once the record is done: a record tried again (``TryLater``) converts again,
+        # and what it converted before is left out.
+        conversions.take()
+        settled = self._settle_once(record, item, receives)
+        converted = conversions.take()
+        if converted:
+            self.counts[("converted", settled.kind)] += converted
+        return settled
+
+    def _settle_once(self, record: SQSRecord, item: QueuedItem, receives: int) -> Settled:
         outcome, kind = self._deliver(item, defer=True)
         if outcome.kind == "rejected":
             self._runtime.settled(outcome)

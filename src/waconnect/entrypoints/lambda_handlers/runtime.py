@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from waconnect.entrypoints.lambda_handlers.conversions import CountingConverter
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import ConfigurationError
 from waconnect.log_setup import current_log_ids
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from waconnect.entrypoints.bridge import Bridge
-    from waconnect.ports import Clock
+    from waconnect.ports import Clock, Converter
     from waconnect.services.outcome import Outcome
 
 SERVICE = "waconnect"
@@ -56,6 +57,8 @@ class Runtime:
     schedule: RetrySchedule
     # Sees every outcome a record or notification ends with (the local harness journals them).
     observe: Callable[[Outcome], None] | None = None
+    # Counts the bridge's file conversions, for the ``converted`` metric.
+    conversions: CountingConverter | None = None
     _queue_urls: dict[str, str] = field(default_factory=dict)
     _dead_letters: dict[str, DeadLetterTarget | None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -126,17 +129,26 @@ def build_runtime(
         config=Config(retries={"mode": "standard"}),
     )
     logger = function_logger()
-    return Runtime(
-        settings=settings,
+    conversions: list[CountingConverter] = []
+
+    def counting(converter: Converter) -> Converter:
+        conversions.append(CountingConverter(converter))
+        return conversions[-1]
+
+    bridge = build_bridge(
+        settings,
+        clock=clock,
+        boto_session=session,
+        http=http,
         # A function pays for the time it waits: one quick retry in-process (on top of
         # botocore's), then the message waits in its queue instead.
-        bridge=build_bridge(
-            settings,
-            clock=clock,
-            boto_session=session,
-            http=http,
-            retry=RetryPolicy(attempts=2, delay=0.2),
-        ),
+        retry=RetryPolicy(attempts=2, delay=0.2),
+        wrap_converter=counting,
+    )
+    return Runtime(
+        settings=settings,
+        bridge=bridge,
+        conversions=conversions[0] if conversions else None,
         sqs=sqs,
         logger=logger,
         schedule=RetrySchedule(
