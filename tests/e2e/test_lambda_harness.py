@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.conftest import ANA, BEN, REPO, eum_notification
 from waconnect.entrypoints.cli import main
-from waconnect.entrypoints.dlq import list_dead_letters
+from waconnect.entrypoints.dlq import list_dead_letters, redrive
 from waconnect.sandbox import defaults
 from waconnect.sandbox.lambda_local import HarnessOptions, LocalLambda
 from waconnect.sandbox.protocol import ApiError
@@ -249,6 +249,19 @@ def test_a_message_failing_past_its_maximum_age_is_dead_lettered_and_the_custome
         assert "InternalServiceException" in reason
         assert "the customer and agent were told" in reason
         assert [e["emoji"] for e in effects if e["kind"] == "reaction"] == ["❌"]
+        assert runner.cloud.active_contact(ANA) is None
+
+        # Told and claimed: brought back, it is a duplicate, and nobody hears of it again.
+        resources = harness.resources
+        assert resources is not None
+        (listed,) = list_dead_letters(harness.sqs, resources.inbound.url)
+        assert listed.told
+        assert "already told: redriven, it is dropped as a duplicate" in listed.line()
+        (moved,) = redrive(harness.sqs, resources.inbound.url)
+        assert moved.told
+        assert runner.cloud.settle(timeout=60)
+        assert harness.metric_total("duplicate", function="inbound", kind="text") == 1
+        assert harness.dead_letters("inbound") == []
         assert runner.cloud.active_contact(ANA) is None
 
 

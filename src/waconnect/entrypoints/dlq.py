@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from waconnect.entrypoints.lambda_handlers.queueing import REASON_ATTRIBUTE
+from waconnect.entrypoints.lambda_handlers.queueing import REASON_ATTRIBUTE, TOLD_ATTRIBUTE
 from waconnect.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,12 +43,16 @@ class DeadLetter:
     receives: int
     item: str
     reason: str
+    # The customer and agent were told it failed and its claim is kept: redriven, the function
+    # drops it as a duplicate (nothing is delivered or said again).
+    told: bool = False
 
     def line(self) -> str:
         name = self.source_queue.rsplit("/", 1)[-1]
+        told = "  (already told: redriven, it is dropped as a duplicate)" if self.told else ""
         return (
             f"{name}  {self.message_id}  group {self.group_id[:12]}  {self.item}  "
-            f"receives {self.receives}  reason: {self.reason}"
+            f"receives {self.receives}  reason: {self.reason}{told}"
         )
 
 
@@ -116,7 +120,9 @@ def _act(sqs: SQSClient, queues: list[str], args: argparse.Namespace) -> None:
             moved = redrive(sqs, queue)
             _print(moved, out, as_json=args.json)
             if not args.json:
-                print(f"{len(moved)} moved back to {queue.rsplit('/', 1)[-1]}", file=out)
+                told = sum(record.told for record in moved)
+                note = f"; {told} already told, dropped as duplicates" if told else ""
+                print(f"{len(moved)} moved back to {queue.rsplit('/', 1)[-1]}{note}", file=out)
 
 
 def dead_letter_queue(sqs: SQSClient, source_queue: str) -> str:
@@ -210,6 +216,8 @@ def _describe(source_queue: str, message: MessageTypeDef) -> DeadLetter:
     reason_value = message.get("MessageAttributes", {}).get(REASON_ATTRIBUTE)
     recorded = reason_value.get("StringValue", "") if reason_value is not None else ""
     reason = recorded or _NO_REASON.format(n="maxReceiveCount")
+    told_value = message.get("MessageAttributes", {}).get(TOLD_ATTRIBUTE)
+    told = told_value is not None and told_value.get("StringValue") == "true"
     return DeadLetter(
         source_queue=source_queue,
         message_id=message["MessageId"],
@@ -217,6 +225,7 @@ def _describe(source_queue: str, message: MessageTypeDef) -> DeadLetter:
         receives=receives,
         item=_item(message["Body"]),
         reason=reason,
+        told=told,
     )
 
 

@@ -29,6 +29,7 @@ from waconnect.entrypoints.lambda_handlers.queueing import (
     REASON_ATTRIBUTE,
     RECEIVES_ATTRIBUTE,
     SOURCE_ATTRIBUTE,
+    TOLD_ATTRIBUTE,
     QueuedItem,
     read_body,
 )
@@ -40,6 +41,7 @@ from waconnect.wire.inbound import parse_connect_document, parse_whatsapp_docume
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
     from waconnect.entrypoints.lambda_handlers.runtime import Runtime
 
@@ -120,7 +122,7 @@ class RecordConsumer:
             reason = f"still failing after {int(age)}s: {outcome.reason}"
             if final.failure is not None:
                 reason += " (the customer and agent were told)"
-            self._dead_letter(record, reason)
+            self._dead_letter(record, reason, told=final.failure is not None)
             return Settled(outcome="dead-lettered", kind=kind)
         if receives >= POISON_RECEIVES:
             self._runtime.settled(outcome)
@@ -161,29 +163,39 @@ class RecordConsumer:
         except (BotoCoreError, ClientError) as exc:  # the queue's own visibility timeout applies
             self._runtime.logger.warning("could not delay a retry: %s", exc)
 
-    def _dead_letter(self, record: SQSRecord, reason: str) -> None:
+    def _dead_letter(self, record: SQSRecord, reason: str, *, told: bool = False) -> None:
         runtime = self._runtime
         source = runtime.queue_url(record.event_source_arn)
         target = runtime.dead_letter_target(source)
         if target is None:
             # No dead-letter queue configured: keep failing, so nothing is silently deleted.
             raise TransientError(f"no dead-letter queue for {source}; kept: {reason}")
-        attributes = record.attributes
         runtime.sqs.send_message(
             QueueUrl=target.queue_url,
             MessageBody=record.body,
-            MessageGroupId=attributes.message_group_id or "dead-letters",
+            MessageGroupId=record.attributes.message_group_id or "dead-letters",
             MessageDeduplicationId=record.message_id,
-            MessageAttributes={
-                REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:4000]},
-                SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": source},
-                RECEIVES_ATTRIBUTE: {
-                    "DataType": "Number",
-                    "StringValue": str(attributes.approximate_receive_count or 1),
-                },
-            },
+            MessageAttributes=dead_letter_attributes(record, source, reason, told=told),
         )
         runtime.logger.error("dead-lettered", extra={"reason": reason})
+
+
+def dead_letter_attributes(
+    record: SQSRecord, source: str, reason: str, *, told: bool = False
+) -> dict[str, MessageAttributeValueTypeDef]:
+    """What ``waconnect dlq`` shows of a dead-lettered record: why, from where, how often
+    received, and whether the people were already told."""
+    attributes: dict[str, MessageAttributeValueTypeDef] = {
+        REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:4000]},
+        SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": source},
+        RECEIVES_ATTRIBUTE: {
+            "DataType": "Number",
+            "StringValue": str(record.attributes.approximate_receive_count or 1),
+        },
+    }
+    if told:
+        attributes[TOLD_ATTRIBUTE] = {"DataType": "String", "StringValue": "true"}
+    return attributes
 
 
 def _masked(item: QueuedItem) -> str:

@@ -43,6 +43,9 @@ KeyOf = Callable[[InboundMessage], SessionKey]
 REASON_ATTRIBUTE = "waconnect-reason"
 SOURCE_ATTRIBUTE = "waconnect-source-queue"
 RECEIVES_ATTRIBUTE = "waconnect-receives"
+# Present ("true") when the people were told the item failed and its claim is kept: redriven,
+# it is dropped as a duplicate.
+TOLD_ATTRIBUTE = "waconnect-told"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

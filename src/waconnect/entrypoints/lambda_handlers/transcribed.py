@@ -21,11 +21,10 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from waconnect.entrypoints.lambda_handlers.consuming import RecordConsumer, TryLater
-from waconnect.entrypoints.lambda_handlers.queueing import (
-    REASON_ATTRIBUTE,
-    RECEIVES_ATTRIBUTE,
-    SOURCE_ATTRIBUTE,
+from waconnect.entrypoints.lambda_handlers.consuming import (
+    RecordConsumer,
+    TryLater,
+    dead_letter_attributes,
 )
 from waconnect.entrypoints.lambda_handlers.schedule import POISON_RECEIVES
 from waconnect.errors import TransientError
@@ -90,7 +89,7 @@ class JobChangeConsumer(RecordConsumer):
         outcomes = self._runtime.bridge.handle_transcription_event(body, defer=defer)
         return outcomes[0] if outcomes else Outcome(kind="skipped")
 
-    def _dead_letter(self, record: SQSRecord, reason: str) -> None:
+    def _dead_letter(self, record: SQSRecord, reason: str, *, told: bool = False) -> None:
         runtime = self._runtime
         source = runtime.queue_url(record.event_source_arn)
         target = runtime.dead_letter_target(source)
@@ -100,13 +99,6 @@ class JobChangeConsumer(RecordConsumer):
         runtime.sqs.send_message(
             QueueUrl=target.queue_url,
             MessageBody=record.body,
-            MessageAttributes={
-                REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:4000]},
-                SOURCE_ATTRIBUTE: {"DataType": "String", "StringValue": source},
-                RECEIVES_ATTRIBUTE: {
-                    "DataType": "Number",
-                    "StringValue": str(record.attributes.approximate_receive_count or 1),
-                },
-            },
+            MessageAttributes=dead_letter_attributes(record, source, reason, told=told),
         )
         runtime.logger.error("dead-lettered", extra={"reason": reason})
