@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from waconnect.domain.failures import Failure
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT, split_text
 from waconnect.domain.whatsapp import InboundMessage
@@ -104,6 +105,20 @@ class ChatLifecycle:
             self.close(self._sessions.get(session.key) or session)
         except DeliveryError as exc:
             logger.warning("notice to contact %s not sent: %s", session.contact_id, exc)
+
+    def tell_failure(
+        self,
+        session: ChatSession | None,
+        failure: Failure,
+        *,
+        source: str,
+        follow: Sequence[str] = (),
+    ) -> None:
+        """Tell the agent, when the chat is still open, what did not arrive (then ``follow``:
+        what did, such as a caption of a file that failed)."""
+        if session is None or session.ended or not failure.agent_text:
+            return
+        self.tell_agent(session, [failure.agent_text, *follow], source=source, purpose="failure")
 
     def current(self, key: SessionKey) -> ChatSession | None:
         """The customer's last chat as stored (it may have ended)."""

@@ -20,13 +20,14 @@ from waconnect.domain.whatsapp import InboundBatch, InboundMessage, StatusUpdate
 from waconnect.errors import CapacityExceeded, DeliveryError, TransientError
 from waconnect.log_setup import add_log_ids
 from waconnect.media.policy import ConnectLimits
-from waconnect.ports import DEFAULT_LEASE_SECONDS, LoggedMessage
+from waconnect.ports import DEFAULT_LEASE_SECONDS
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.identity import session_key
 from waconnect.services.inbound_files import InboundFiles
-from waconnect.services.outcome import Outcome, OutcomeKind
+from waconnect.services.memory import MessageMemory
+from waconnect.services.outcome import Outcome, message_outcome
 from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.redact import mask
 from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
@@ -59,8 +60,7 @@ class InboundService:
         self._transcripts = transcripts
         self._language = language
         self._log = ports.message_log
-        self._remember_snippets = remember_snippets
-        self._clock = ports.clock
+        self._memory = MessageMemory(ports.message_log, ports.clock, snippets=remember_snippets)
         self._chats = ChatLifecycle(
             sessions=ports.sessions, connect=ports.connect, clock=ports.clock
         )
@@ -118,7 +118,9 @@ class InboundService:
         customer = _customer_key(key)
         if self._ledger.lease(customer, seconds=self._lease) == "held":
             logger.info("customer of %s busy in another worker; deferred", mask(message.wamid))
-            return _outcome(message, "deferred", reason="customer busy", retry_after=self._later())
+            return message_outcome(
+                message, "deferred", reason="customer busy", retry_after=self._later()
+            )
         try:
             return self._handle_leased(message, key)
         finally:
@@ -129,10 +131,12 @@ class InboundService:
         state = self._ledger.lease(claim, seconds=self._lease)
         if state == "done":
             logger.info("duplicate message %s dropped", mask(message.wamid))
-            return _outcome(message, "duplicate", reason="already delivered")
+            return message_outcome(message, "duplicate", reason="already delivered")
         if state == "held":
             logger.info("message %s in progress elsewhere; deferred", mask(message.wamid))
-            return _outcome(message, "deferred", reason="in progress", retry_after=self._later())
+            return message_outcome(
+                message, "deferred", reason="in progress", retry_after=self._later()
+            )
         session: ChatSession | None = None
         try:
             session = self._chats.open_for(message, key)
@@ -178,7 +182,7 @@ class InboundService:
             message.type.value,
             session.contact_id,
         )
-        return _outcome(message, "delivered", contact_id=session.contact_id)
+        return message_outcome(message, "delivered", contact_id=session.contact_id)
 
     def _later(self) -> float:
         """When to look again at work another worker holds: well within its lease."""
@@ -193,7 +197,7 @@ class InboundService:
         number = message.business.meta_phone_number_id
         reason = f"business number {number} is not configured (WACONNECT_EUM_PHONE_NUMBERS)"
         logger.error("message %s not taken: %s", mask(message.wamid), reason)
-        return _outcome(message, "failed", reason=reason)
+        return message_outcome(message, "failed", reason=reason)
 
     def report_failure(
         self, message: InboundMessage, error: DeliveryError, *, session: ChatSession | None = None
@@ -207,7 +211,7 @@ class InboundService:
         claim = _claim_key(message.wamid)
         if self._ledger.lease(claim, seconds=self._lease) != "taken":
             logger.info("message %s taken by another worker; no failure told", mask(message.wamid))
-            return _outcome(message, "duplicate", reason="handled elsewhere")
+            return message_outcome(message, "duplicate", reason="handled elsewhere")
         outcome = self._report(message, error, session=session)
         self._ledger.finish(claim)
         return outcome
@@ -237,9 +241,10 @@ class InboundService:
         if session is None:
             key = session_key(self._sessions, message.business, message.customer)
             session = self._chats.current(key)
-        if session is not None and not session.ended:
-            self._tell_agent(session, message, failure)
-        return _outcome(
+        # The file failed, not what the customer wrote with it: the caption follows.
+        caption = [render_for_agent(message)] if message.media is not None else []
+        self._chats.tell_failure(session, failure, source=message.wamid, follow=caption)
+        return message_outcome(
             message,
             "failed",
             reason=failure.reason.value,
@@ -277,15 +282,8 @@ class InboundService:
         if not worth_remembering(message):
             return
         file_name = next((p.name for p in parts if p.media is not None), "")
-        text = customer_snippet(message, file_name=file_name) if self._remember_snippets else ""
-        entry = LoggedMessage.of(
-            wamid=message.wamid, key=session.key, author="customer", text=text, at=self._clock.now()
-        )
-        try:
-            self._log.remember(entry)
-        except DeliveryError as exc:
-            # The message reached the agent; only a later quote or typing indicator is lost.
-            logger.warning("message %s not remembered: %s", mask(message.wamid), exc)
+        text = customer_snippet(message, file_name=file_name)
+        self._memory.remember(wamid=message.wamid, key=session.key, author="customer", text=text)
 
     def _texts(self, purpose: str, text: str) -> list[Part]:
         """``text`` as parts Connect takes, split at the configured length."""
@@ -316,13 +314,6 @@ class InboundService:
         _, session = self._chats.deliver(session, message, send_all)
         return session
 
-    def _tell_agent(self, session: ChatSession, message: InboundMessage, failure: Failure) -> None:
-        texts = [failure.agent_text]
-        if message.media is not None:
-            # The file failed, not what the customer wrote with it: the caption follows.
-            texts.append(render_for_agent(message))
-        self._chats.tell_agent(session, texts, source=message.wamid, purpose="failure")
-
 
 def _claim_key(wamid: str) -> str:
     return f"whatsapp:{wamid}"
@@ -338,23 +329,3 @@ def _subject(message: InboundMessage) -> str:
     if message.media is not None and message.media.filename:
         return message.media.filename
     return message.type.value
-
-
-def _outcome(
-    message: InboundMessage,
-    kind: OutcomeKind,
-    *,
-    reason: str = "",
-    contact_id: str = "",
-    failure: Failure | None = None,
-    retry_after: float = 0.0,
-) -> Outcome:
-    return Outcome(
-        kind=kind,
-        reason=reason,
-        customer=message.customer.identity,
-        wamid=message.wamid,
-        contact_id=contact_id,
-        failure=failure,
-        retry_after=retry_after,
-    )

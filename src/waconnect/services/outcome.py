@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
 if TYPE_CHECKING:
+    from waconnect.domain.connect import ConnectEvent
     from waconnect.domain.failures import Failure
+    from waconnect.domain.session import ChatSession
+    from waconnect.domain.whatsapp import InboundMessage
 
 OutcomeKind = Literal[
     "delivered", "duplicate", "skipped", "ignored", "rejected", "failed", "deferred"
@@ -49,3 +52,36 @@ class Outcome:
         """Nothing was kept and nobody told (``deferred``, or ``failed`` with no ``failure``):
         a transport that can hand the input in again should."""
         return self.kind == "deferred" or (self.kind == "failed" and self.failure is None)
+
+
+class Details(TypedDict, total=False):
+    """What an outcome says beyond its kind and whose it is."""
+
+    reason: str
+    failure: Failure | None
+    retry_after: float
+
+
+def message_outcome(
+    message: InboundMessage, kind: OutcomeKind, *, contact_id: str = "", **details: Unpack[Details]
+) -> Outcome:
+    """The outcome of a customer's message (in the chat ``contact_id`` when it reached one)."""
+    customer = message.customer.identity
+    return Outcome(
+        kind=kind, customer=customer, wamid=message.wamid, contact_id=contact_id, **details
+    )
+
+
+def event_outcome(
+    event: ConnectEvent,
+    kind: OutcomeKind,
+    *,
+    session: ChatSession | None = None,
+    **details: Unpack[Details],
+) -> Outcome:
+    """The outcome of a Connect event, in the chat of ``session`` when it has one."""
+    if session is None:
+        return Outcome(kind=kind, contact_id=event.contact_id, **details)
+    return Outcome(
+        kind=kind, customer=session.customer.identity, contact_id=session.contact_id, **details
+    )
