@@ -10,8 +10,9 @@ import pytest
 
 from tests.e2e.conftest import ANA, BEN, Replayed
 from waconnect.sandbox.replay import replay
-from waconnect.sandbox.scenario import Invalid, parse_steps
+from waconnect.sandbox.scenario import parse_steps
 from waconnect.sandbox.scenario_controls import FaultDelay, FaultError, FaultThrottle
+from waconnect.sandbox.scenario_steps import Invalid
 
 
 def _replay(tmp_path: Path, steps: list[Any], **options: Any) -> Replayed:

@@ -18,8 +18,9 @@ import pytest
 from tests.e2e.conftest import ANA, BEN, connect_notification, eum_notification
 from waconnect.entrypoints.cli import main
 from waconnect.sandbox import defaults
+from waconnect.sandbox.sandbox_links import stable_links
 from waconnect.sandbox.scenario import load_scenario
-from waconnect.sandbox.scenario_runner import ScenarioRunner, stable_links
+from waconnect.sandbox.scenario_runner import ScenarioRunner
 
 pytestmark = pytest.mark.slow
 

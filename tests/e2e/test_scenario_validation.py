@@ -10,6 +10,11 @@ import pytest
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox.scenario import (
     VOICE_MIME_TYPE,
+    ScenarioFileError,
+    load_scenario,
+    parse_steps,
+)
+from waconnect.sandbox.scenario_steps import (
     AgentTarget,
     AgentText,
     ClockAdvance,
@@ -18,9 +23,6 @@ from waconnect.sandbox.scenario import (
     CustomerText,
     Invalid,
     Payload,
-    ScenarioFileError,
-    load_scenario,
-    parse_steps,
 )
 
 

@@ -179,7 +179,7 @@ def test_the_window_is_kept_per_business_number(fresh_cloud: Cloud) -> None:
     fresh_cloud.customer_sends(
         ANA, {"type": "text", "text": {"body": "hi other"}}, business=OTHER_BUSINESS
     )
-    other = next(n for n in fresh_cloud.eum.numbers.values() if n.meta_id == OTHER_BUSINESS)
+    other = next(n for n in fresh_cloud.whatsapp_view.numbers() if n.meta_id == OTHER_BUSINESS)
 
     from_default = _send(fresh_cloud, _text(ANA.wa_id))
     from_other = _send(fresh_cloud, _text(ANA.wa_id), origination=other.arn)

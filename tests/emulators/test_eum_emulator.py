@@ -149,7 +149,7 @@ def test_media_uploaded_by_another_number_cannot_be_sent(cloud: Cloud) -> None:
     cloud.customer_sends(Customer(wa_id=CUSTOMER), {"type": "text", "text": {"body": "hi"}},
                          business="100000000000999")  # fmt: skip
     # Sending on behalf of another business number makes the emulator know that number.
-    (other,) = (n for n in cloud.eum.numbers.values() if n.meta_id == "100000000000999")
+    (other,) = (n for n in cloud.whatsapp_view.numbers() if n.meta_id == "100000000000999")
     media_id = _upload(cloud, JPEG_BYTES, "outbound/a.jpeg", "image/jpeg")
     client = cloud.client("socialmessaging", **NO_RETRY)
     with pytest.raises(client.exceptions.InvalidParametersException):
@@ -236,7 +236,7 @@ def test_customer_media_is_readable_only_through_the_number_that_received_it(
         customer, {"type": "image", "image": {"id": media_id}}, business=other_meta_id
     )
     assert fresh_cloud.settle(10)
-    (other,) = (n for n in fresh_cloud.eum.numbers.values() if n.meta_id == other_meta_id)
+    (other,) = (n for n in fresh_cloud.whatsapp_view.numbers() if n.meta_id == other_meta_id)
     assert _fetch_metadata(fresh_cloud, media_id, other.arn) == len(JPEG_BYTES)
     client = fresh_cloud.client("socialmessaging", **NO_RETRY)
     with pytest.raises(client.exceptions.ResourceNotFoundException):

@@ -9,8 +9,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
-
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1024 * 1024
@@ -63,13 +61,37 @@ class BlobStore:
     def put_bytes(self, data: bytes, *, content_type: str = "") -> Blob:
         return self.put([data], content_type=content_type)
 
+    def put_file(self, source: Path, *, content_type: str = "") -> Blob:
+        """A copy of the file at ``source``, read a chunk at a time."""
+        with source.open("rb") as file:
+            return self.put(iter(lambda: file.read(_CHUNK), b""), content_type=content_type)
+
+    def put_any(self, data: bytes | Path, *, content_type: str = "") -> Blob:
+        """Bytes in memory, or a file copied from its path without reading it whole."""
+        if isinstance(data, Path):
+            return self.put_file(data, content_type=content_type)
+        return self.put_bytes(data, content_type=content_type)
+
 
 def is_timed_media(content_type: str) -> bool:
     return content_type.split("/", 1)[0].strip().lower() in {"audio", "video"}
 
 
+def audio_codec(path: Path) -> str:
+    """The codec of the file's first audio stream ("opus", "aac"...), or "" when there is none."""
+    import av  # noqa: PLC0415  (only media pays for PyAV's import)
+
+    try:
+        with av.open(str(path)) as container:
+            return str(container.streams.audio[0].codec_context.name)
+    except (av.FFmpegError, OSError, ValueError, IndexError):
+        return ""
+
+
 def media_duration(path: Path) -> float | None:
     """Seconds of audio or video (rounded to 0.01), or None when PyAV cannot tell."""
+    import av  # noqa: PLC0415  (only media pays for PyAV's import)
+
     try:
         with av.open(str(path)) as container:
             if container.duration is not None:

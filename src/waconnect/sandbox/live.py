@@ -25,8 +25,9 @@ from waconnect.sandbox import defaults
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.live_feed import LiveFeed
-from waconnect.sandbox.scenario import Invalid, load_scenario, parse_steps
+from waconnect.sandbox.scenario import load_scenario, parse_steps
 from waconnect.sandbox.scenario_runner import ScenarioRunner
+from waconnect.sandbox.scenario_steps import Invalid
 
 logger = logging.getLogger(__name__)
 

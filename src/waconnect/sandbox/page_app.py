@@ -25,8 +25,8 @@ from starlette.routing import Route
 from waconnect.errors import PermanentError
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.faults_panel import FAULTS, apply_fault
+from waconnect.sandbox.file_types import guess_media_kind, guess_mime_type
 from waconnect.sandbox.live import ActionRefused, LiveSandbox
-from waconnect.sandbox.scenario import guess_media_kind, guess_mime_type
 from waconnect.wire._clean import scrub
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024

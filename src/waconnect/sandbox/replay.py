@@ -19,7 +19,8 @@ from typing import Any, TextIO
 from waconnect.errors import ConfigurationError
 from waconnect.sandbox import defaults
 from waconnect.sandbox.journal import EFFECT_KEY_ORDER
-from waconnect.sandbox.scenario import Scenario, ScenarioFileError, load_scenario
+from waconnect.sandbox.scenario import ScenarioFileError, load_scenario
+from waconnect.sandbox.scenario_steps import Scenario
 
 logger = logging.getLogger(__name__)
 

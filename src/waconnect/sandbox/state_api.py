@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from waconnect.sandbox.chats import ChatState
-    from waconnect.sandbox.eum_api import EumApi, Exchanged
+    from waconnect.sandbox.eum_records import Exchanged, PhoneNumber, WhatsAppRecords
 
 _MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
 
@@ -55,6 +55,19 @@ class PhoneMessage:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BusinessSend:
+    """One body a business number sent through End User Messaging, and the wamid it got.
+
+    ``kind`` is the body's ``type`` (text, image, reaction…); "" for a read mark or a typing
+    indicator, which are not messages.
+    """
+
+    wamid: str
+    kind: str
+    to: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChatSummary:
     contact_id: str
     customer: str
@@ -84,8 +97,8 @@ class ChatItem:
 class WhatsAppView:
     """The emulated WhatsApp as its customers see it."""
 
-    def __init__(self, eum: EumApi) -> None:
-        self._eum = eum
+    def __init__(self, records: WhatsAppRecords) -> None:
+        self._eum = records
 
     def customers(self) -> tuple[str, ...]:
         """Every customer identity that wrote or was written to, first seen first."""
@@ -121,6 +134,30 @@ class WhatsAppView:
             marks = tuple((emoji, by) for by, emoji in sorted(on.items()) if emoji)
             result.append(_with_reactions(message, marks))
         return tuple(result)
+
+    def send_count(self) -> int:
+        """How many sends End User Messaging has accepted so far (a mark for ``sends``)."""
+        with self._eum.lock:
+            return len(self._eum.sent)
+
+    def sends(self, since: int = 0) -> tuple[BusinessSend, ...]:
+        """The sends accepted after the first ``since``, in order, failed ones included."""
+        eum = self._eum
+        with eum.lock:
+            pairs = list(zip(eum.sent_wamids[since:], eum.sent[since:], strict=True))
+        return tuple(
+            BusinessSend(
+                wamid=wamid,
+                kind=str(body.get("type", "")) if "status" not in body else "",
+                to=str(body.get("to") or body.get("recipient") or ""),
+            )
+            for wamid, body in pairs
+        )
+
+    def numbers(self) -> tuple[PhoneNumber, ...]:
+        """The business numbers WhatsApp knows, the sandbox's own first."""
+        with self._eum.lock:
+            return tuple(self._eum.numbers.values())
 
     def media(self, media_id: str) -> StoredFile:
         """The bytes behind a media id (KeyError when WhatsApp holds no such media)."""
@@ -183,6 +220,10 @@ class ConnectView:
             else:
                 shown[place] = replace(shown[place], attachment_status=converted.attachment_status)
         return tuple(shown)
+
+    def contact(self, contact_id: str) -> ChatSummary | None:
+        """One chat's summary, or None when Connect never started a chat with that id."""
+        return next((c for c in self.contacts() if c.contact_id == contact_id), None)
 
     def attachment(self, attachment_id: str) -> StoredFile:
         """An uploaded attachment's bytes (KeyError when none was uploaded under that id)."""

@@ -165,3 +165,31 @@ class Topic:
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+class Topics:
+    """The cloud's SNS topics by ARN, each created on first use."""
+
+    def __init__(self, *, now: Callable[[], float], inflight: InFlight) -> None:
+        self._now = now
+        self._inflight = inflight
+        self._lock = threading.Lock()
+        self._topics: dict[str, Topic] = {}
+
+    def get_or_create(self, arn: str, *, workers: int = 1) -> Topic:
+        with self._lock:
+            topic = self._topics.get(arn)
+            if topic is None:
+                topic = Topic(arn, now=self._now, workers=workers, inflight=self._inflight)
+                self._topics[arn] = topic
+            return topic
+
+    def existing(self, arn: str) -> Topic | None:
+        with self._lock:
+            return self._topics.get(arn)
+
+    def close(self) -> None:
+        with self._lock:
+            topics = list(self._topics.values())
+        for topic in topics:
+            topic.close()
