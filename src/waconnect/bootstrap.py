@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
-import httpx
 from botocore.config import Config
 
 from waconnect.adapters.aws.connect import AwsConnectChat
@@ -24,24 +23,14 @@ from waconnect.adapters.aws.dynamodb_ledger import DynamoDbLedger
 from waconnect.adapters.aws.dynamodb_transcripts import DynamoDbTranscriptJobs
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore
-from waconnect.adapters.aws.transcribe import AmazonTranscribe
-from waconnect.adapters.local.sqlite import (
-    SqliteDatabase,
-    SqliteLedger,
-    SqliteMessageLog,
-    SqliteSessionStore,
-)
-from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
-from waconnect.adapters.local.sqlite_transcripts import SqliteTranscriptJobs
-from waconnect.adapters.transfers import SignedUrlTransfers
+from waconnect.adapters.on_demand_adapters import ConverterOnDemand, TransfersOnDemand
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
-from waconnect.media.convert import ConversionLimits, PyAvConverter
 from waconnect.media.policy import ConnectLimits
-from waconnect.media.transcribe import PocketsphinxTranscriber
 from waconnect.ports import (
     Clock,
     Converter,
     Ledger,
+    MediaStore,
     MessageLog,
     RetryStore,
     SessionStore,
@@ -57,6 +46,11 @@ from waconnect.services.ports_bundle import BridgePorts
 from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.services.transcripts import TranscriptSettings, VoiceTranscripts
 from waconnect.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from waconnect.adapters.transfers import SignedUrlTransfers
 
 # One attempt per botocore call: retrying is the bridge's job (RetryPolicy), which knows which
 # requests are safe to repeat; botocore would also retry StartChatContact's active-chat quota.
@@ -109,14 +103,7 @@ def build_bridge(
         meta_api_version=settings.meta_api_version,
         phone_numbers=settings.eum_phone_numbers,
     )
-    if http is None:
-        http = httpx.Client(
-            timeout=httpx.Timeout(
-                settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
-            )
-        )
-        closers.append(http.close)  # a client the caller passed in stays the caller's
-    transfers = SignedUrlTransfers(http, allow_http_loopback=settings.allow_http_loopback)
+    transfers = _transfers(settings, http, closers)
     connect = AwsConnectChat(
         client("connect", settings.endpoint_url),
         client("connectparticipant", settings.endpoint_url),
@@ -128,13 +115,7 @@ def build_bridge(
         clock=clock,
         chat_duration_minutes=settings.chat_duration_minutes,
     )
-    converter: Converter = PyAvConverter(
-        media,
-        limits=ConversionLimits(
-            max_part_bytes=settings.connect_max_attachment_bytes,
-            max_audio_seconds=settings.max_audio_seconds,
-        ),
-    )
+    converter: Converter = _converter(settings, media)
     if wrap_converter is not None:
         converter = wrap_converter(converter)
     ports = BridgePorts(
@@ -150,18 +131,9 @@ def build_bridge(
     jobs: TranscriptJobs | None = None
     if settings.transcription == "transcribe":
         jobs = _transcript_jobs(settings, clock, lambda: client("dynamodb", dynamodb_url), closers)
-        transcriber: Transcriber | None = AmazonTranscribe(
-            client("transcribe", settings.endpoint_url),
-            s3,
-            bucket=settings.media_bucket,
-            object_key=lambda key: settings.media_prefix + key,
-            output_prefix=f"{settings.media_prefix}transcripts/",
-            language_options=settings.transcribe_language_options,
-        )
-    elif settings.transcription == "pocketsphinx":
-        transcriber = PocketsphinxTranscriber(media, max_seconds=settings.transcribe_max_seconds)
-    else:
-        transcriber = None
+    transcriber = _transcriber(
+        settings, lambda: client("transcribe", settings.endpoint_url), s3, media
+    )
     transcripts = (
         None
         if transcriber is None
@@ -216,6 +188,8 @@ def build_bridge(
     if settings.uses_dynamodb:
         kept = DynamoDbRetryStore(client("dynamodb", dynamodb_url), settings.dynamodb_tables[1])
     else:
+        from waconnect.adapters.local.sqlite_kept import SqliteRetryStore  # noqa: PLC0415
+
         sqlite_kept = SqliteRetryStore(settings.sqlite_path)
         closers.append(sqlite_kept.close)
         kept = sqlite_kept
@@ -251,9 +225,78 @@ def _transcript_jobs(
     """Where voice notes wait for their transcript: beside the rest of the state."""
     if settings.uses_dynamodb:
         return DynamoDbTranscriptJobs(dynamodb(), settings.dynamodb_tables[1], clock)
+    from waconnect.adapters.local.sqlite_transcripts import SqliteTranscriptJobs  # noqa: PLC0415
+
     jobs = SqliteTranscriptJobs(settings.sqlite_path, clock)
     closers.append(jobs.close)
     return jobs
+
+
+def _transcriber(
+    settings: Settings, transcribe: Callable[[], Any], s3: Any, media: MediaStore
+) -> Transcriber | None:
+    """The engine ``WACONNECT_TRANSCRIPTION`` names; each is imported only when chosen."""
+    if settings.transcription == "transcribe":
+        from waconnect.adapters.aws.transcribe import AmazonTranscribe  # noqa: PLC0415
+
+        return AmazonTranscribe(
+            transcribe(),
+            s3,
+            bucket=settings.media_bucket,
+            object_key=lambda key: settings.media_prefix + key,
+            output_prefix=f"{settings.media_prefix}transcripts/",
+            language_options=settings.transcribe_language_options,
+        )
+    if settings.transcription == "pocketsphinx":
+        from waconnect.media.transcribe import PocketsphinxTranscriber  # noqa: PLC0415
+
+        return PocketsphinxTranscriber(media, max_seconds=settings.transcribe_max_seconds)
+    return None
+
+
+def _transfers(
+    settings: Settings, http: httpx.Client | None, closers: list[Callable[[], None]]
+) -> TransfersOnDemand:
+    """Signed-URL transfers, made with their HTTP client on the first file (a text never
+    loads httpx)."""
+    made: list[httpx.Client] = []
+
+    def make() -> SignedUrlTransfers:
+        import httpx  # noqa: PLC0415
+
+        from waconnect.adapters.transfers import SignedUrlTransfers  # noqa: PLC0415
+
+        client = http
+        if client is None:
+            client = httpx.Client(
+                timeout=httpx.Timeout(
+                    settings.read_timeout_seconds, connect=settings.connect_timeout_seconds
+                )
+            )
+            made.append(client)  # a client the caller passed in stays the caller's
+        return SignedUrlTransfers(client, allow_http_loopback=settings.allow_http_loopback)
+
+    def close() -> None:
+        for client in made:
+            client.close()
+
+    closers.append(close)
+    return TransfersOnDemand(make)
+
+
+def _converter(settings: Settings, media: MediaStore) -> ConverterOnDemand:
+    """The PyAV converter, made on the first conversion (a text never loads the media code)."""
+
+    def make() -> Converter:
+        from waconnect.media.convert import ConversionLimits, PyAvConverter  # noqa: PLC0415
+
+        limits = ConversionLimits(
+            max_part_bytes=settings.connect_max_attachment_bytes,
+            max_audio_seconds=settings.max_audio_seconds,
+        )
+        return PyAvConverter(media, limits=limits)
+
+    return ConverterOnDemand(make)
 
 
 def _state(
@@ -267,6 +310,13 @@ def _state(
             DynamoDbLedger(client, ledger_table, clock),
             DynamoDbMessageLog(client, settings.message_log_table, clock),
         )
+    from waconnect.adapters.local.sqlite import (  # noqa: PLC0415 (not loaded on AWS)
+        SqliteDatabase,
+        SqliteLedger,
+        SqliteMessageLog,
+        SqliteSessionStore,
+    )
+
     database = SqliteDatabase(settings.sqlite_path)
     closers.append(database.close)
     return (

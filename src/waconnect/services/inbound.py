@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from waconnect.domain.failures import Direction, Failure, FailureReason, failure_from_error
 from waconnect.domain.media import StoredMedia
@@ -20,12 +21,12 @@ from waconnect.domain.whatsapp import InboundBatch, InboundMessage, StatusUpdate
 from waconnect.errors import CapacityExceeded, DeliveryError, TransientError
 from waconnect.log_setup import add_log_ids
 from waconnect.media.policy import ConnectLimits
+from waconnect.on_demand import OnDemand
 from waconnect.ports import DEFAULT_LEASE_SECONDS
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
 from waconnect.services.identity import session_key
-from waconnect.services.inbound_files import InboundFiles
 from waconnect.services.memory import MessageMemory
 from waconnect.services.outcome import Outcome, message_outcome
 from waconnect.services.ports_bundle import BridgePorts
@@ -33,6 +34,9 @@ from waconnect.services.redact import mask
 from waconnect.services.snippets import customer_snippet, quoted_wamid, worth_remembering
 from waconnect.services.statuses import StatusNotices
 from waconnect.services.transcripts import VoiceTranscripts
+
+if TYPE_CHECKING:
+    from waconnect.services.inbound_files import InboundFiles
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +74,14 @@ class InboundService:
             whatsapp=ports.whatsapp,
             lease_seconds=lease_seconds,
         )
-        self._files = InboundFiles(
-            whatsapp=ports.whatsapp,
-            media=ports.media,
-            converter=ports.converter,
-            limits=limits or ConnectLimits(),
-            stickers=stickers,
-            transcribe=transcripts is not None,
-            connect_text_limit=connect_text_limit,
+        self._files = OnDemand(
+            lambda: _inbound_files(
+                ports,
+                limits=limits or ConnectLimits(),
+                stickers=stickers,
+                transcribe=transcripts is not None,
+                connect_text_limit=connect_text_limit,
+            )
         )
         self._feedback = CustomerFeedback(ports.whatsapp, feedback or FeedbackSettings())
         self._statuses = StatusNotices(
@@ -263,7 +267,7 @@ class InboundService:
         quoted = self._quoted(message, key)
         if message.media is None:
             return self._texts("text", render_for_agent(message, quoted=quoted))
-        parts = self._files.parts(message, message.media)
+        parts = self._files.get().parts(message, message.media)
         parts += self._texts("caption", render_for_agent(message, quoted=quoted))
         return parts
 
@@ -313,6 +317,28 @@ class InboundService:
 
         _, session = self._chats.deliver(session, message, send_all)
         return session
+
+
+def _inbound_files(
+    ports: BridgePorts,
+    *,
+    limits: ConnectLimits,
+    stickers: bool,
+    transcribe: bool,
+    connect_text_limit: int,
+) -> InboundFiles:
+    # Made for the first file: a process that handles texts only never loads the media code.
+    from waconnect.services.inbound_files import InboundFiles  # noqa: PLC0415
+
+    return InboundFiles(
+        whatsapp=ports.whatsapp,
+        media=ports.media,
+        converter=ports.converter,
+        limits=limits,
+        stickers=stickers,
+        transcribe=transcribe,
+        connect_text_limit=connect_text_limit,
+    )
 
 
 def _claim_key(wamid: str) -> str:

@@ -19,7 +19,6 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import MediaKind, OutgoingMedia
 from waconnect.domain.session import ChatSession
 from waconnect.errors import DoesNotFit, PermanentError
-from waconnect.media.examine import examine_stored
 from waconnect.media.policy import OutboundPlan, document_instead, outbound_plan
 from waconnect.ports import ConnectChat, Converter, MediaStore, WhatsApp
 from waconnect.services.chats import ChatLifecycle
@@ -75,6 +74,9 @@ class OutboundFiles:
             return replace(got.stored, filename=got.name)
 
         stored = self._chats.call(session, download)
+        # Imported with the first file: a process that handles texts only never loads it.
+        from waconnect.media.examine import examine_stored  # noqa: PLC0415
+
         found = examine_stored(
             self._media,
             stored,

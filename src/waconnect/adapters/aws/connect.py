@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_connect import ConnectClient
     from mypy_boto3_connectparticipant import ConnectParticipantClient
 
+    from waconnect.adapters.on_demand_adapters import TransfersOnDemand
     from waconnect.adapters.transfers import SignedUrlTransfers
     from waconnect.ports import Clock, MediaStore
 
@@ -68,7 +69,7 @@ class AwsConnectChat:
         self,
         connect_client: ConnectClient,
         participant_client: ConnectParticipantClient,
-        transfers: SignedUrlTransfers,
+        transfers: SignedUrlTransfers | TransfersOnDemand,
         media_store: MediaStore,
         *,
         instance_id: str,

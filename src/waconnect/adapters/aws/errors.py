@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -178,9 +178,10 @@ def translate_errors(operation: str, *, service: str, idempotent: bool = True) -
         raise ambiguous(
             f"{operation}: {code}", operation=operation, code=code, kind=Kind.TIMED_OUT
         ) from exc
-    except httpx.TransportError as exc:
+    except _httpx_transport_errors() as exc:
         code = type(exc).__name__
-        label = Kind.NOT_CONNECTED if isinstance(exc, httpx.ConnectError) else Kind.TIMED_OUT
+        connect_error = sys.modules["httpx"].ConnectError
+        label = Kind.NOT_CONNECTED if isinstance(exc, connect_error) else Kind.TIMED_OUT
         raise TransientError(
             f"{operation}: {code}", operation=operation, code=code, kind=label
         ) from exc
@@ -190,3 +191,10 @@ def translate_errors(operation: str, *, service: str, idempotent: bool = True) -
         raise PermanentError(
             f"{operation}: {code}: {exc}", operation=operation, code=code, kind=Kind.MISCONFIGURED
         ) from exc
+
+
+def _httpx_transport_errors() -> tuple[type[BaseException], ...]:
+    """httpx's transport errors, when httpx is loaded: an httpx error cannot happen before, and
+    a process that never transfers a file (a text) never imports httpx."""
+    httpx = sys.modules.get("httpx")
+    return () if httpx is None else (httpx.TransportError,)
