@@ -3,7 +3,8 @@
 Every variable is ``WACONNECT_`` plus the field name in upper case (``WACONNECT_MEDIA_BUCKET``).
 ``WACONNECT_CONFIG`` names a TOML file whose top-level keys are the field names; the environment
 wins over the file. Everything is validated at once: one ``ConfigurationError`` names every missing
-or bad value. Nothing else in waconnect reads the environment.
+or bad value. Nothing else in waconnect reads the environment, but ``log_settings`` (read by every
+command before it knows whether it needs these).
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from waconnect import log_settings
 from waconnect.domain.text import CONNECT_TEXT_LIMIT
 from waconnect.errors import ConfigurationError
 from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.sandbox import defaults
 from waconnect.services.feedback import QUEUED_TEXT
 
-PREFIX = "WACONNECT_"
+# The log settings live apart (every command reads them first); they are settings all the same.
+PREFIX = log_settings.PREFIX
+LOG_LEVELS = log_settings.LOG_LEVELS
+LOG_FORMATS = log_settings.LOG_FORMATS
+LogSettings = log_settings.LogSettings
 
 # Connect's documented defaults for chat attachments (one table: the media policy's).
 DEFAULT_CONNECT_EXTENSIONS: tuple[str, ...] = tuple(sorted(CONNECT_DEFAULT_EXTENSIONS))
@@ -30,36 +36,6 @@ DEFAULT_CONNECT_MAX_BYTES = CONNECT_DEFAULT_MAX_BYTES
 _MIB = 1024 * 1024
 # "transcribe" is Amazon Transcribe (batch jobs, completed by a job-state-change event).
 TRANSCRIPTION_ENGINES = frozenset({"none", "pocketsphinx", "transcribe"})
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LOG_FORMATS = ("text", "json")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LogSettings:
-    """How much is logged and in what form; read on its own, since every command logs
-    (``explain`` and ``replay`` included) and not every command needs the bridge's settings.
-
-    ``WACONNECT_LOG_LEVEL``: DEBUG, INFO, WARNING (the default), ERROR or CRITICAL.
-    ``WACONNECT_LOG_FORMAT``: ``text`` (the default) or ``json``, one object per line.
-    """
-
-    level: str = "WARNING"
-    format: str = "text"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> LogSettings:
-        problems = []
-        level = environ.get(f"{PREFIX}LOG_LEVEL", "").strip().upper() or "WARNING"
-        if level not in LOG_LEVELS:
-            problems.append(
-                f"{PREFIX}LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}, got {level!r}"
-            )
-        fmt = environ.get(f"{PREFIX}LOG_FORMAT", "").strip().lower() or "text"
-        if fmt not in LOG_FORMATS:
-            problems.append(f"{PREFIX}LOG_FORMAT: must be text or json, got {fmt!r}")
-        if problems:
-            raise ConfigurationError("invalid log settings: " + "; ".join(problems))
-        return cls(level=level, format=fmt)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

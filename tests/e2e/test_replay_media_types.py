@@ -123,7 +123,7 @@ def _spoken_note(tmp_path: Path, words: str) -> Path:
     import shutil
     import subprocess
 
-    from waconnect.media.convert import transcode_file
+    from waconnect.media.conversions import transcode_file
 
     espeak = shutil.which("espeak-ng")
     if espeak is None:

@@ -88,3 +88,43 @@ def test_the_media_command_loads_neither_boto3_nor_the_emulators(files: Path) ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert "LOADED []" in done.stdout
+
+
+def test_the_conversion_process_loads_no_store_no_ports_and_no_bridge_settings(
+    files: Path, tmp_path: Path
+) -> None:
+    probe = (
+        "import runpy, sys\n"
+        f"sys.argv = ['waconnect', 'media', 'convert', {str(files / 'note.ogg')!r},"
+        f" '--for', 'connect', '--out', {str(tmp_path / 'out')!r}]\n"
+        "try:\n"
+        "    runpy.run_module('waconnect', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "heavy = ('boto3', 'botocore', 'waconnect.sandbox', 'waconnect.adapters',"
+        " 'waconnect.ports', 'waconnect.settings', 'waconnect.services.inbound')\n"
+        "print('LOADED', sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert "LOADED []" in done.stdout, done.stdout
+    assert [path.name for path in (tmp_path / "out").iterdir()] == ["note.wav"]
+
+
+@pytest.mark.slow
+def test_a_note_longer_than_one_attachment_is_written_as_numbered_parts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    note = tmp_path / "long.ogg"
+    note.write_bytes(samples.long_voice_note(11 * 60, bit_rate=6_000))
+    out = tmp_path / "out"
+
+    assert main(["media", "convert", str(note), "--for", "connect", "--out", str(out)]) == 0
+
+    assert sorted(path.name for path in out.iterdir()) == ["long-1of2.wav", "long-2of2.wav"]
+    printed = capsys.readouterr().out
+    for part in out.iterdir():
+        assert part.stat().st_size <= 20 * 1024 * 1024
+        assert f"{part} ({part.stat().st_size} bytes, audio/wav)" in printed
+    assert "duration:  660.00 s" in printed

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from waconnect.domain.whatsapp import Customer
+if TYPE_CHECKING:
+    # Only annotations name it: the media policy reads MediaKind without the inbound model.
+    from waconnect.domain.whatsapp import Customer
 
 
 class MediaKind(enum.StrEnum):

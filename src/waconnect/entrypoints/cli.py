@@ -39,11 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if chosen in {name, ""} or chosen not in SUBCOMMANDS:
             importlib.import_module(module_name).add_arguments(sub)
     args = parser.parse_args(arguments)
-    # Logging is set up before any subcommand runs, from the environment; the settings module
-    # is the only reader of WACONNECT_* variables.
+    # Logging is set up before any subcommand runs, from the environment (log_settings reads
+    # its two variables without loading the bridge's settings).
     from waconnect.errors import ConfigurationError  # noqa: PLC0415
+    from waconnect.log_settings import LogSettings  # noqa: PLC0415
     from waconnect.log_setup import configure_logging  # noqa: PLC0415
-    from waconnect.settings import LogSettings  # noqa: PLC0415
 
     try:
         log = LogSettings.from_env(os.environ)

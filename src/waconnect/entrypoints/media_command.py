@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from waconnect.media.examine import Examination, examine_file
-from waconnect.media.naming import content_type_for_name, file_name_for
+from waconnect.media.naming import content_type_for_name
 from waconnect.media.policy import ConnectLimits, InboundPlan, OutboundPlan
 from waconnect.media.policy import inbound_plan as plan_inbound
 from waconnect.media.policy import outbound_plan as plan_outbound
@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
         _print_inspection(path, size, found, inbound, outbound)
         return 0
     if args.direction == "connect":
-        return _convert_for_connect(path, found, inbound, args.out)
-    return _convert_for_whatsapp(path, found, outbound, args.out)
+        return _convert_for_connect(path, inbound, args.out)
+    return _convert_for_whatsapp(path, outbound, args.out)
 
 
 def _print_inspection(
@@ -90,22 +90,22 @@ def _print_inspection(
     print(f"whatsapp:  {whatsapp}")
 
 
-def _convert_for_connect(path: Path, found: Examination, plan: InboundPlan, out: Path) -> int:
+def _convert_for_connect(path: Path, plan: InboundPlan, out: Path) -> int:
     if plan.action == "notice":
         print(f"not for Connect: {plan.reason}", file=sys.stderr)
         return 1
     if plan.action == "attach":
         return _copy(path, out / plan.name)
-    return _converted(path, found, plan.target, plan.name, max_bytes=0, out=out)
+    return _converted(path, plan.target, plan.name, max_bytes=0, out=out)
 
 
-def _convert_for_whatsapp(path: Path, found: Examination, plan: OutboundPlan, out: Path) -> int:
+def _convert_for_whatsapp(path: Path, plan: OutboundPlan, out: Path) -> int:
     if plan.action == "notice":
         print(f"not for WhatsApp: {plan.reason}", file=sys.stderr)
         return 1
     if plan.action == "send":
         return _copy(path, out / plan.filename)
-    return _converted(path, found, plan.target, plan.filename, max_bytes=plan.max_bytes, out=out)
+    return _converted(path, plan.target, plan.filename, max_bytes=plan.max_bytes, out=out)
 
 
 def _copy(path: Path, target: Path) -> int:
@@ -115,36 +115,33 @@ def _copy(path: Path, target: Path) -> int:
     return 0
 
 
-def _converted(
-    path: Path, found: Examination, target: str, name: str, *, max_bytes: int, out: Path
-) -> int:
-    # The converter and its local store load PyAV and Pillow: only a conversion pays for them.
-    from waconnect.adapters.local.files import FileMediaStore  # noqa: PLC0415
+def _converted(path: Path, target: str, name: str, *, max_bytes: int, out: Path) -> int:
+    # The conversions load PyAV and Pillow: only a conversion pays for them. The files are
+    # written next to where they end, then renamed: no store, no copy.
     from waconnect.errors import PermanentError  # noqa: PLC0415
-    from waconnect.media.convert import PyAvConverter, part_name  # noqa: PLC0415
+    from waconnect.media.conversions import (  # noqa: PLC0415
+        ConversionLimits,
+        convert_file,
+        part_name,
+    )
 
+    limits = ConversionLimits()
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="waconnect-media-") as tmp:
-        store = FileMediaStore(Path(tmp) / "store")
-        with path.open("rb") as source:
-            original = store.put(
-                "source",
-                iter(lambda: source.read(1 << 16), b""),
-                content_type=found.content_type,
-                filename=file_name_for(found.content_type, filename=path.name),
-            )
+    with tempfile.TemporaryDirectory(prefix=".waconnect-media-", dir=out) as tmp:
         try:
-            conversion = PyAvConverter(store, workdir=Path(tmp)).convert(
-                original, target=target, key="converted", max_bytes=max_bytes
-            )
+            conversion = convert_file(
+                path, Path(tmp), target=target, max_bytes=max_bytes or limits.max_part_bytes,
+                limits=limits, what=path.name,
+            )  # fmt: skip
         except PermanentError as exc:
             print(f"could not convert {path.name}: {exc}", file=sys.stderr)
             return 1
-        files = conversion.files
-        for index, stored in enumerate(files, start=1):
-            written = out / (name if len(files) == 1 else part_name(name, index, len(files)))
-            shutil.copyfile(store.path(stored.key), written)
-            print(f"{written} ({stored.size} bytes, {stored.content_type})")
+        count = len(conversion.paths)
+        for index, written_path in enumerate(conversion.paths, start=1):
+            written = out / (name if count == 1 else part_name(name, index, count))
+            size = written_path.stat().st_size
+            written_path.replace(written)
+            print(f"{written} ({size} bytes, {conversion.content_type})")
     if conversion.duration_seconds:
         print(f"duration:  {conversion.duration_seconds:.2f} s")
     if conversion.caption:

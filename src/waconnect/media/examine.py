@@ -11,13 +11,17 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from waconnect.domain.media import StoredMedia
 from waconnect.media.dangers import dangerous_type
 from waconnect.media.naming import canonical_type, content_type_for_name
 from waconnect.media.ooxml import OOXML_TYPES, ooxml_problem
 from waconnect.media.sniff import HEAD_BYTES, reconcile, sniff
-from waconnect.ports import MediaStore
+
+if TYPE_CHECKING:
+    # Only named in signatures: `waconnect media` examines files without loading the ports.
+    from waconnect.ports import MediaStore
 
 _GENERIC = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 # Image types whose pixels Pillow decodes (an SVG is refused as a script before this).

@@ -318,7 +318,7 @@ def _upload_type(upload: UploadFile) -> str:
 
 def _voice_note(sandbox: LiveSandbox, name: str, data: bytes) -> str:
     """Any recording as WhatsApp sends a voice note: OGG/Opus, converted with PyAV."""
-    from waconnect.media.convert import transcode_file  # noqa: PLC0415 - PyAV is heavy
+    from waconnect.media.conversions import transcode_file  # noqa: PLC0415 - PyAV is heavy
 
     with tempfile.TemporaryDirectory(prefix="waconnect-voice-") as folder:
         source = Path(folder) / ("source" + (Path(name).suffix or ".bin"))

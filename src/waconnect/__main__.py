@@ -1,0 +1,7 @@
+"""``python -m waconnect``: the ``waconnect`` command."""
+
+import sys
+
+from waconnect.entrypoints.cli import main
+
+sys.exit(main())
