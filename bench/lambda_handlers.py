@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from doc_section import write_section
+from voice_notes import voice_note
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "lambda_handlers.json"
@@ -126,41 +127,6 @@ def child(mode: str, event_path: str) -> None:
 
 
 # ---- the parent: emulators, queues, and one child per figure -----------------------------
-
-
-def voice_note(seconds: int) -> bytes:
-    """An OGG/Opus mono voice note of ``seconds``: one second of a gliding voiced tone with a
-    pause, repeated (the encoder works as hard on it as on speech)."""
-    import math
-    import struct
-    from fractions import Fraction
-
-    import av
-
-    rate = 16000
-    second = bytearray()
-    phase = 0.0
-    for n in range(rate):
-        t = n / rate
-        phase += 2 * math.pi * (150.0 + 45.0 * math.sin(2 * math.pi * 0.7 * t)) / rate
-        voiced = sum(math.sin(k * phase) / k for k in (1, 2, 3, 5))
-        value = int(9000 * voiced) if t < 0.85 else 0
-        second += struct.pack("<h", value)
-    out = io.BytesIO()
-    with av.open(out, "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=rate, layout="mono")
-        stream.bit_rate = 24_000
-        for index in range(seconds):
-            frame = av.AudioFrame(format="s16", layout="mono", samples=rate)
-            frame.planes[0].update(bytes(second))
-            frame.rate = rate
-            frame.pts = index * rate
-            frame.time_base = Fraction(1, rate)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
 
 
 class Rig:

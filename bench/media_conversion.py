@@ -1,6 +1,6 @@
-"""Voice notes to WAV against the ffmpeg command line, memory per note length, offline transcripts.
+"""Voice notes to WAV against the ffmpeg command line, the bridge's memory, offline transcripts.
 
-Three measurements, one command:
+Four measurements, one command:
 
 1. Conversion of an OGG/Opus voice note of 30 s, 5, 15 and 60 minutes to 16 kHz mono 16-bit WAV,
    in the same run: in-process (``waconnect.media.wav``, CPU seconds), the whole
@@ -10,34 +10,37 @@ Three measurements, one command:
    it the baseline column says so.
 2. Peak memory of a converting process, per note length: the RSS growth of a fresh process over
    its size after its imports, while it converts the note in parts under Connect's 20 MB.
-3. The offline engine (pocketsphinx) on espeak-ng speech: real-time factor and word error rate.
+3. Peak memory of the bridge process (the emulators in another process) forwarding a 15- and a
+   60-minute voice note and documents of 1, 20 and 100 MB (``bridge_memory``).
+4. The offline engine (pocketsphinx) on espeak-ng speech: real-time factor and word error rate.
 
     python bench/media_conversion.py [--minutes 0.5,5,15,60] [--repeat 3]
+                                     [--memory-minutes 15,60] [--documents-mb 1,20,100]
 
 Figures go to bench/results/media_conversion.json, docs/benchmarks.md (between markers) and the
-plot docs/media_conversion.svg.
+plot docs/media_conversion.svg. Every child process is bounded (``CHILD_TIMEOUT``); on a quiet
+two-core machine the whole run takes about four minutes.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import math
+import os
 import platform
 import resource
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
+import bridge_memory
+from doc_section import write_section
 from pocketsphinx import Decoder
+from voice_notes import write_voice_note
 
 from waconnect.media.wav import BYTES_PER_SECOND, HEADER_BYTES, to_wav_parts
 
@@ -48,6 +51,7 @@ PLOT = ROOT / "docs" / "media_conversion.svg"
 START_MARK = "<!-- media_conversion:start -->"
 END_MARK = "<!-- media_conversion:end -->"
 CONNECT_LIMIT = 20 * 1024 * 1024
+CHILD_TIMEOUT = 600  # seconds: a 60-minute note takes ~6 s of CPU on a quiet machine
 SENTENCES = (
     "one two three four five six seven eight nine",
     "hello I need help with my bill please call me back tomorrow",
@@ -57,39 +61,11 @@ SENTENCES = (
 )
 
 
-def voice_note(seconds: int) -> bytes:
-    """An OGG/Opus mono note at 24 kbit/s: a second of voiced, syllable-shaped sound repeated."""
-    rate = 48_000
-    pcm = bytearray()
-    phase = 0.0
-    for n in range(rate):
-        t = n / rate
-        phase += 2 * math.pi * (150.0 + 45.0 * math.sin(2 * math.pi * 0.7 * t)) / rate
-        voiced = sum(math.sin(k * phase) / k for k in (1, 2, 3, 5))
-        syllable = max(0.0, math.sin(2 * math.pi * 4.0 * t)) ** 0.6
-        pcm += struct.pack("<h", int(9000 * voiced * syllable * (0.0 if t > 0.85 else 1.0)))
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=rate, layout="mono")
-        stream.bit_rate = 24_000
-        for index in range(seconds):
-            frame = av.AudioFrame(format="s16", layout="mono", samples=rate)
-            frame.planes[0].update(bytes(pcm))
-            frame.rate = rate
-            frame.pts = index * rate
-            frame.time_base = Fraction(1, rate)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return buffer.getvalue()
-
-
 def child_cpu(command: list[str]) -> tuple[float, float]:
     """(CPU seconds, wall seconds) of one child process run to its end."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, timeout=1800)
+    subprocess.run(command, check=True, capture_output=True, timeout=CHILD_TIMEOUT)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
@@ -130,7 +106,7 @@ def memory_growth_mb(note: Path) -> float:
         check=True,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=CHILD_TIMEOUT,
     )
     base, peak = (int(x) for x in done.stdout.split())
     return (peak - base) / 1024
@@ -253,6 +229,8 @@ def write_report(report: dict[str, Any]) -> str:
         "Connect's 20 MB, against `ffmpeg -i in.ogg -ar 16000 -ac 1 -c:a pcm_s16le out.wav` in",
         "the same run (CPU seconds, best of the repeats; the whole `waconnect media convert`",
         "process includes its start). Target: at most 1.0× ffmpeg at 15 and 60 minutes.",
+        f"The run took {report['run_seconds']} s; a loaded machine inflates every figure and",
+        "its ratios vary: compare columns of one run.",
         "ffmpeg is for this benchmark only: `apt-get install ffmpeg` on Debian.",
         f"Machine: {report['machine']}. Plot: `docs/media_conversion.svg`.",
         "",
@@ -281,15 +259,11 @@ def write_report(report: dict[str, Any]) -> str:
             f"{speech['audio_seconds']} s of speech. Synthetic speech is hard for its model: "
             "the figure is a floor to compare engines on, not what a person's voice gets."
         )
+    lines += ["", "### The bridge's memory (`bench/bridge_memory.py`)", ""]
+    lines += bridge_memory.section(report["bridge_memory"])
     lines += ["", "Raw figures: `bench/results/media_conversion.json`.", END_MARK]
     section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, START_MARK, END_MARK, section)
     return section
 
 
@@ -297,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--minutes", default="0.5,5,15,60")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-minutes", default="15,60")
+    parser.add_argument("--documents-mb", default="1,20,100")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
+    load = os.getloadavg()[0]
     ffmpeg = shutil.which("ffmpeg")
     waconnect = shutil.which("waconnect") or str(Path(sys.executable).parent / "waconnect")
     rows = []
@@ -305,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_name)
         for minutes in (float(m) for m in args.minutes.split(",")):
             note = tmp / f"note-{minutes:g}.ogg"
-            note.write_bytes(voice_note(round(minutes * 60)))
+            write_voice_note(note, round(minutes * 60))
             row: dict[str, Any] = {"minutes": minutes, "note_bytes": note.stat().st_size}
             runs = [in_process(note, tmp / "inprocess") for _ in range(args.repeat)]
             row["inprocess_cpu_s"] = min(r[0] for r in runs)
@@ -326,11 +304,18 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(row), flush=True)
         speech = transcription(tmp)
     print(json.dumps({k: v for k, v in speech.items() if k != "sentences"}))
+    memory = bridge_memory.run(
+        [float(m) for m in args.memory_minutes.split(",")],
+        [int(mb) for mb in args.documents_mb.split(",")],
+        timeout=CHILD_TIMEOUT,
+    )
     report = {
         "machine": f"{platform.machine()}, {platform.python_version()}, "
-        f"{len(__import__('os').sched_getaffinity(0))} CPUs",
+        f"{len(os.sched_getaffinity(0))} CPUs, load average {load:.1f} when the run started",
         "conversion": rows,
         "transcription": speech,
+        "bridge_memory": memory,
+        "run_seconds": round(time.perf_counter() - started),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

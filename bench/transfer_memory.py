@@ -35,6 +35,7 @@ import boto3
 import httpx
 from botocore.config import Config
 from doc_section import write_section
+from peak_memory import reset_peak, status_kb
 
 from waconnect.adapters.aws.connect import AwsConnectChat
 from waconnect.adapters.aws.eum import EumWhatsApp
@@ -83,22 +84,6 @@ def serve_cloud(conn: Connection) -> None:
 
 
 # ---- bridge process --------------------------------------------------------------------------
-
-
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _reset_peak() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False when the kernel refuses."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 class WallClock:
@@ -205,10 +190,10 @@ def measure(
     # Labels become keys and ClientTokens: unique per run, or Connect replays an earlier upload.
     run_id = uuid.uuid4().hex[:8]
     bridge.run(f"warm-up-{run_id}", warm_up[0], WARM_UP_SIZE, warm_up[1])
-    baseline_kb = _status_kb("VmRSS")
-    exact = _reset_peak()
+    baseline_kb = status_kb("VmRSS")
+    exact = reset_peak()
     result = bridge.run(f"size-{size}-{run_id}", media[0], size, media[1])
-    peak_kb = _status_kb("VmHWM")
+    peak_kb = status_kb("VmHWM")
     bridge.http.close()
     out.send(
         {

@@ -15,9 +15,7 @@ Transcription is off (``WACONNECT_TRANSCRIPTION=none``).
 from __future__ import annotations
 
 import argparse
-import array
 import json
-import math
 import os
 import platform
 import subprocess
@@ -25,7 +23,6 @@ import sys
 import tempfile
 import threading
 import time
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The baseline is unpacked the same way as for the speed benchmark.
 from doc_section import write_section
 from replay_speed import unpack
+from voice_notes import write_voice_note
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "voice_note_memory.json"
@@ -43,31 +41,6 @@ START_MARK = "<!-- voice_note_memory:start -->"
 END_MARK = "<!-- voice_note_memory:end -->"
 MB = 1024 * 1024
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def voice_note(path: Path, minutes: float) -> Path:
-    """A mono OGG/Opus recording of ``minutes`` (a tone), encoded frame by frame with PyAV."""
-    import av  # noqa: PLC0415
-
-    rate, frame = 48_000, 960
-    # One 20 ms frame of a 400 Hz tone (a whole number of periods), repeated.
-    period = [round(6000 * math.sin(2 * math.pi * i / 120)) for i in range(120)]
-    chunk = array.array("h", period * (frame // 120)).tobytes()
-    with av.open(str(path), "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=rate)
-        stream.bit_rate = 24_000
-        stream.layout = "mono"
-        for start in range(0, int(minutes * 60 * rate), frame):
-            audio = av.AudioFrame(format="s16", layout="mono", samples=frame)
-            audio.planes[0].update(chunk)
-            audio.sample_rate = rate
-            audio.pts = start
-            audio.time_base = Fraction(1, rate)
-            for packet in stream.encode(audio):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def scenario(folder: Path, name: str, steps: list[dict[str, Any]]) -> Path:
@@ -146,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         today_src = ROOT / "src"
         scenarios = {"one text": scenario(folder, "text", [_text()])}
         for minutes in args.minutes:
-            note = voice_note(folder / f"voice-{minutes:g}.ogg", minutes)
+            note = write_voice_note(folder / f"voice-{minutes:g}.ogg", round(minutes * 60))
             step = {"action": "customer.voice", "customer": "15550100001", "path": note.name}
             scenarios[f"{minutes:g}-minute voice note"] = scenario(
                 folder, f"voice-{minutes:g}", [step]
