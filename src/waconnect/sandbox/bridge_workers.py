@@ -2,7 +2,8 @@
 
 Each worker is a real OS process (started fresh, not forked from the replay's threads) running
 the bridge as production builds it, on the scenario's SQLite state and the emulators' endpoints;
-its clock reads the replay clock through shared memory. Deliveries go to the workers round-robin
+its clock reads the replay clock through shared memory (a ticking clock, the live sandbox's, as
+its distance from real time). Deliveries go to the workers round-robin
 and each worker handles several at once, as a Lambda function's concurrent invocations would.
 
 ``kill`` ends a worker with SIGKILL, the way a Lambda timeout or an out-of-memory kill ends one:
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -151,8 +153,8 @@ class WorkerPool:
             raise ValueError("at least one worker")
         self._context = multiprocessing.get_context("spawn")
         self._setup = setup
-        self._now: Synchronized[float] = self._context.Value("d", clock.now())
         self._clock = clock
+        self._now: Synchronized[float] = self._context.Value("d", self._shared_now())
         clock.on_advance(self._sync_clock)
         self._lock = threading.Lock()
         self._started = itertools.count(1)
@@ -175,14 +177,25 @@ class WorkerPool:
         with self._lock:
             return [worker.caller for worker in self._workers]
 
+    def _shared_now(self) -> float:
+        # A ticking clock is shared as its distance from real time, which the worker adds back.
+        return self._clock.now() - (time.time() if self._clock.ticking else 0.0)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [worker.process.pid or 0 for worker in self._workers]
+
     def _sync_clock(self) -> None:
-        self._now.value = self._clock.now()
+        self._now.value = self._shared_now()
 
     def _spawn(self) -> _Worker:
         caller = f"bridge-{next(self._started)}"
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=serve, args=(theirs, caller, self._now, self._setup), name=caller, daemon=True
+            target=serve,
+            args=(theirs, caller, self._now, self._clock.ticking, self._setup),
+            name=caller,
+            daemon=True,
         )
         process.start()
         theirs.close()
@@ -229,16 +242,24 @@ class WorkerPool:
 
 
 class _SharedClock:
-    """The replay clock, read from shared memory (it moves only when the replay moves it)."""
+    """The replay clock, read from shared memory (it moves only when the replay moves it), or
+    the live sandbox's ticking clock: real time plus the distance shared."""
 
-    def __init__(self, value: Synchronized[float]) -> None:
+    def __init__(self, value: Synchronized[float], *, ticking: bool) -> None:
         self._value = value
+        self._ticking = ticking
 
     def now(self) -> float:
-        return float(self._value.value)
+        return float(self._value.value) + (time.time() if self._ticking else 0.0)
 
 
-def serve(conn: Connection, caller: str, now: Synchronized[float], setup: WorkerSetup) -> None:
+def serve(
+    conn: Connection,
+    caller: str,
+    now: Synchronized[float],
+    ticking: bool,
+    setup: WorkerSetup,
+) -> None:
     """A worker's life: build the bridge, answer deliveries until told to stop."""
     from waconnect.log_setup import configure_logging  # noqa: PLC0415 - in the child only
     from waconnect.sandbox.bridge_host import InProcessBridge, sandbox_settings  # noqa: PLC0415
@@ -254,7 +275,7 @@ def serve(conn: Connection, caller: str, now: Synchronized[float], setup: Worker
             media_prefix=setup.media_prefix,
             environ=setup.environ,
         )
-        bridge = InProcessBridge(settings, clock=_SharedClock(now), caller=caller)
+        bridge = InProcessBridge(settings, clock=_SharedClock(now, ticking=ticking), caller=caller)
     except Exception as exc:  # noqa: BLE001 - told to the replay, which stops with it
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         return

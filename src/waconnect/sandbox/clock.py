@@ -25,6 +25,10 @@ class SandboxClock:
         self._offset = 0.0
         self._listeners: list[Callable[[], None]] = []
 
+    @property
+    def ticking(self) -> bool:
+        return self._ticking
+
     def now(self) -> float:
         with self._lock:
             elapsed = time.monotonic() - self._mono if self._ticking else 0.0

@@ -33,6 +33,7 @@ FAULTS: dict[str, dict[str, str]] = {
     "expire_token": {"label": "Expire the participant token", "needs": "contact"},
     "end_from_connect": {"label": "End the chat from Connect's side", "needs": "contact"},
     "reject_attachment": {"label": "Reject the next attachment (scanner)", "needs": ""},
+    "crash": {"label": "Crash the bridge (SIGKILL) at its next call", "needs": "operation"},
     "clear": {"label": "Clear every fault", "needs": ""},
 }
 SLOW_SECONDS = 3.0
@@ -58,6 +59,13 @@ def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
     service = OPERATIONS.get(operation)
     if service is None:
         raise ValueError(f"choose an operation ({', '.join(OPERATIONS)})")
+    if kind == "crash":
+        # The bridge moves to a child process first (once): a crash kills a process.
+        sandbox.act({"action": "bridge.crash", "at": operation})
+        return (
+            f"the bridge process is killed once {operation} has run, before it reads the "
+            "answer; a fresh one takes over on the same state"
+        )
     if kind == "slow":
         sandbox.direct(lambda cloud: cloud.faults.slow_down(operation, SLOW_SECONDS))
         return f"every {operation} now takes {SLOW_SECONDS:g} s more"

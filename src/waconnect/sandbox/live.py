@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import signal
 import tempfile
 import threading
 import zipfile
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from waconnect.sandbox import defaults
+from waconnect.sandbox.bridge_workers import Exit
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.live_feed import LiveFeed
@@ -104,6 +106,7 @@ class LiveSandbox:
         self._last_lines: list[dict[str, Any]] = []
         # Every effect line of the steps run, as ``waconnect replay`` prints them.
         self.effects: list[dict[str, Any]] = []
+        self.crashes: list[dict[str, Any]] = []
 
     def start(self) -> LiveSandbox:
         runner = ScenarioRunner(
@@ -114,6 +117,7 @@ class LiveSandbox:
             watch=self.feed.notification,
         )
         runner.__enter__()
+        runner.world.on_takeover = self._takeover
         self._runner = runner
         try:
             runner.cloud.dispatcher.observe(self.feed.call)
@@ -179,6 +183,20 @@ class LiveSandbox:
             change(self.cloud)
             self.cloud.settle(timeout=30.0)
         self.feed.changed()
+
+    def _takeover(self, exit_: Exit, fresh: str) -> None:
+        self.crashes.append({"killed": exit_.caller, "exit": exit_.exitcode, "fresh": fresh})
+        how = "SIGKILL" if exit_.exitcode == -signal.SIGKILL else f"exit {exit_.exitcode}"
+        self.feed.note(
+            "Bridge",
+            f"{exit_.caller} killed ({how}); {fresh} took over on the same state",
+            {"killed": exit_.caller, "exitcode": exit_.exitcode, "took_over": fresh},
+        )
+
+    def bridge_state(self) -> dict[str, Any]:
+        """Where the bridge runs now, and the crashes so far (the page shows them)."""
+        pid = self.runner.bridge_pid()
+        return {"process": pid or os.getpid(), "child": bool(pid), "crashes": list(self.crashes)}
 
     def label_of(self, wamid: str) -> str:
         return self.runner.label_of(wamid)

@@ -28,7 +28,7 @@ _MAX_SHOWN = 4000
 class WireEvent:
     seq: int
     at: float
-    direction: str  # "in" (to the bridge) or "out" (a call the bridge made)
+    direction: str  # "in" (to the bridge), "out" (a call the bridge made), "sandbox" (to it)
     source: str  # "End User Messaging", "Connect streaming", or the called service
     title: str
     status: int = 0
@@ -70,6 +70,10 @@ class LiveFeed:
             error=error,
             body=_pretty(dict(params)),
         )
+
+    def note(self, source: str, title: str, details: Mapping[str, Any]) -> None:
+        """Something the sandbox did to the bridge itself (a crash and the takeover)."""
+        self._add(direction="sandbox", source=source, title=title, body=_pretty(dict(details)))
 
     def changed(self) -> None:
         """Something the page shows changed: tell every listener to read the state again."""

@@ -197,6 +197,7 @@ def _state(sandbox: LiveSandbox) -> dict[str, Any]:
         ],
         "wire": sandbox.feed.events(),
         "faults": FAULTS,
+        "bridge": sandbox.bridge_state(),
         "steps": len(sandbox.record.steps),
         "scenario_path": str(sandbox.record.root / "scenario.json"),
     }

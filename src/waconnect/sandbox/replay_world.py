@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from waconnect.sandbox import defaults
 from waconnect.sandbox.bridge_host import BridgeHost, InProcessBridge, honoured, sandbox_settings
-from waconnect.sandbox.bridge_workers import WorkerPool, WorkerSetup
+from waconnect.sandbox.bridge_workers import Exit, WorkerPool, WorkerSetup
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.scenario_delivery import Deliveries, journal_outcomes
@@ -63,6 +63,9 @@ class ReplayWorld:
         self.harness: LocalLambda | None = None
         self.host: BridgeHost | None = None
         self.pool: WorkerPool | None = None
+        self._setup: WorkerSetup | None = None
+        # Told of each crash: the killed process's exit and the caller name of the fresh one.
+        self.on_takeover: Callable[[Exit, str], None] | None = None
 
     def open(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-replay-")
@@ -86,6 +89,7 @@ class ReplayWorld:
             media_prefix=f"replay-{uuid.uuid4().hex}/",
             environ=honoured(self._environ),
         )
+        self._setup = setup
         self.settings: Settings = sandbox_settings(
             endpoint_url=setup.endpoint_url,
             s3_endpoint_url=setup.s3_endpoint_url,
@@ -154,4 +158,29 @@ class ReplayWorld:
                 self.cloud.clock.advance(lease + 1)
 
         if self.pool is not None:
-            self.pool.kill(caller, then=past_lease)
+            exit_ = self.pool.kill(caller, then=past_lease)
+            if self.on_takeover is not None:
+                self.on_takeover(exit_, self.pool.callers[0])
+
+    def bridge_pid(self) -> int:
+        """The process id of the bridge when it runs in a child process, else 0."""
+        return self.pool.pids()[0] if self.pool is not None else 0
+
+    def run_bridge_in_child(self, settle: Callable[[], object]) -> None:
+        """From now on the bridge runs in a child process on the same state (a crash kills one).
+
+        The in-process bridge is the fast way and costs no second interpreter; a scenario (or
+        the live sandbox) that crashes its bridge moves it to a child once ``settle`` returned
+        (nothing in flight).
+        """
+        if self.pool is not None:
+            return
+        if self.harness is not None or self._setup is None:
+            raise RuntimeError("this replay's bridge cannot move to a child process")
+        settle()
+        pool = WorkerPool(count=1, setup=self._setup, clock=self.cloud.clock)
+        host, self.host, self.pool = self.host, pool, pool
+        self.deliveries.use_host(pool)
+        self.cloud.dispatcher.on_crash = self._crash
+        if host is not None:
+            host.close()

@@ -142,6 +142,18 @@ class ScenarioRunner:
         """The Lambda harness deliveries go through, when the runner was made with one."""
         return self._world.harness
 
+    def run_bridge_in_child(self) -> None:
+        """Move the bridge to a child process on the same state (once; see ReplayWorld)."""
+        self._world.run_bridge_in_child(lambda: self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS))
+
+    def bridge_pid(self) -> int:
+        """The process id of the bridge when it runs in a child process, else 0."""
+        return self._world.bridge_pid()
+
+    @property
+    def world(self) -> ReplayWorld:
+        return self._world
+
     @property
     def pool(self) -> WorkerPool:
         """The bridge worker processes (only when the scenario runs bridges in them)."""
@@ -277,7 +289,7 @@ class ScenarioRunner:
                     self.harness.crash_at(operation, nth=nth)
             case BridgeCrash(operation=operation, nth=nth):
                 if self._world.pool is None:
-                    raise StepFailed(f"{step.where}: a crash needs the bridge in child processes")
+                    self.run_bridge_in_child()
                 for _ in range(step.repeat):
                     self.cloud.faults.crash(operation, nth=nth)
             case ChatQuota(active_chats=active_chats):

@@ -481,8 +481,8 @@ function renderWire() {
       });
       const bad = event.status >= 400;
       details.append(
-        el("summary", { "aria-label": `${event.direction === "in" ? "Received" : "Called"} ${event.title}${event.status ? ` (${event.status})` : ""}` },
-          el("span", { class: `dir ${event.direction}`, text: event.direction === "in" ? "↓" : "↑" }),
+        el("summary", { "aria-label": `${{ in: "Received", out: "Called" }[event.direction] || "Sandbox"} ${event.title}${event.status ? ` (${event.status})` : ""}` },
+          el("span", { class: `dir ${event.direction}`, text: { in: "↓", out: "↑" }[event.direction] || "⚡" }),
           el("span", { class: "time", text: new Date(event.at * 1000).toLocaleTimeString() }),
           el("span", { text: event.title }),
           event.status ? el("span", { class: `code${bad ? " bad" : ""}`, text: `${event.status}${event.error ? ` ${event.error}` : ""}` }) : null),
@@ -493,8 +493,22 @@ function renderWire() {
   );
 }
 
+function renderBridge() {
+  // Where the bridge runs, and what happened to it: a crash and the process that took over.
+  const bridge = state.data.bridge;
+  const last = bridge.crashes[bridge.crashes.length - 1];
+  const where = bridge.child ? `child process ${bridge.process}` : "in the sandbox's process";
+  const text = last
+    ? `Bridge: ${last.killed} killed, ${last.fresh} took over (${where})`
+    : `Bridge: ${where}`;
+  const node = $("bridge-state");
+  if (node.textContent !== text) node.textContent = text;
+  node.classList.toggle("crashed", Boolean(last));
+}
+
 function render() {
   if (!state.data) return;
+  renderBridge();
   renderPersonas();
   followCustomer();
   renderPhone();
