@@ -137,6 +137,15 @@ class AgentDesk:
             if contact.active:
                 chats.end(contact, leaving=chats.agent_of(contact))
 
+    def connect_ends_chat(self, contact_id: str) -> None:
+        """Connect ends the chat itself (a flow's disconnect, the chat's duration): no one
+        leaves first, the chat just ends (a no-op if it already did)."""
+        chats = self._chats
+        with chats.lock:
+            contact = chats.contact(contact_id)
+            if contact.active:
+                chats.end(contact, leaving=None)
+
     def expire_token(self, contact_id: str) -> None:
         """Refuse the chat's current connection tokens from now on; the chat goes on."""
         chats = self._chats

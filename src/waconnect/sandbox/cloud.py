@@ -370,6 +370,10 @@ class Cloud:
         """The agent ends the chat (a no-op if it already ended)."""
         self.desk.end_chat(contact_id)
 
+    def connect_ends_chat(self, contact_id: str) -> None:
+        """Connect ends the chat with no participant leaving first."""
+        self.desk.connect_ends_chat(contact_id)
+
     def expire_token(self, contact_id: str) -> None:
         """Refuse the chat's current connection tokens from now on; the chat goes on."""
         self.desk.expire_token(contact_id)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from waconnect.sandbox.faults import server_error, throttling_error
 
 if TYPE_CHECKING:
-    from waconnect.sandbox.cloud import Cloud
     from waconnect.sandbox.live import LiveSandbox
 
 # The calls the bridge makes, by the service that answers them.
@@ -48,10 +47,11 @@ def apply_fault(sandbox: LiveSandbox, form: dict[str, Any]) -> str:
         return _operation_fault(sandbox, kind, str(form.get("operation", "")))
     if FAULTS[kind]["needs"] == "contact":
         return _contact_fault(sandbox, kind, str(form.get("contact_id", "")))
+    # Each switch is a replay step (docs/replay.md): "Save as scenario" keeps it where it was.
     if kind == "reject_attachment":
-        sandbox.direct(lambda cloud: cloud.faults.reject_next_scan())
+        sandbox.act({"action": "scanner.reject"})
         return "the next attachment scan rejects the file"
-    sandbox.direct(lambda cloud: cloud.faults.clear())
+    sandbox.act({"action": "fault.clear"})
     return "every fault cleared"
 
 
@@ -67,11 +67,10 @@ def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
             "answer; a fresh one takes over on the same state"
         )
     if kind == "slow":
-        sandbox.direct(lambda cloud: cloud.faults.slow_down(operation, SLOW_SECONDS))
+        sandbox.act({"action": "fault.slow", "operation": operation, "seconds": SLOW_SECONDS})
         return f"every {operation} now takes {SLOW_SECONDS:g} s more"
     # The error each service's model names for it (ThrottledRequestException for End User
     # Messaging, ThrottlingException for the Participant Service, …).
-    # Replay steps (docs/replay.md): "Save as scenario" keeps them where they happened.
     if kind == "throttle":
         error = throttling_error(service, operation)
         sandbox.act({"action": "fault.throttle", "operation": operation})
@@ -82,21 +81,17 @@ def _operation_fault(sandbox: LiveSandbox, kind: str, operation: str) -> str:
 
 
 def _contact_fault(sandbox: LiveSandbox, kind: str, contact_id: str) -> str:
-    customer = next(
-        (c.customer for c in sandbox.cloud.connect_view.contacts() if c.contact_id == contact_id),
-        None,
+    chat = next(
+        (c for c in sandbox.cloud.connect_view.contacts() if c.contact_id == contact_id), None
     )
-    if customer is None:
+    if chat is None:
         raise ValueError("choose a chat")
+    customer, active = chat.customer, chat.active
+    # The chat named by its customer when it is their open one, as the page's other actions
+    # do: a replay then finds it anew.
+    target = {"customer": customer} if active else {"contact_id": contact_id}
     if kind == "expire_token":
-        # A replay step: "Save as scenario" keeps it.
-        sandbox.act({"action": "token.expire", "contact_id": contact_id})
+        sandbox.act({"action": "token.expire", **target})
         return f"the participant tokens of chat {contact_id} are refused from now on"
-
-    def end(cloud: Cloud) -> None:
-        chats = cloud.chats
-        with chats.lock:
-            chats.end(chats.contact(contact_id), leaving=None)
-
-    sandbox.direct(end)
+    sandbox.act({"action": "connect.end", **target})
     return f"Connect ended chat {contact_id}"

@@ -22,9 +22,12 @@ from waconnect.sandbox.scenario_controls import (
     MAX_FAULT_COUNT,
     BridgeCrash,
     ChatQuota,
+    FaultClear,
     FaultDelay,
     FaultError,
+    FaultSlow,
     FaultThrottle,
+    ScannerReject,
 )
 from waconnect.sandbox.scenario_fields import BadField, Fields, json_type
 from waconnect.sandbox.scenario_steps import (
@@ -34,6 +37,7 @@ from waconnect.sandbox.scenario_steps import (
     AgentText,
     ClockAdvance,
     Concurrently,
+    ConnectEnd,
     CustomerFile,
     CustomerLocation,
     CustomerMessage,
@@ -291,6 +295,10 @@ def _token_expire(fields: Fields, base: Path, labels: set[str]) -> Action:
     return TokenExpire(target=fields.target())
 
 
+def _connect_end(fields: Fields, base: Path, labels: set[str]) -> Action:
+    return ConnectEnd(target=fields.target())
+
+
 def _clock_advance(fields: Fields, base: Path, labels: set[str]) -> Action:
     # Ten days: beyond any chat's life; more would only hide a mistake in the scenario.
     return ClockAdvance(seconds=fields.number("seconds", 0, 864_000))
@@ -319,6 +327,21 @@ def _fault_error(fields: Fields, base: Path, labels: set[str]) -> Action:
     )
 
 
+def _fault_slow(fields: Fields, base: Path, labels: set[str]) -> Action:
+    return FaultSlow(
+        operation=fields.operation("operation"),
+        seconds=fields.number("seconds", 0.001, MAX_DELAY_SECONDS),
+    )
+
+
+def _fault_clear(fields: Fields, base: Path, labels: set[str]) -> Action:
+    return FaultClear()
+
+
+def _scanner_reject(fields: Fields, base: Path, labels: set[str]) -> Action:
+    return ScannerReject(count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1))
+
+
 def _bridge_crash(fields: Fields, base: Path, labels: set[str]) -> Action:
     return BridgeCrash(
         operation=fields.operation("at"), nth=fields.whole("nth", 1, MAX_FAULT_COUNT, default=1)
@@ -339,10 +362,14 @@ _ACTIONS: Mapping[str, Callable[[Fields, Path, set[str]], Action]] = {
     "agent.file": _agent_file,
     "agent.end": _agent_end,
     "token.expire": _token_expire,
+    "connect.end": _connect_end,
     "clock.advance": _clock_advance,
     "fault.delay": _fault_delay,
     "fault.throttle": _fault_throttle,
     "fault.error": _fault_error,
+    "fault.slow": _fault_slow,
+    "fault.clear": _fault_clear,
+    "scanner.reject": _scanner_reject,
     "bridge.crash": _bridge_crash,
     "connect.quota": _connect_quota,
 }

@@ -39,6 +39,26 @@ class FaultError:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FaultSlow:
+    """Every call of ``operation`` from now on is answered ``seconds`` late, until cleared."""
+
+    operation: str
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultClear:
+    """Every fault armed so far is taken back (slow operations, scanner rejections included)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScannerReject:
+    """Connect's attachment scan rejects the next ``count`` files, whatever they hold."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeCrash:
     """The bridge process making the ``nth`` call of ``operation`` from now is killed once the
     call has run and before it reads the answer; a fresh one takes over."""
@@ -54,4 +74,13 @@ class ChatQuota:
     active_chats: int
 
 
-Control = FaultDelay | FaultThrottle | FaultError | BridgeCrash | ChatQuota
+Control = (
+    FaultDelay
+    | FaultThrottle
+    | FaultError
+    | FaultSlow
+    | FaultClear
+    | ScannerReject
+    | BridgeCrash
+    | ChatQuota
+)

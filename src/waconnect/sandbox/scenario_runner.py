@@ -29,9 +29,12 @@ from waconnect.sandbox.sandbox_links import stable_links
 from waconnect.sandbox.scenario_controls import (
     BridgeCrash,
     ChatQuota,
+    FaultClear,
     FaultDelay,
     FaultError,
+    FaultSlow,
     FaultThrottle,
+    ScannerReject,
 )
 from waconnect.sandbox.scenario_delivery import journal_outcomes
 from waconnect.sandbox.scenario_steps import (
@@ -42,6 +45,7 @@ from waconnect.sandbox.scenario_steps import (
     AgentText,
     ClockAdvance,
     Concurrently,
+    ConnectEnd,
     CustomerAction,
     CustomerFile,
     CustomerLocation,
@@ -275,6 +279,9 @@ class ScenarioRunner:
             case TokenExpire(target=target):
                 contact_id = self._contact(target, step)
                 self._repeat(step, concurrent, lambda: self.cloud.expire_token(contact_id))
+            case ConnectEnd(target=target):
+                contact_id = self._contact(target, step)
+                self._repeat(step, concurrent, lambda: self.cloud.connect_ends_chat(contact_id))
             case ClockAdvance(seconds=seconds):
                 self._repeat(step, concurrent, lambda: self.cloud.clock.advance(seconds))
             case FaultDelay(operation=operation, seconds=seconds, count=count):
@@ -283,6 +290,12 @@ class ScenarioRunner:
                 self.cloud.faults.throttle(operation, count=count * step.repeat)
             case FaultError(operation=operation, status=status, count=count):
                 self.cloud.faults.error(operation, status, count=count * step.repeat)
+            case FaultSlow(operation=operation, seconds=seconds):
+                self.cloud.faults.slow_down(operation, seconds)
+            case FaultClear():
+                self.cloud.faults.clear()
+            case ScannerReject(count=count):
+                self.cloud.faults.reject_next_scan(count * step.repeat)
             case BridgeCrash(operation=operation, nth=nth) if self.harness is not None:
                 # On Lambda the function's container dies; a fresh one takes the record over.
                 for _ in range(step.repeat):

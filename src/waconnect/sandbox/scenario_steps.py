@@ -96,6 +96,13 @@ class TokenExpire:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectEnd:
+    """Connect ends the chat itself (a flow's disconnect, the chat's duration): no one leaves."""
+
+    target: AgentTarget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ClockAdvance:
     seconds: float
 
@@ -118,6 +125,7 @@ Action = (
     | AgentFile
     | AgentEnd
     | TokenExpire
+    | ConnectEnd
     | ClockAdvance
     | Control
     | Concurrently
