@@ -86,15 +86,16 @@ class InMemoryLedger:
             self.claims[key] = (now, now + seconds)
             return "taken"
 
-    def finish(self, key: str) -> None:
+    def finish(self, *keys: str) -> None:
         with self._lock:
-            self.claims[key] = (self.clock.now(), 0.0)
+            for key in keys:
+                self.claims[key] = (self.clock.now(), 0.0)
 
     def release(self, key: str) -> None:
         with self._lock:
             self.claims.pop(key, None)
 
-    def finished(self, keys: Sequence[str]) -> set[str]:
+    def finished(self, keys: Sequence[str], *, consistent: bool = False) -> set[str]:
         with self._lock:
             return {key for key in keys if key in self.claims and self._done(key)}
 

@@ -41,6 +41,7 @@ TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
 )

@@ -78,19 +78,21 @@ class Ledger(Protocol):
         lease is live, ``done`` once finished within the retention period."""
         ...
 
-    def finish(self, key: str) -> None:
-        """Mark ``key`` done (kept for the retention period), whoever held it."""
+    def finish(self, *keys: str) -> None:
+        """Mark each of ``keys`` done (kept for the retention period), whoever held it; several
+        keys in one request where the store allows (not atomically: each is marked or not)."""
         ...
 
     def release(self, key: str) -> None:
         """Forget a claim or a lease, so that a retry can do the work again."""
         ...
 
-    def finished(self, keys: Sequence[str]) -> set[str]:
+    def finished(self, keys: Sequence[str], *, consistent: bool = False) -> set[str]:
         """Those of ``keys`` done within the retention period: a read that takes nothing.
 
-        A cheap look before queueing work that may be a duplicate. It may miss a key finished a
-        moment ago (the read need not be consistent); it never names a key that is not done.
+        By default a cheap look (before queueing work that may be a duplicate) that may miss a
+        key finished a moment ago; ``consistent`` sees every finish made before it. It never
+        names a key that is not done.
         """
         ...
 

@@ -147,3 +147,23 @@ def test_finished_reads_many_keys_at_once_and_takes_none(ledger: Ledger) -> None
     assert ledger.finished([]) == set()
     # Reading took nothing: the keys not done are still free.
     assert ledger.lease(keys[1], seconds=LEASE) == "taken"
+
+
+def test_finishing_several_keys_at_once_marks_each_done_whoever_held_it(ledger: Ledger) -> None:
+    held, fresh = f"{WAMID}:held", f"{WAMID}:fresh"
+    many = [f"{WAMID}:{n}" for n in range(30)]
+    assert ledger.lease(held, seconds=LEASE) == "taken"
+
+    ledger.finish(held, fresh, *many, fresh)
+
+    assert ledger.finished([held, fresh, *many], consistent=True) == {held, fresh, *many}
+    assert ledger.lease(held, seconds=LEASE) == "done"
+    assert ledger.claim(many[-1]) is False
+    assert ledger.lease(OTHER_WAMID, seconds=LEASE) == "taken"
+
+
+def test_a_consistent_read_sees_a_finish_made_just_before(ledger: Ledger) -> None:
+    ledger.lease(WAMID, seconds=LEASE)
+    assert ledger.finished([WAMID], consistent=True) == set()
+    ledger.finish(WAMID)
+    assert ledger.finished([WAMID], consistent=True) == {WAMID}

@@ -98,11 +98,23 @@ class Delivery:
         self._whatsapp = whatsapp
         self._lease = lease_seconds
 
-    def to_chat(self, session: ChatSession, source: str, parts: Sequence[Part]) -> None:
-        """Send every part of ``source`` (a wamid) not yet in this chat generation, in order.
+    def to_chat(
+        self,
+        session: ChatSession,
+        source: str,
+        parts: Sequence[Part],
+        *,
+        finish_with: Sequence[str] = (),
+    ) -> None:
+        """Send every part of ``source`` (a wamid) not yet in this chat generation, in order;
+        then ``finish_with`` (the message's own claim) is marked done with the last part.
 
         A ClientToken alone is not enough: a repeated StartAttachmentUpload hands back the
         first, possibly expired or already used, upload URL; so each part is recorded done.
+        Which parts are done is read at once (one consistent read), since a part is sent
+        whoever holds it: its ClientToken keeps one copy. Each part sent is then marked done,
+        the last in the same request as ``finish_with``. A failure marks nothing: a retry sends
+        the part again with the same ClientToken.
         """
         tokened = []
         for part in parts:
@@ -110,6 +122,14 @@ class Delivery:
                 source, part.purpose, part=part.index, generation=session.generation
             )
             tokened.append(replace(part, token=token, claim=f"done:{token}"))
+        done = (
+            self._ledger.finished([p.claim for p in tokened], consistent=True) if parts else set()
+        )
+        todo = [part for part in tokened if part.claim not in done]
+        if not todo:
+            if finish_with:
+                self._ledger.finish(*finish_with)
+            return
 
         def send(part: Part) -> None:
             if part.media is not None:
@@ -121,7 +141,11 @@ class Delivery:
                     session.connection_token, text=part.text, client_token=part.token
                 )
 
-        self._each_once(tokened, send, repeatable=True)
+        for part in todo[:-1]:
+            send(part)
+            self._ledger.finish(part.claim)
+        send(todo[-1])
+        self._ledger.finish(todo[-1].claim, *finish_with)
 
     def to_customer(self, parts: Sequence[Part], send: Callable[[Part], None]) -> Progress:
         """Run ``send`` for every part not yet done, in order, each under its claim's lease.
@@ -131,7 +155,7 @@ class Delivery:
         failing part and propagates, so a retry resumes there; any other ``DeliveryError``
         settles the part and ends the pass with it as ``failure``.
         """
-        return self._each_once(parts, send, repeatable=False)
+        return self._each_once(parts, send)
 
     def send_once(self, step: str, business: BusinessNumber, message: Outgoing) -> str:
         """Send ``message`` to WhatsApp at most once for ``step``; "" when it may have gone.
@@ -153,15 +177,9 @@ class Delivery:
             self._ledger.release(maybe_sent)
             raise
 
-    def _each_once(
-        self, parts: Sequence[Part], send: Callable[[Part], None], *, repeatable: bool
-    ) -> Progress:
-        """The one loop: each part not done yet, in order, under the lease of its claim.
-
-        A ``repeatable`` part (one with a ClientToken) held by another worker is sent anyway,
-        and any failure releases it: the whole message is retried or reported. Otherwise a held
-        part stops the pass and a refusal settles the part.
-        """
+    def _each_once(self, parts: Sequence[Part], send: Callable[[Part], None]) -> Progress:
+        """The loop of parts without a ClientToken: each not done yet, in order, under the lease
+        of its claim. A held part stops the pass and a refusal settles the part."""
         sent = 0
         for part in parts:
             if part.claim:
@@ -169,12 +187,12 @@ class Delivery:
                 if state == "done":
                     logger.debug("part %s:%d already done", part.purpose, part.index)
                     continue
-                if state == "held" and not repeatable:
+                if state == "held":
                     return Progress(sent, held=True, part=part)
             try:
                 send(part)
             except DeliveryError as exc:
-                if repeatable or isinstance(exc, TransientError) or not part.claim:
+                if isinstance(exc, TransientError) or not part.claim:
                     self._release(part)
                     raise
                 self._ledger.finish(part.claim)

@@ -146,7 +146,10 @@ class InboundService:
             session = self._chats.open_for(message, key)
             add_log_ids(contact_id=session.contact_id)
             parts = self._prepare(message, key)
-            session = self._send_parts(session, message, [p for p in parts if not p.recording])
+            # The last part and the message's claim are marked done together.
+            session = self._send_parts(
+                session, message, [p for p in parts if not p.recording], finish_with=(claim,)
+            )
         except CapacityExceeded:
             self._ledger.release(claim)
             self._tell_queued(message, key)
@@ -162,7 +165,6 @@ class InboundService:
             # A bug or a broken store is not the message's fault: a retry must be able to redo it.
             self._ledger.release(claim)
             raise
-        self._ledger.finish(claim)
         self._remember(session, message, parts)
         for part in parts:
             if part.recording and self._transcripts is not None:
@@ -310,10 +312,15 @@ class InboundService:
     # ---- sending -----------------------------------------------------------------------------
 
     def _send_parts(
-        self, session: ChatSession, message: InboundMessage, parts: list[Part]
+        self,
+        session: ChatSession,
+        message: InboundMessage,
+        parts: list[Part],
+        *,
+        finish_with: tuple[str, ...] = (),
     ) -> ChatSession:
         def send_all(current: ChatSession) -> None:
-            self._delivery.to_chat(current, message.wamid, parts)
+            self._delivery.to_chat(current, message.wamid, parts, finish_with=finish_with)
 
         _, session = self._chats.deliver(session, message, send_all)
         return session

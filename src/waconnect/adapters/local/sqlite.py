@@ -291,19 +291,20 @@ class SqliteLedger:
         # Gone between the two statements (released): the caller may simply try again later.
         return "held" if row is None or float(row["lease_until"]) > now else "done"
 
-    def finish(self, key: str) -> None:
+    def finish(self, *keys: str) -> None:
+        now = self._clock.now()
         with self._db.connection("finish claim") as connection:
-            connection.execute(
+            connection.executemany(
                 "INSERT INTO claims (key, claimed_at, lease_until) VALUES (?, ?, 0) "
                 "ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at, lease_until = 0",
-                (key, self._clock.now()),
+                [(key, now) for key in keys],
             )
 
     def release(self, key: str) -> None:
         with self._db.connection("release claim") as connection:
             connection.execute("DELETE FROM claims WHERE key = ?", (key,))
 
-    def finished(self, keys: Sequence[str]) -> set[str]:
+    def finished(self, keys: Sequence[str], *, consistent: bool = False) -> set[str]:
         marks = ", ".join("?" * len(keys))
         with self._db.connection("read claims") as connection:
             rows = connection.execute(
