@@ -61,7 +61,7 @@ class Harnessed:
     def agent_texts(self, customer: str) -> list[str]:
         texts = []
         cloud = self.runner.cloud
-        for contact in list(cloud.chats.contacts.values()):
+        for contact in cloud.connect_view.contacts():
             if contact.customer != customer:
                 continue
             texts += [
@@ -305,7 +305,7 @@ def test_a_container_killed_after_a_call_leaves_the_text_to_be_delivered_once_in
     killed = [i for i in harnessed.harness.invocations if i.error == "killed"]
     assert [i.function for i in killed] == ["inbound"]
     assert harnessed.agent_texts(ANA) == ["hello", "again"]
-    chats = [c for c in harnessed.runner.cloud.chats.contacts.values() if c.customer == ANA]
+    chats = [c for c in harnessed.runner.cloud.connect_view.contacts() if c.customer == ANA]
     assert len(chats) == 1
 
 
@@ -409,7 +409,7 @@ def test_a_phone_customer_who_gains_a_bsuid_keeps_one_queue_group_and_one_chat(
     harnessed.step({"action": "customer.text", "customer": both, "text": "with a BSUID"})
     harnessed.step({"action": "customer.text", "customer": ANA, "text": "by phone again"})
 
-    chats = [c for c in harnessed.runner.cloud.chats.contacts.values()]
+    chats = list(harnessed.runner.cloud.connect_view.contacts())
     assert len(chats) == 1
     texts = [
         str(item["Content"])

@@ -33,7 +33,7 @@ def run_with_throttled_caption(media: Path) -> tuple[list[dict[str, Any]], list[
     with ScenarioRunner(seed=1, emit=lines.append) as runner:
         for step in scenario.steps:
             runner.run_step(step)
-        attachment_names = [a.name for a in runner.cloud.chats.attachments.values()]
+        attachment_names = [a.name for a in runner.cloud.connect_view.attachments()]
     return lines, attachment_names
 
 

@@ -68,25 +68,6 @@ def test_an_unreadable_message_becomes_a_notice_and_its_neighbours_still_arrive(
     )
 
 
-def test_a_message_to_a_number_the_bridge_cannot_answer_from_opens_no_chat(play: Any) -> None:
-    replayed = play(
-        [
-            meta_webhook(
-                {"from": ANA, "id": "wamid.U.1", "type": "text", "text": {"body": "Hi"}},
-                phone_number_id=UNCONFIGURED,
-            )
-        ]
-    )
-
-    assert replayed.where(kind="chat.started") == []
-    assert replayed.where(to="agent") == []
-    assert replayed.where(to="customer") == []
-    [failed] = replayed.where(kind="failed")
-    assert failed["reason"] == (
-        f"business number {UNCONFIGURED} is not configured (WACONNECT_EUM_PHONE_NUMBERS)"
-    )
-
-
 def test_an_eum_notification_for_two_numbers_answers_each_from_its_own(play: Any) -> None:
     first = meta_webhook(
         {"from": ANA, "id": "wamid.T.1", "type": "text", "text": {"body": "to the known number"}}

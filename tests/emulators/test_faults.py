@@ -98,16 +98,16 @@ def test_a_delayed_call_takes_effect_after_the_client_gave_up_and_settle_waits_f
             ParticipantDetails={"DisplayName": "Ana"},
             ClientToken="delayed-start",
         )
-    assert fresh_cloud.chats.active_count() == 0  # the client gave up before the call ran
+    assert _active_chats(fresh_cloud) == 0  # the client gave up before the call ran
 
     assert fresh_cloud.settle(10)
     assert time.monotonic() - started >= 1.0  # settle waited for the call in flight
-    assert fresh_cloud.chats.active_count() == 1
+    assert _active_chats(fresh_cloud) == 1
     assert [e["kind"] for e in fresh_cloud.journal.since(0)] == ["chat.started"]
 
 
 def test_past_the_active_chat_quota_connect_refuses_new_chats(fresh_cloud: Cloud) -> None:
-    fresh_cloud.chats.active_chat_quota = 1
+    fresh_cloud.limit_active_chats(1)
     first = start_chat(fresh_cloud)
 
     refused = _error(lambda: start_chat(fresh_cloud, customer="15550100002"))
@@ -154,3 +154,7 @@ def test_a_crash_fault_waits_for_the_nth_call() -> None:
     faults.crash("SendWhatsAppMessage", nth=3)
     taken = [faults.take_crash("SendWhatsAppMessage") for _ in range(4)]
     assert taken == [False, False, True, False]
+
+
+def _active_chats(cloud: Cloud) -> int:
+    return sum(contact.active for contact in cloud.connect_view.contacts())

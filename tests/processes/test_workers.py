@@ -147,8 +147,7 @@ def texts_in(cloud: Cloud, contact_id: str) -> list[str]:
 
 
 def chats_of(cloud: Cloud, wa_id: str) -> list[str]:
-    with cloud.chats.lock:
-        return [c.contact_id for c in cloud.chats.contacts.values() if c.customer == wa_id]
+    return [c.contact_id for c in cloud.connect_view.contacts() if c.customer == wa_id]
 
 
 def start(target_args: tuple[Any, ...], **kwargs: Any) -> multiprocessing.process.BaseProcess:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from waconnect.errors import MalformedPayload
 from waconnect.sandbox import defaults
+from waconnect.sandbox.number_map import NumberFile
 from waconnect.settings import PREFIX, Settings
 
 if TYPE_CHECKING:
@@ -108,15 +110,20 @@ def sandbox_settings(
     state_path: str,
     media_prefix: str,
     environ: Mapping[str, str],
+    numbers_path: str = "",
 ) -> Settings:
     """The sandbox's wiring, with the honoured ``WACONNECT_*`` settings of ``environ`` on top.
 
+    ``numbers_path``: the emulated WhatsApp's file of business numbers, which the bridge's
+    ``eum_phone_numbers`` follows (a number learnt from a Meta webhook body can be sent from).
     Bad values raise ``ConfigurationError`` naming every one, as for the bridge in production.
     """
     settings = Settings.for_sandbox(
         endpoint_url=endpoint_url, s3_endpoint_url=s3_endpoint_url, state_path=state_path
     )
     settings = dataclasses.replace(settings, media_prefix=media_prefix)
+    if numbers_path:
+        settings = dataclasses.replace(settings, eum_phone_numbers=NumberFile(Path(numbers_path)))
     chosen = {
         key: value
         for key, value in honoured(environ).items()

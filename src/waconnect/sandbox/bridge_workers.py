@@ -48,6 +48,7 @@ class WorkerSetup:
     state_path: str
     media_prefix: str
     environ: Mapping[str, str]
+    numbers_path: str = ""  # the emulated WhatsApp's business numbers (sandbox.number_map)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +275,7 @@ def serve(
             state_path=setup.state_path,
             media_prefix=setup.media_prefix,
             environ=setup.environ,
+            numbers_path=setup.numbers_path,
         )
         bridge = InProcessBridge(settings, clock=_SharedClock(now, ticking=ticking), caller=caller)
     except Exception as exc:  # noqa: BLE001 - told to the replay, which stops with it

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from waconnect.domain.whatsapp import Customer
+from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.sandbox import defaults, limits
 from waconnect.sandbox.agent_desk import AgentDesk
 from waconnect.sandbox.blobs import BlobStore
@@ -33,6 +33,7 @@ from waconnect.sandbox.faults import Faults
 from waconnect.sandbox.ids import IdSource
 from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.journal import Journal
+from waconnect.sandbox.number_map import write_numbers
 from waconnect.sandbox.participant_api import ParticipantApi
 from waconnect.sandbox.routing import ATTACHMENT_ORIGIN, emulator_transport
 from waconnect.sandbox.s3 import S3Server
@@ -98,6 +99,7 @@ class Cloud:
             return self
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-cloud-")
         blobs = BlobStore(Path(self._tmp.name))
+        self.numbers_path = Path(self._tmp.name) / "business-numbers.json"
         self.s3_endpoint_url = self._s3_server.start()
         s3 = self.client("s3")
         s3.create_bucket(Bucket=defaults.MEDIA_BUCKET)
@@ -129,6 +131,8 @@ class Cloud:
             statuses=self.statuses,
             http=self.http_client,
         )
+        numbers_path = self.numbers_path
+        self._eum.records.on_numbers = lambda numbers: write_numbers(numbers_path, numbers)
         self._eum.records.add_number(
             PhoneNumber(
                 aws_id=defaults.AWS_PHONE_NUMBER_ID,
@@ -318,6 +322,11 @@ class Cloud:
         """A message the customer sent outside ``customer_sends`` (a raw payload) is theirs:
         marking it read names them, as for the emulator's own messages."""
         self.eum.records.note_wamid(wamid, customer, known=True)
+
+    def note_business_number(self, business: BusinessNumber) -> None:
+        """A raw Meta webhook body arrived on this number: WhatsApp (and the bridge's number
+        map, ``numbers_path``) know it from now on, as End User Messaging would."""
+        self.eum.records.know_business(business)
 
     def customer_reads(self, wamid: str) -> None:
         """The customer opens a message the business sent them: WhatsApp reports ``read``.

@@ -83,13 +83,16 @@ class CustomerMessages:
             message["context"] = {"from": sender, "id": wamid}
         return message
 
-    def register(self, media: Iterable[MediaFile]) -> None:
-        """Files a step names, held by the WhatsApp emulator under their media ids."""
+    def register(self, media: Iterable[MediaFile], *, business: str | None = None) -> None:
+        """Files a step names, held by the WhatsApp emulator under their media ids for the
+        business number (a Meta phone number id; the sandbox's own by default)."""
         for file in media:
-            self._register_one(file)
+            self._register_one(file, business=business)
 
-    def _register_one(self, file: MediaFile) -> str:
-        media_id = self._cloud.register_media(file.media_id or None, file.path, file.mime_type)
+    def _register_one(self, file: MediaFile, *, business: str | None = None) -> str:
+        media_id = self._cloud.register_media(
+            file.media_id or None, file.path, file.mime_type, business=business
+        )
         if self._keeper is not None:
             self._keeper.copy(f"from-customer-{file.path.name}", file.path)
         return media_id

@@ -106,7 +106,7 @@ class EumApi:
         fetched = self._fetch_link(outgoing, number) if outgoing.link else outgoing
         with records.lock:
             wamid = self._ids.wamid()
-            records.record_send(wamid, body, outgoing.to)
+            records.record_send(wamid, body, outgoing.to, sender=number.meta_id)
             customer: str | None = records.identities.get(outgoing.to, outgoing.to)
             if not outgoing.to:
                 customer = records.wamid_customers.get(outgoing.reply_to or "", "") or None

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from waconnect.domain.whatsapp import Customer
+from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.sandbox import defaults
 from waconnect.sandbox.blobs import Blob
 from waconnect.sandbox.delivery import Outbound, Recipient
@@ -76,10 +76,13 @@ class WhatsAppRecords:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.numbers: dict[str, PhoneNumber] = {}
+        # Told the {Meta id: End User Messaging id} map each time a number is added.
+        self.on_numbers: Callable[[Mapping[str, str]], None] | None = None
         self.media: dict[str, Media] = {}
         # Every body End User Messaging accepted, in order, and the wamid each got.
         self.sent: list[dict[str, Any]] = []
         self.sent_wamids: list[str] = []
+        self.sent_from: list[str] = []  # the Meta phone number id each send came from
         self.wamid_customers: dict[str, str] = {}
         self.identities: dict[str, str] = {}
         # (business AWS phone number id, customer identity) -> emulator time of their last message
@@ -94,6 +97,8 @@ class WhatsAppRecords:
     def add_number(self, number: PhoneNumber) -> None:
         with self.lock:
             self.numbers[number.aws_id] = number
+            if self.on_numbers is not None:
+                self.on_numbers({n.meta_id: n.aws_id for n in self.numbers.values()})
 
     def number(self, origination: str) -> PhoneNumber:
         """The number an ``originationPhoneNumberId`` names (its id or ARN), else the API error."""
@@ -114,7 +119,24 @@ class WhatsAppRecords:
                 if number.meta_id == meta_id:
                     return number
             number = minted_number(meta_id)
-            self.numbers[number.aws_id] = number
+            self.add_number(number)
+            return number
+
+    def know_business(self, business: BusinessNumber) -> PhoneNumber:
+        """The number a Meta webhook body arrived on, added if WhatsApp did not know it yet
+        (with the display number and account the body names)."""
+        meta_id = business.meta_phone_number_id
+        with self.lock:
+            for number in self.numbers.values():
+                if number.meta_id == meta_id:
+                    return number
+            minted = minted_number(meta_id)
+            number = replace(
+                minted,
+                display=business.display_phone_number or minted.display,
+                waba_id=business.waba_id or minted.waba_id,
+            )
+            self.add_number(number)
             return number
 
     def add_media(self, media: Media) -> None:
@@ -139,10 +161,11 @@ class WhatsAppRecords:
                 self.media[media.media_id] = media
             return media
 
-    def record_send(self, wamid: str, body: dict[str, Any], to: str) -> None:
+    def record_send(self, wamid: str, body: dict[str, Any], to: str, *, sender: str) -> None:
         with self.lock:
             self.sent.append(body)
             self.sent_wamids.append(wamid)
+            self.sent_from.append(sender)
             self.wamid_customers[wamid] = to
 
     def note_wamid(self, wamid: str, customer: Customer, *, known: bool = False) -> None:

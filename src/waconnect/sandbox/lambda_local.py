@@ -56,6 +56,7 @@ from waconnect.sandbox.lambda_events import (
     sns_envelope,
 )
 from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
+from waconnect.sandbox.number_map import NumberFile
 from waconnect.services.outcome import Outcome
 from waconnect.settings import Settings
 from waconnect.wire.inbound import classify
@@ -244,7 +245,8 @@ class LocalLambda:
             retry_base_delay_seconds=self.options.retry_base_delay_seconds,
             retry_max_delay_seconds=self.options.retry_max_delay_seconds,
             retry_max_age_seconds=self.options.retry_max_age_seconds,
-            **self._settings_changes,
+            # Business numbers the emulated WhatsApp learns from Meta webhook bodies included.
+            **{"eum_phone_numbers": NumberFile(self.cloud.numbers_path), **self._settings_changes},
         )
 
     # -- what users and tests call -----------------------------------------------------------

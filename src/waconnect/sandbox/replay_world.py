@@ -88,6 +88,7 @@ class ReplayWorld:
             # prefix of this run's own keeps an earlier run's objects from answering here.
             media_prefix=f"replay-{uuid.uuid4().hex}/",
             environ=honoured(self._environ),
+            numbers_path=str(cloud.numbers_path),
         )
         self._setup = setup
         self.settings: Settings = sandbox_settings(
@@ -96,6 +97,7 @@ class ReplayWorld:
             state_path=setup.state_path,
             media_prefix=setup.media_prefix,
             environ=setup.environ,
+            numbers_path=setup.numbers_path,
         )
         deliveries = Deliveries(
             cloud=cloud, labels=self._labels, failed=self._failed, watch=self._watch

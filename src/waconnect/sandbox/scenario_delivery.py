@@ -80,15 +80,12 @@ class Deliveries:
     def payload(self, document: dict[str, Any], step: Step) -> None:
         """Hand a raw payload step to the bridge's entry function, as SNS or Lambda would."""
         if self._harness is not None:
-            self._note_customers(document, step)
             self._harness.publish(document)
             return
         try:
-            source = classify(document)
+            classify(document)
         except SnsSubscriptionMessage:
-            # Routine: the bridge answers a subscription handshake and processes nothing.
-            self._call_bridge(document)
-            return
+            pass  # routine: the bridge answers a subscription handshake and processes nothing
         except MalformedPayload as exc:
             try:
                 detect_form(document)
@@ -98,23 +95,26 @@ class Deliveries:
                     f"recognises: {exc}"
                 ) from exc
             # A known wrapping with a broken inside: the bridge's refusal is the observation.
-            self._call_bridge(document)
-            return
-        if source != "connect":
-            self._note_customers(document, step)
         self._call_bridge(document)
 
-    def _note_customers(self, document: dict[str, Any], step: Step) -> None:
-        """Tell the emulator whose each wamid is, and name the first one by the step's label."""
+    def note_payload(self, document: dict[str, Any], step: Step) -> str | None:
+        """Before a raw WhatsApp payload is delivered: tell the emulator whose each wamid is and,
+        for a Meta webhook body, which business numbers it arrived on; name the first message
+        by the step's label. Returns the Meta phone number id of that first message's number."""
         try:
             batch = parse_whatsapp_document(document)
         except (MalformedPayload, SnsSubscriptionMessage):
-            return  # the bridge's own refusal (or confirmation) is what the output shows
+            return None  # the bridge's own refusal (or confirmation) is what the output shows
         for message in batch.messages:
+            if batch.source == "meta":
+                self._cloud.note_business_number(message.business)
             self._cloud.note_customer_message(message.wamid, message.customer)
-        if step.label and batch.messages:
-            first = batch.messages[0]
+        if not batch.messages:
+            return None
+        first = batch.messages[0]
+        if step.label:
             self._labels.name(step.label, first.wamid, first.customer.wa_id, first=True)
+        return first.business.meta_phone_number_id
 
     def on_inbound(self, envelope: str) -> None:
         if self._watch is not None:

@@ -253,8 +253,9 @@ class ScenarioRunner:
             case Invalid(reason=reason):
                 raise StepFailed(reason)
             case Payload():
-                self._customer_messages.register(action.media)
                 deliveries = self._world.deliveries
+                business = deliveries.note_payload(action.document, step)
+                self._customer_messages.register(action.media, business=business)
                 self._repeat(step, concurrent, lambda: deliveries.payload(action.document, step))
             case CustomerText() | CustomerFile() | CustomerLocation() | CustomerMessage():
                 self._customer_sends(step, action, concurrent=concurrent)

@@ -65,6 +65,7 @@ class BusinessSend:
     wamid: str
     kind: str
     to: str
+    business: str  # the Meta phone number id of the number it was sent from
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +76,18 @@ class ChatSummary:
     active: bool
     started: float
     items: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentSummary:
+    """An attachment Connect was asked to take: ``status`` is its upload or scan state."""
+
+    attachment_id: str
+    contact_id: str
+    name: str
+    content_type: str
+    status: str
+    uploaded: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,14 +157,17 @@ class WhatsAppView:
         """The sends accepted after the first ``since``, in order, failed ones included."""
         eum = self._eum
         with eum.lock:
-            pairs = list(zip(eum.sent_wamids[since:], eum.sent[since:], strict=True))
+            sends = list(
+                zip(eum.sent_wamids[since:], eum.sent[since:], eum.sent_from[since:], strict=True)
+            )
         return tuple(
             BusinessSend(
                 wamid=wamid,
                 kind=str(body.get("type", "")) if "status" not in body else "",
                 to=str(body.get("to") or body.get("recipient") or ""),
+                business=business,
             )
-            for wamid, body in pairs
+            for wamid, body, business in sends
         )
 
     def numbers(self) -> tuple[PhoneNumber, ...]:
@@ -224,6 +240,22 @@ class ConnectView:
     def contact(self, contact_id: str) -> ChatSummary | None:
         """One chat's summary, or None when Connect never started a chat with that id."""
         return next((c for c in self.contacts() if c.contact_id == contact_id), None)
+
+    def attachments(self) -> tuple[AttachmentSummary, ...]:
+        """Every attachment a chat was asked to take (customer's and agent's), oldest first,
+        those whose upload never completed included."""
+        with self._chats.lock:
+            return tuple(
+                AttachmentSummary(
+                    attachment_id=attachment.attachment_id,
+                    contact_id=attachment.contact_id,
+                    name=attachment.name,
+                    content_type=attachment.content_type,
+                    status=attachment.status,
+                    uploaded=attachment.blob is not None,
+                )
+                for attachment in self._chats.attachments.values()
+            )
 
     def attachment(self, attachment_id: str) -> StoredFile:
         """An uploaded attachment's bytes (KeyError when none was uploaded under that id)."""

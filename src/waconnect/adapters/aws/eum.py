@@ -48,7 +48,8 @@ class EumWhatsApp:
         phone_numbers: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
-        self._phone_numbers = dict(phone_numbers or {})
+        # Kept as given, not copied: a map that learns numbers (the sandbox's) is read live.
+        self._phone_numbers: Mapping[str, str] = phone_numbers if phone_numbers is not None else {}
         self._store = media_store
         self._bucket = s3_bucket
         self._prefix = s3_prefix
