@@ -18,8 +18,9 @@ Four measurements, one command:
                                      [--memory-minutes 15,60] [--documents-mb 1,20,100]
 
 Figures go to bench/results/media_conversion.json, docs/benchmarks.md (between markers) and the
-plot docs/media_conversion.svg. Every child process is bounded (``CHILD_TIMEOUT``); on a quiet
-two-core machine the whole run takes about four minutes.
+plot docs/media_conversion.svg. Every child process is bounded (``CHILD_TIMEOUT``). The run
+needs about four minutes of CPU on two cores (most of it converting and making the 60-minute
+note); on a shared machine at load average 15 it took eleven minutes of wall time.
 """
 
 from __future__ import annotations
