@@ -167,7 +167,7 @@ function messageBody(message) {
     parts.push(el("video", { src: mediaUrl(message.media_id), controls: true, "aria-label": "Video" }));
   } else if (kind === "audio") {
     parts.push(el("span", { class: "voice-label", text: message.voice ? "🎤 Voice message" : "🎵 Audio" }));
-    parts.push(el("audio", { src: mediaUrl(message.media_id), controls: true, preload: "none", "aria-label": message.voice ? "Voice message" : "Audio" }));
+    parts.push(el("audio", { src: mediaUrl(message.media_id), controls: true, preload: "metadata", "aria-label": message.voice ? "Voice message" : "Audio" }));
   } else if (kind === "document") {
     const name = message.filename || "Document";
     parts.push(
@@ -423,7 +423,7 @@ function attachmentBody(item) {
   }
   const link = el("a", { href: `${url}?download=1`, download: name, text: `📄 ${name}`, "aria-label": `Download ${name}` });
   if (type.startsWith("image/")) return [el("img", { src: url, alt: name }), link];
-  if (type.startsWith("audio/")) return [el("audio", { src: url, controls: true, preload: "none", "aria-label": `Play ${name}` }), link];
+  if (type.startsWith("audio/")) return [el("audio", { src: url, controls: true, preload: "metadata", "aria-label": `Play ${name}` }), link];
   return [link];
 }
 
