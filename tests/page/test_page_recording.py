@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
-from tests.page.conftest import CHROMIUM, CHROMIUM_ARGS, Sandbox, Watched, screenshot
+from tests.page.conftest import Sandbox, Watched, launch, screenshot
 from tests.page.test_journeys import _playable_seconds
 
 WAIT_MS = 60_000
@@ -31,21 +31,18 @@ def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def microphone_browser(spoken_wav: Path) -> Iterator[Browser]:
+def microphone_browser(playwright: Playwright, spoken_wav: Path) -> Iterator[Browser]:
     """Chromium whose microphone is the spoken file, allowed without asking."""
-    fake = [
+    launched = launch(
+        playwright,
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={spoken_wav}",
-    ]
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *fake], headless=True
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 def _record(page: Page, seconds: float) -> None:
