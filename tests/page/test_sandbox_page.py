@@ -191,3 +191,38 @@ def test_both_panes_stay_on_the_newest_message_when_connect_ends_the_chat(
         assert _bottom_gap(page, pane) < 2
     screenshot(page, "ended-by-connect")
     assert watched.errors == []
+
+
+def test_on_a_touch_phone_reply_react_and_the_wire_fit_without_hover(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    for context in browser.contexts:
+        context.close()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(sandbox.url)
+    page.get_by_role("textbox", name="Message text").fill("Tap to quote me")
+    page.get_by_role("button", name="Send the message").click()
+    bubble = page.locator("#wa-messages li.mine")
+    expect(bubble).to_have_count(1)
+    # No hover on a touch screen: the bubble's actions are there to tap.
+    reply = bubble.get_by_role("button", name="Reply to: Tap to quote me")
+    expect(reply).to_be_visible()
+    reply.tap()
+    expect(page.locator("#wa-replying")).to_contain_text("Replying to: Tap to quote me")
+    bubble.get_by_role("button", name="React to: Tap to quote me").tap()
+    page.get_by_role("menuitem", name="React with a heart").tap()
+    expect(bubble.locator(".reactions")).to_have_text("❤️")
+
+    page.get_by_role("button", name="Show the wire events").tap()
+    expect(page.locator("#wire-list li").first).to_be_visible()
+    # Long operation names wrap: nothing runs off the drawer's right edge.
+    overflow = page.evaluate(
+        "() => { const l = document.getElementById('wire-list'); "
+        "return l.scrollWidth - l.clientWidth; }"
+    )
+    assert overflow <= 0
+    screenshot(page, "touch-wire")
+    assert errors == []

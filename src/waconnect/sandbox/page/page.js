@@ -484,7 +484,7 @@ function renderWire() {
         el("summary", { "aria-label": `${{ in: "Received", out: "Called" }[event.direction] || "Sandbox"} ${event.title}${event.status ? ` (${event.status})` : ""}` },
           el("span", { class: `dir ${event.direction}`, text: { in: "↓", out: "↑" }[event.direction] || "⚡" }),
           el("span", { class: "time", text: new Date(event.at * 1000).toLocaleTimeString() }),
-          el("span", { text: event.title }),
+          el("span", { class: "title", text: event.title }),
           event.status ? el("span", { class: `code${bad ? " bad" : ""}`, text: `${event.status}${event.error ? ` ${event.error}` : ""}` }) : null),
         el("pre", { text: event.body })
       );
