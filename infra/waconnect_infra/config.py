@@ -99,6 +99,10 @@ _BRIDGE_PASSTHROUGH = (
     "failure_text",
     "file_reaction",
     "failure_reaction",
+    "transcribe_languages",
+    "transcribe_language_options",
+    "transcript_echo",
+    "connect_text_max_chars",
 )
 
 
@@ -145,11 +149,6 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
         if raw is not None:
             bridge[key] = _setting_text(raw)
     values["bridge_settings"] = bridge
-    if values.get("transcription") == "transcribe" and not bridge_supports_transcribe():
-        problems.append(
-            "transcription: this version of the bridge has no Amazon Transcribe engine "
-            "(its settings or its 'transcribed' handler are missing); use none"
-        )
     if values.get("wire_event_destination") and not values.get("waba_id"):
         problems.append("waba_id: required when wire_event_destination is true")
     if problems:
@@ -163,14 +162,6 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
     if problems:
         raise ConfigError("invalid stack configuration: " + "; ".join(problems))
     return config
-
-
-def bridge_supports_transcribe() -> bool:
-    """Whether the packaged bridge can run with ``WACONNECT_TRANSCRIPTION=transcribe``."""
-    from waconnect.entrypoints import lambda_handlers  # noqa: PLC0415
-    from waconnect.settings import TRANSCRIPTION_ENGINES as BRIDGE_ENGINES  # noqa: PLC0415
-
-    return "transcribe" in BRIDGE_ENGINES and hasattr(lambda_handlers, TRANSCRIBED_HANDLER)
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:

@@ -115,6 +115,34 @@ def make_fifo_path(scope: Construct, name: str, budget: RetryBudget) -> FifoPath
     return FifoPath(queue=queue, dead_letters=dead_letters, budget=budget)
 
 
+@dataclass(frozen=True, slots=True)
+class StandardPath:
+    """A standard work queue (records in no particular order) and its dead-letter queue."""
+
+    queue: sqs.Queue
+    dead_letters: sqs.Queue
+    budget: RetryBudget
+
+
+def make_standard_path(scope: Construct, name: str, budget: RetryBudget) -> StandardPath:
+    """A standard queue whose records wait out their backoff, then move to a dead-letter queue
+    (the same redrive sizing as the FIFO queues: the function backs off the same way)."""
+    dead_letters = make_failure_queue(scope, f"{name.removesuffix('Queue')}DeadLetters")
+    queue = sqs.Queue(
+        scope,
+        name,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        visibility_timeout=Duration.seconds(budget.visibility_timeout_seconds),
+        retention_period=Duration.seconds(SQS_MAX_RETENTION_SECONDS),
+        dead_letter_queue=sqs.DeadLetterQueue(
+            queue=dead_letters, max_receive_count=budget.max_receive_count
+        ),
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    return StandardPath(queue=queue, dead_letters=dead_letters, budget=budget)
+
+
 def make_failure_queue(scope: Construct, name: str) -> sqs.Queue:
     """A standard queue keeping events an asynchronously invoked function failed on, 14 days."""
     return sqs.Queue(

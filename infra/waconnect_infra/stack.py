@@ -27,8 +27,10 @@ from waconnect_infra.functions import BridgeFunction
 from waconnect_infra.messaging import (
     Alarms,
     FifoPath,
+    StandardPath,
     make_failure_queue,
     make_fifo_path,
+    make_standard_path,
     make_topic,
     make_topic_key,
 )
@@ -156,8 +158,9 @@ class WaconnectStack(Stack):
         )
 
         self.transcribed: BridgeFunction | None = None
+        self.transcription_path: StandardPath | None = None
         if config.transcription == "transcribe":
-            self._transcription(function("transcribed", "transcribed", asynchronous=True))
+            self._transcription(function("transcribed", "transcribed", asynchronous=False), alarms)
 
         if config.wire_event_destination:
             EventDestination(
@@ -195,7 +198,9 @@ class WaconnectStack(Stack):
             environment[f"WACONNECT_{name.upper()}"] = value
         return environment
 
-    def _consume(self, path: FifoPath, consumer: BridgeFunction, max_concurrency: int) -> None:
+    def _consume(
+        self, path: FifoPath | StandardPath, consumer: BridgeFunction, max_concurrency: int
+    ) -> None:
         consumer.function.add_event_source(
             sources.SqsEventSource(
                 path.queue,
@@ -258,18 +263,35 @@ class WaconnectStack(Stack):
             for suffix in self.config.eum_phone_number_suffixes
         ]
 
-    def _transcription(self, transcribed: BridgeFunction) -> None:
+    def _transcription(self, transcribed: BridgeFunction, alarms: Alarms) -> None:
+        """Amazon Transcribe: ``inbound`` starts a job per voice note; the job's state change
+        goes EventBridge rule → standard queue (with its dead-letter queue) → ``transcribed``,
+        which sends the transcript to the chat and quotes it to the customer."""
+        config = self.config
         self.transcribed = transcribed
         jobs = self.format_arn(
             service="transcribe",
             resource="transcription-job",
             resource_name=f"{TRANSCRIPTION_JOB_PREFIX}*",
         )
+        # Transcribe reads the note and writes the transcript with the caller's permissions:
+        # inbound's media grant (get and put under the prefix) covers both.
         self.inbound.allow(["transcribe:StartTranscriptionJob"], [jobs])
         transcribed.allow(["transcribe:GetTranscriptionJob"], [jobs])
         self._grant_state(transcribed)
         self._grant_media(transcribed)
         transcribed.allow(["social-messaging:SendWhatsAppMessage"], self._phone_number_arns())
+
+        path = make_standard_path(
+            self, "TranscriptionQueue", config.retry_budget(config.transcribed)
+        )
+        self.transcription_path = path
+        # The transcript goes to Connect (SendMessage): paced like the inbound queue.
+        self._consume(path, transcribed, config.inbound_max_concurrency)
+        alarms.on_dead_letters("TranscriptionQueueDeadLettersAlarm", path.dead_letters)
+        alarms.on_oldest_age(
+            "TranscriptionQueueOldestAlarm", path.queue, config.oldest_message_alarm_minutes
+        )
         rule = events.Rule(
             self,
             "TranscriptionDone",
@@ -283,12 +305,13 @@ class WaconnectStack(Stack):
                 },
             ),
         )
+        # An event EventBridge cannot put on the queue goes to the same dead-letter queue.
         rule.add_target(
-            targets.LambdaFunction(
-                transcribed.function,
+            targets.SqsQueue(
+                path.queue,
                 retry_attempts=8,
                 max_event_age=Duration.hours(2),
-                dead_letter_queue=transcribed.function.dead_letter_queue,
+                dead_letter_queue=path.dead_letters,
             )
         )
 
@@ -301,6 +324,12 @@ class WaconnectStack(Stack):
         CfnOutput(
             self, "OutboundDeadLetterQueueUrl", value=self.outbound_path.dead_letters.queue_url
         )
+        if self.transcription_path is not None:
+            CfnOutput(
+                self,
+                "TranscriptionDeadLetterQueueUrl",
+                value=self.transcription_path.dead_letters.queue_url,
+            )
         CfnOutput(self, "MediaBucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +40,8 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    # The stack is ready for the bridge's Amazon Transcribe engine: synthesize it as it will be
-    # when the packaged bridge has one (the configuration refuses transcribe until then).
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("waconnect_infra.config.bridge_supports_transcribe", lambda: True)
-        yield synthesize(CONTEXT, tmp_path_factory.mktemp("cdk.out"))
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return synthesize(CONTEXT, tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from tests.infra.conftest import CONTEXT
-from waconnect_infra.config import ConfigError, config_from_context, encode_phone_numbers
-
-
-@pytest.fixture(autouse=True)
-def bridge_with_transcribe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("waconnect_infra.config.bridge_supports_transcribe", lambda: True)
+from waconnect_infra.config import (
+    TRANSCRIBED_HANDLER,
+    ConfigError,
+    config_from_context,
+    encode_phone_numbers,
+)
 
 
 def read(context: dict[str, Any]) -> Any:
@@ -76,10 +76,12 @@ def test_bridge_settings_pass_through_as_text() -> None:
     }
 
 
-def test_transcribe_is_refused_while_the_bridge_has_no_such_engine(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("waconnect_infra.config.bridge_supports_transcribe", lambda: False)
-    with pytest.raises(ConfigError, match="no Amazon Transcribe engine"):
-        read(CONTEXT)
+def test_transcribe_is_an_engine_of_the_packaged_bridge_with_its_handler() -> None:
+    from waconnect.entrypoints import lambda_handlers
+    from waconnect.settings import TRANSCRIPTION_ENGINES
+
+    assert read(CONTEXT).transcription == "transcribe"
     assert read({**CONTEXT, "transcription": "none"}).transcription == "none"
+    # The stack deploys the function by this name and passes the setting through.
+    assert "transcribe" in TRANSCRIPTION_ENGINES
+    assert callable(getattr(lambda_handlers, TRANSCRIBED_HANDLER))

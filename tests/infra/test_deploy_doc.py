@@ -79,4 +79,8 @@ def test_offline_commands_build_the_asset_and_synthesize(tmp_path: Path) -> None
     assert elf_machine(asset / "av" / "_core.abi3.so") == ELF_AARCH64
     template = outdir / "Waconnect.template.json"
     assert template.is_file()
-    assert "11111111-2222-3333-4444-555555555555" in template.read_text()
+    synthesized = template.read_text()
+    assert "11111111-2222-3333-4444-555555555555" in synthesized
+    # The last synth of the document is the one with Amazon Transcribe.
+    assert "Transcribe Job State Change" in synthesized
+    assert "TranscriptionQueue" in synthesized

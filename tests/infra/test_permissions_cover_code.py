@@ -28,18 +28,28 @@ CALLERS = [
     (
         "dynamodb",
         "dynamodb",
-        ["adapters/aws/dynamodb.py", "adapters/aws/dynamodb_ledger.py"],
+        [
+            "adapters/aws/dynamodb.py",
+            "adapters/aws/dynamodb_ledger.py",
+            "adapters/aws/dynamodb_transcripts.py",
+        ],
         "_client",
-        ["Inbound", "Outbound"],
+        ["Inbound", "Outbound", "Transcribed"],
     ),
-    ("s3", "s3", ["adapters/aws/s3.py"], "_client", ["Inbound", "Outbound"]),
+    ("s3", "s3", ["adapters/aws/s3.py"], "_client", ["Inbound", "Outbound", "Transcribed"]),
+    # The transcript file Transcribe wrote, read back.
+    ("s3", "s3", ["adapters/aws/transcribe.py"], "_s3", ["Transcribed"]),
     ("connect", "connect", ["adapters/aws/connect.py"], "_connect", ["Inbound"]),
     (
         "sqs",
         "sqs",
-        ["entrypoints/lambda_handlers/consuming.py", "entrypoints/lambda_handlers/runtime.py"],
+        [
+            "entrypoints/lambda_handlers/consuming.py",
+            "entrypoints/lambda_handlers/runtime.py",
+            "entrypoints/lambda_handlers/transcribed.py",
+        ],
         "sqs",
-        ["Inbound", "Outbound"],
+        ["Inbound", "Outbound", "Transcribed"],
     ),
     ("sqs", "sqs", ["entrypoints/lambda_handlers/functions.py"], "sqs", ["Ingest", "AgentIngest"]),
 ]
@@ -141,3 +151,13 @@ def test_ingest_reads_and_links_sessions_and_reads_the_ledger_and_nothing_more(
 
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def test_transcribe_calls_are_granted_to_the_function_that_makes_each(template: Any) -> None:
+    needed = iam_actions("transcribe", "transcribe", ["adapters/aws/transcribe.py"], "_transcribe")
+    assert needed == {"transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob"}
+    grants = granted_by_function(template)
+    # inbound starts a voice note's job; transcribed reads it when its state change comes.
+    assert "transcribe:StartTranscriptionJob" in grants["Inbound"]
+    assert "transcribe:GetTranscriptionJob" in grants["Transcribed"]
+    assert not {a for a in grants["Outbound"] if a.startswith("transcribe:")}

@@ -17,7 +17,11 @@ def resources(template: Any, kind: str) -> dict[str, Any]:
 
 def test_two_fifo_queues_each_redrive_to_a_fifo_dead_letter_queue(template: Any) -> None:
     queues = resources(template, "AWS::SQS::Queue")
-    work = {k: v["Properties"] for k, v in queues.items() if "RedrivePolicy" in v["Properties"]}
+    work = {
+        k: v["Properties"]
+        for k, v in queues.items()
+        if "RedrivePolicy" in v["Properties"] and v["Properties"].get("FifoQueue")
+    }
     assert len(work) == 2
     for props in work.values():
         assert props["FifoQueue"] is True
@@ -33,7 +37,9 @@ def test_two_fifo_queues_each_redrive_to_a_fifo_dead_letter_queue(template: Any)
 
 def test_every_queue_is_encrypted_and_refuses_plain_http(template: Any) -> None:
     queues = resources(template, "AWS::SQS::Queue")
-    assert len(queues) == 7  # 2 work queues, 2 dead-letter queues, 3 failure queues
+    # 3 work queues (2 FIFO, the transcription queue), their 3 dead-letter queues, and the
+    # failure queues of the 2 SNS-invoked functions
+    assert len(queues) == 8
     for props in (q["Properties"] for q in queues.values()):
         assert props["SqsManagedSseEnabled"] is True
     policies = resources(template, "AWS::SQS::QueuePolicy")
@@ -50,11 +56,12 @@ def test_every_queue_is_encrypted_and_refuses_plain_http(template: Any) -> None:
 
 def test_event_source_mappings_report_partial_failures_and_cap_concurrency(template: Any) -> None:
     mappings = resources(template, "AWS::Lambda::EventSourceMapping")
-    assert len(mappings) == 2
+    assert len(mappings) == 3
     concurrency = sorted(
         m["Properties"]["ScalingConfig"]["MaximumConcurrency"] for m in mappings.values()
     )
-    assert concurrency == [2, 3]  # outbound default, inbound from context
+    # outbound by default; inbound from context, and transcribed paced like inbound
+    assert concurrency == [2, 3, 3]
     for mapping in mappings.values():
         assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["Properties"]["BatchSize"] <= 10
@@ -64,8 +71,9 @@ def test_alarms_watch_every_dead_letter_queue_and_the_oldest_record(template: An
     alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
     depth = [a for a in alarms if a["MetricName"] == "ApproximateNumberOfMessagesVisible"]
     age = [a for a in alarms if a["MetricName"] == "ApproximateAgeOfOldestMessage"]
-    assert len(depth) == 5  # two FIFO dead-letter queues, three failure queues
-    assert len(age) == 2
+    # three dead-letter queues (two FIFO, the transcription queue's), two failure queues
+    assert len(depth) == 5
+    assert len(age) == 3
     assert all(a["Threshold"] == 1 for a in depth)
     assert all(a["Threshold"] == 30 * 60 for a in age)
     assert all(len(a["AlarmActions"]) == 1 for a in alarms)
@@ -272,18 +280,88 @@ def test_functions_run_the_agreed_handlers_on_arm64(template: Any) -> None:
             assert {"WACONNECT_INBOUND_QUEUE_URL", "WACONNECT_OUTBOUND_QUEUE_URL"} <= set(env)
 
 
-def test_transcribe_job_state_changes_reach_the_transcribed_function(template: Any) -> None:
+def test_transcribe_job_state_changes_reach_the_transcribed_function_through_a_queue(
+    template: Any,
+) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    (queue_id,) = (k for k in queues if k.startswith("TranscriptionQueue"))
+    (dead_id,) = (k for k in queues if k.startswith("TranscriptionDeadLetters"))
+    props = queues[queue_id]["Properties"]
+    assert "FifoQueue" not in props  # a standard queue: jobs end in any order
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]},
+        "maxReceiveCount": 107,  # the same schedule as the other consumers
+    }
+    assert props["VisibilityTimeout"] == 6 * 60  # six times the function's timeout
     template.has_resource_properties(
         "AWS::Events::Rule",
         {
             "EventPattern": {
                 "source": ["aws.transcribe"],
                 "detail-type": ["Transcribe Job State Change"],
-                "detail": Match.object_like({"TranscriptionJobName": [{"prefix": "waconnect-"}]}),
+                "detail": {
+                    "TranscriptionJobStatus": ["COMPLETED", "FAILED"],
+                    "TranscriptionJobName": [{"prefix": "waconnect-"}],
+                },
             },
-            "Targets": [Match.object_like({"DeadLetterConfig": Match.any_value()})],
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [queue_id, "Arn"]},
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dead_id, "Arn"]}},
+                    }
+                )
+            ],
         },
     )
+    # Only this rule may put events on the queue.
+    sends = [
+        statement
+        for policy in resources(template, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    assert len(sends) == 1
+    assert "aws:SourceArn" in json.dumps(sends[0]["Condition"])
+    (mapping,) = (
+        m["Properties"]
+        for m in resources(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    )
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["FunctionName"]["Ref"].startswith("TranscribedFunction")
+
+
+def test_transcribed_may_read_its_jobs_and_hide_or_dead_letter_its_records_only(
+    template: Any,
+) -> None:
+    granted = {
+        action
+        for name, statement in _statements(template)
+        if name.startswith("TranscribedRole")
+        for action in _listed(statement["Action"])
+    }
+    assert {
+        "transcribe:GetTranscriptionJob",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+        "social-messaging:SendWhatsAppMessage",
+        "s3:GetObject",
+        "dynamodb:GetItem",
+    } <= granted
+    assert "transcribe:StartTranscriptionJob" not in granted
+    assert not {action for action in granted if action.startswith("connect:")}
+    assert _granted(template, "transcribe:GetTranscriptionJob")
+    assert all(
+        "transcription-job/waconnect-*" in r
+        for r in _granted(template, "transcribe:GetTranscriptionJob")
+    )
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_event_destination_is_wired_through_the_end_user_messaging_api(template: Any) -> None:
