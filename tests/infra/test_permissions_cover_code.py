@@ -46,7 +46,7 @@ CALLERS = [
         [
             "entrypoints/lambda_handlers/consuming.py",
             "entrypoints/lambda_handlers/runtime.py",
-            "entrypoints/lambda_handlers/transcribed.py",
+            "entrypoints/lambda_handlers/job_changes.py",
         ],
         "sqs",
         ["Inbound", "Outbound", "Transcribed"],

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 
 from waconnect.entrypoints.lambda_handlers.consuming import RecordConsumer
+from waconnect.entrypoints.lambda_handlers.job_changes import JobChangeConsumer
 from waconnect.entrypoints.lambda_handlers.queueing import (
     QueueEntry,
     Refusal,
@@ -22,7 +23,6 @@ from waconnect.entrypoints.lambda_handlers.queueing import (
     connect_entries,
     whatsapp_entries,
 )
-from waconnect.entrypoints.lambda_handlers.transcribed import JobChangeConsumer
 from waconnect.errors import DeliveryError, TransientError
 from waconnect.services.outcome import Outcome
 from waconnect.services.redact import mask
