@@ -192,9 +192,22 @@ class InMemoryRetryStore:
     hold_seconds: float = KEPT_HOLD_SECONDS
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def keep(self, key: str, document: str, *, due_at: float) -> None:
+    customers: dict[str, set[str]] = field(default_factory=dict)
+
+    def keep(
+        self, key: str, document: str, *, due_at: float, customers: Sequence[str] = ()
+    ) -> None:
         with self._lock:
             self.documents[key] = KeptDocument(key=key, document=document, due_at=due_at)
+            self.customers.setdefault(key, set()).update(customers)
+
+    def waiting(self, customer: str) -> list[KeptDocument]:
+        with self._lock:
+            return [
+                kept
+                for key, kept in self.documents.items()
+                if customer in self.customers.get(key, ())
+            ]
 
     def due(self, now: float) -> list[KeptDocument]:
         with self._lock:
@@ -207,6 +220,7 @@ class InMemoryRetryStore:
     def drop(self, key: str) -> None:
         with self._lock:
             self.documents.pop(key, None)
+            self.customers.pop(key, None)
 
 
 @dataclass

@@ -24,7 +24,8 @@ from waconnect.adapters.aws.dynamodb_transcripts import DynamoDbTranscriptJobs
 from waconnect.adapters.aws.eum import EumWhatsApp
 from waconnect.adapters.aws.s3 import S3MediaStore
 from waconnect.adapters.on_demand_adapters import ConverterOnDemand, TransfersOnDemand
-from waconnect.entrypoints.bridge import Bridge, RetryPolicy
+from waconnect.entrypoints.bridge import Bridge
+from waconnect.entrypoints.retry_policy import RetryPolicy
 from waconnect.media.policy import ConnectLimits
 from waconnect.ports import (
     Clock,

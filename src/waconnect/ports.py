@@ -342,8 +342,16 @@ class RetryStore(Protocol):
     Used where no queue keeps them (the sandbox, the server); on Lambda, SQS does this job.
     """
 
-    def keep(self, key: str, document: str, *, due_at: float) -> None:
-        """Insert the document under ``key``, or move its due time."""
+    def keep(
+        self, key: str, document: str, *, due_at: float, customers: Sequence[str] = ()
+    ) -> None:
+        """Insert the document under ``key``, or move its due time; ``customers`` names whose
+        messages wait in it (added to those named before)."""
+        ...
+
+    def waiting(self, customer: str) -> list[KeptDocument]:
+        """The documents kept for ``customer``, in the order they were first kept, due or not
+        (none is taken): what a new message of theirs must wait behind."""
         ...
 
     def due(self, now: float) -> list[KeptDocument]:

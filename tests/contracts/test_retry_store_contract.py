@@ -159,3 +159,33 @@ def test_workers_racing_for_due_documents_each_take_a_document_once(handles: Han
     assert not any(thread.is_alive() for thread in threads)
     everything = [key for keys_of_one in taken for key in keys_of_one]
     assert sorted(everything) == keys
+
+
+def test_a_customers_kept_documents_are_found_in_first_kept_order_due_or_not(
+    handles: Handles,
+) -> None:
+    writer, reader = handles(), handles()
+    writer.keep("c-first", '{"n": 1}', due_at=900.0, customers=["ana"])
+    writer.keep("a-both", '{"n": 2}', due_at=100.0, customers=["ana", "ben"])
+    writer.keep("b-bens", '{"n": 3}', due_at=100.0, customers=["ben"])
+    writer.keep("d-nobodys", '{"n": 4}', due_at=100.0)
+    # Keeping again moves the due time and keeps the customers named before.
+    writer.keep("c-first", '{"n": 1}', due_at=950.0)
+
+    assert [(d.key, d.document) for d in reader.waiting("ana")] == [
+        ("c-first", '{"n": 1}'),
+        ("a-both", '{"n": 2}'),
+    ]
+    assert [d.key for d in reader.waiting("ben")] == ["a-both", "b-bens"]
+    assert reader.waiting("carla") == []
+    # Looking does not take: the due ones are still there for ``due``.
+    assert [d.key for d in reader.due(200.0)] == ["a-both", "b-bens", "d-nobodys"]
+
+
+def test_a_dropped_document_no_longer_waits_for_its_customers(store: RetryStore) -> None:
+    store.keep("first", "{}", due_at=100.0, customers=["ana"])
+    store.keep("second", "{}", due_at=100.0, customers=["ana"])
+    store.drop("first")
+    assert [d.key for d in store.waiting("ana")] == ["second"]
+    store.drop("second")
+    assert store.waiting("ana") == []

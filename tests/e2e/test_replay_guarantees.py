@@ -107,6 +107,28 @@ def test_customers_past_the_chat_quota_wait_and_each_reaches_a_chat_once(tmp_pat
     assert not replayed.where(kind="failed")
 
 
+def test_a_message_sent_after_a_chat_frees_up_reaches_the_agent_after_the_waiting_one(
+    tmp_path: Path,
+) -> None:
+    first, second = _customer(0), _customer(1)
+    replayed = _replay(
+        tmp_path,
+        [
+            {"action": "connect.quota", "active_chats": 1},
+            {"action": "customer.text", "customer": first, "text": "hello"},
+            {"action": "customer.text", "customer": second, "text": "one, while chats are full"},
+            # A chat frees up; the waiting message's retry time has not come yet...
+            {"action": "agent.end", "customer": first, "retries": "later"},
+            # ...when the same customer writes again.
+            {"action": "customer.text", "customer": second, "text": "two, after a chat freed"},
+        ],
+    )
+    [chat] = replayed.where(kind="chat.started", customer=second)
+    seen = [line["text"] for line in replayed.where(to="agent", contact_id=chat["contact_id"])]
+    assert seen == ["one, while chats are full", "two, after a chat freed"], replayed.dump()
+    assert not replayed.where(kind="failed")
+
+
 def test_an_agent_reply_outside_the_24_hour_window_is_reported_in_the_agents_chat(
     tmp_path: Path,
 ) -> None:

@@ -175,6 +175,10 @@ def test_a_missing_scenario_file_is_refused_as_a_whole(tmp_path: Path) -> None:
             {"action": "token.expire", "customer": "15550100001", "repeat": 0},
             "field 'repeat': must be between 1 and 100",
         ),
+        (
+            {"action": "agent.end", "customer": "15550100001", "retries": "never"},
+            'field \'retries\': must be "now" or "later"',
+        ),
         ({"payload": [1, 2]}, "field 'payload': must be a JSON object (the raw payload)"),
         (
             {"payload": {"object": "whatsapp_business_account"}, "media": {"1": "media/x.jpg"}},
@@ -295,6 +299,17 @@ def test_label_repeat_and_concurrently_are_kept_on_the_steps(base: Path) -> None
     assert agent.index == payload.index == 1
     assert agent.action == AgentText(target=AgentTarget(contact_id="c-1"), text="one")
     assert isinstance(payload.action, Payload)
+
+
+def test_a_step_may_leave_the_kept_retries_for_a_later_step(base: Path) -> None:
+    held, default = parse_steps(
+        [
+            {"action": "agent.end", "customer": "15550100001", "retries": "later"},
+            {"action": "agent.end", "customer": "15550100001"},
+        ],
+        base=base,
+    ).steps
+    assert (held.retries, default.retries) == ("later", "now")
 
 
 def test_a_bare_payload_step_is_the_document_without_label_and_repeat(base: Path) -> None:

@@ -14,12 +14,9 @@ customer (or the agent) is told and the outcome is ``failed``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -27,14 +24,21 @@ from typing import Any
 from waconnect.domain.connect import ConnectEvent
 from waconnect.domain.session import SessionKey
 from waconnect.domain.whatsapp import Customer, InboundMessage, StatusUpdate
+from waconnect.entrypoints.kept_documents import (
+    KeptDocuments,
+    document_key,
+    document_text,
+    next_try,
+)
 from waconnect.entrypoints.keyed_lock import KeyedLock
+from waconnect.entrypoints.retry_policy import RetryPolicy
 from waconnect.entrypoints.transcript_entry import settle_job_change
 from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
 from waconnect.ports import RetryStore
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
-from waconnect.services.outcome import Outcome
+from waconnect.services.outcome import Outcome, message_outcome
 from waconnect.services.redact import mask, mask_wamid
 from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
@@ -44,31 +48,6 @@ from waconnect.wire.transcribe_event import parse_transcription_event
 logger = logging.getLogger(__name__)
 
 Document = Mapping[str, Any] | str | bytes
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetryPolicy:
-    """Attempts for a transient failure: ``attempts`` in all, waits doubling from ``delay``."""
-
-    attempts: int = 4
-    delay: float = 0.2
-    max_delay: float = 2.0
-    # After the attempts: keep an item younger than this (seconds) for later; 0: report at once.
-    max_age: float = 0.0
-    later: float = 10.0
-    max_later: float = 15 * 60.0
-
-    def waits(self) -> list[float]:
-        return [min(self.delay * 2**n, self.max_delay) for n in range(self.attempts - 1)]
-
-    def retry_after(self, age: float) -> float | None:
-        """When to try an item ``age`` seconds old again; None once it is too old to wait.
-
-        Waiting about as long as the item has already waited doubles the gaps between tries.
-        """
-        if age >= self.max_age:
-            return None
-        return min(max(age, self.later), self.max_later, self.max_age - age)
 
 
 class Bridge:
@@ -96,7 +75,7 @@ class Bridge:
         self._closers = list(closers)
         # The Connect instance this bridge serves (id or ARN); empty: events are not checked.
         self._instance_id = _instance(instance_id)
-        self._kept = kept
+        self._kept = KeptDocuments(kept, clock=clock) if kept is not None else None
         self._now = clock
 
     def close(self) -> None:
@@ -119,10 +98,15 @@ class Bridge:
     def handle_document(self, doc: Document) -> list[Outcome]:
         """Any inbound document: WhatsApp traffic or Connect streaming events, by its shape.
 
-        With a ``RetryStore``, a document with a ``deferred`` outcome is kept for ``run_due``.
+        With a ``RetryStore``, a document with a ``deferred`` outcome is kept for ``run_due``,
+        and a customer's message waits behind their kept ones (``kept_documents``).
         """
-        outcomes = self._handle_document(doc)
-        self._keep_if_deferred(doc, outcomes)
+        if self._kept is None:
+            return self._handle_document(doc, kept_as=None)[0]
+        text = document_text(doc)
+        key = document_key(text)
+        outcomes, waiting = self._handle_document(doc, kept_as=key)
+        self._kept.keep_if_deferred(key, text, outcomes, waiting)
         return outcomes
 
     def run_due(self, now: float | None = None) -> list[Outcome]:
@@ -133,38 +117,26 @@ class Bridge:
         """
         if self._kept is None:
             return []
-        moment = self._now() if now is None else now
-        outcomes: list[Outcome] = []
-        for kept in self._kept.due(moment):
-            again = self._handle_document(kept.document)
-            outcomes.extend(again)
-            wait = _next_try(again)
-            if wait is None:
-                self._kept.drop(kept.key)
-            else:
-                self._kept.keep(kept.key, kept.document, due_at=moment + wait)
-        return outcomes
+        return self._kept.run_due(self._hand_in, self._now() if now is None else now)
 
-    def _keep_if_deferred(self, doc: Document, outcomes: list[Outcome]) -> None:
-        wait = _next_try(outcomes)
-        if self._kept is None or wait is None:
-            return
-        text = _document_text(doc)
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        self._kept.keep(key, text, due_at=self._now() + wait)
+    def _hand_in(self, text: str, key: str) -> tuple[list[Outcome], list[str]]:
+        return self._handle_document(text, kept_as=key)
 
-    def _handle_document(self, doc: Document) -> list[Outcome]:
+    def _handle_document(
+        self, doc: Document, *, kept_as: str | None
+    ) -> tuple[list[Outcome], list[str]]:
+        """The outcomes, and the customers whose messages in it are deferred."""
         try:
             kind = classify(doc)
         except MalformedPayload as exc:
-            return [_rejected(exc)]
+            return [_rejected(exc)], []
         except SnsSubscriptionMessage as exc:
-            return [Outcome(kind="skipped", reason=str(exc))]
+            return [Outcome(kind="skipped", reason=str(exc))], []
         if kind == "whatsapp":
-            return self.handle_whatsapp_document(doc)
+            return self._whatsapp_document(doc, kept_as=kept_as)
         if kind == "transcription":
-            return self.handle_transcription_event(doc)
-        return self.handle_connect_document(doc)
+            return self.handle_transcription_event(doc), []
+        return self.handle_connect_document(doc), []
 
     def handle_transcription_event(self, doc: Document, *, defer: bool = False) -> list[Outcome]:
         """Amazon Transcribe's job state change (an EventBridge event): the transcript of the
@@ -191,24 +163,48 @@ class Bridge:
     def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
         """An EUM notification or Meta webhook body: messages first, then statuses, then what
         could not be read at all (one ``rejected`` outcome each)."""
+        return self._whatsapp_document(doc, kept_as=None)[0]
+
+    def _whatsapp_document(
+        self, doc: Document, *, kept_as: str | None
+    ) -> tuple[list[Outcome], list[str]]:
+        """``kept_as``: the document's key in the kept documents, when it may wait there."""
         try:
             batch = parse_whatsapp_document(doc)
         except MalformedPayload as exc:
-            return [_rejected(exc)]
+            return [_rejected(exc)], []
         except SnsSubscriptionMessage as exc:
-            return [Outcome(kind="skipped", reason=str(exc))]
+            return [Outcome(kind="skipped", reason=str(exc))], []
         by_customer: dict[SessionKey, list[InboundMessage]] = {}
         for message in batch.messages:
             key = SessionKey.of(message.business, message.customer)
             by_customer.setdefault(key, []).append(message)
         outcomes: list[Outcome] = []
+        waiting: list[str] = []
         for key, messages in by_customer.items():
-            with self._locks.hold(str(key)):
-                outcomes.extend(self._inbound(message, defer=False) for message in messages)
+            customer = str(key)
+            if (
+                self._kept is not None
+                and kept_as
+                and self._kept.waits(customer, kept_as, self._hand_in)
+            ):
+                theirs = [self._behind(message) for message in messages]
+            else:
+                with self._locks.hold(customer):
+                    theirs = [self._inbound(message, defer=False) for message in messages]
+            outcomes.extend(theirs)
+            if next_try(theirs) is not None:
+                waiting.append(customer)
         outcomes.extend(self.handle_statuses(batch.statuses))
         # Items left out for unreadable ids: the rest of the document went on without them.
         outcomes.extend(Outcome(kind="rejected", reason=reason) for reason in batch.unreadable)
-        return outcomes
+        return outcomes, waiting
+
+    def _behind(self, message: InboundMessage) -> Outcome:
+        """A message that waits behind its customer's kept ones: deferred, nothing claimed."""
+        logger.info("message %s waits behind the customer's earlier ones", mask(message.wamid))
+        reason = "behind the customer's earlier messages"
+        return message_outcome(message, "deferred", reason=reason, retry_after=self._retry.later)
 
     def handle_statuses(self, statuses: Iterable[StatusUpdate]) -> list[Outcome]:
         """WhatsApp statuses of messages the business sent: a failed one is told to the agent."""
@@ -380,20 +376,6 @@ class Bridge:
 def _instance(instance: str) -> str:
     """An instance's id, from itself or its ARN (``arn:aws:connect:...:instance/<id>``)."""
     return instance.strip().rsplit("instance/", 1)[-1].strip("/")
-
-
-def _next_try(outcomes: Iterable[Outcome]) -> float | None:
-    """The soonest ``retry_after`` of the deferred outcomes; None when all settled."""
-    waits = [o.retry_after for o in outcomes if not o.settled]
-    return min(waits) if waits else None
-
-
-def _document_text(doc: Document) -> str:
-    if isinstance(doc, bytes):
-        return doc.decode("utf-8", errors="replace")
-    if isinstance(doc, str):
-        return doc
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 def _event_time(event: ConnectEvent, now: Callable[[], float]) -> float:

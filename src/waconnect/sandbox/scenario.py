@@ -103,12 +103,14 @@ def parse_steps(document: list[Any], *, base: Path, path: Path | None = None) ->
 def _parse_step(raw: Any, *, index: int, where: str, base: Path, labels: set[str]) -> Step:
     label = ""
     repeat = 1
+    retries = "now"
     try:
         if not isinstance(raw, dict):
             raise BadField("", f"a step is a JSON object, not a JSON {json_type(raw)}")
         fields = Fields(raw)
         label = fields.optional_str("label")
         repeat = fields.repeat()
+        retries = fields.retries()
         action = _parse_action(fields, index=index, where=where, base=base, labels=labels)
     except BadField as bad:
         at = f"{where}: field {bad.field!r}: " if bad.field else f"{where}: "
@@ -117,7 +119,9 @@ def _parse_step(raw: Any, *, index: int, where: str, base: Path, labels: set[str
         if label in labels:
             action = Invalid(reason=f"{where}: field 'label': {label!r} is already used")
         labels.add(label)
-    return Step(index=index, where=where, action=action, label=label, repeat=repeat)
+    return Step(
+        index=index, where=where, action=action, label=label, repeat=repeat, retries=retries
+    )
 
 
 def _parse_action(
@@ -156,8 +160,8 @@ def _parse_action(
         media = fields.media(base)
         fields.done()
         return Payload(document=document, media=media)
-    # A bare payload: every key but label/repeat belongs to the document itself.
-    document = {k: v for k, v in raw.items() if k not in ("label", "repeat")}
+    # A bare payload: every key but label/repeat/retries belongs to the document itself.
+    document = {k: v for k, v in raw.items() if k not in ("label", "repeat", "retries")}
     if not document:
         raise BadField("", "empty step: give an 'action', a 'payload' or 'concurrently'")
     return Payload(document=document)

@@ -28,7 +28,7 @@ class Fields:
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
-        self.used: set[str] = {"label", "repeat"}
+        self.used: set[str] = {"label", "repeat", "retries"}
 
     def get(self, name: str, kind: type | tuple[type, ...], expected: str) -> Any:
         self.used.add(name)
@@ -68,6 +68,14 @@ class Fields:
         if not 1 <= value <= MAX_REPEAT:
             raise BadField("repeat", f"must be between 1 and {MAX_REPEAT}")
         return value
+
+    def retries(self) -> str:
+        """When what the bridge kept is handed in again: as the step settles ("now"), or not
+        until a later step settles ("later": its retry time has not come yet)."""
+        value = self.raw.get("retries", "now")
+        if value not in ("now", "later"):
+            raise BadField("retries", 'must be "now" or "later"')
+        return str(value)
 
     def file(self, name: str, base: Path) -> Path:
         relative = self.text(name)

@@ -208,13 +208,14 @@ class ScenarioRunner:
 
         The replay clock stands still, so "due" cannot come with time: each step, every kept
         document is handed in once more (as if its retry time had come), and what that causes
-        settles too. One still deferred stays kept for the next step.
+        settles too. One still deferred stays kept for the next step. A step with
+        ``"retries": "later"`` hands in nothing: its retry time has not come yet.
         """
         if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
             return
         host = self._world.host
-        if host is None:
+        if host is None or step.retries == "later":
             return
         self._retry_round += 1
         stride = self.settings.retry_max_delay_seconds + 1

@@ -140,6 +140,8 @@ class Step:
     action: Action
     label: str = ""
     repeat: int = 1
+    # "later": what the bridge kept is not handed in as this step settles (docs/replay.md).
+    retries: str = "now"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,11 @@ documents of one call as they arrived.
 All kept documents share one index partition: fine for documents counted in thousands that
 wait for minutes, not a hot path.
 
+Whose messages a document holds is written twice: ``customers`` (SS) on the document, and the
+document's key in the item ``kept-for#<customer>`` (``keys``, SS, added to and deleted from),
+so a customer's kept documents are found by one GetItem and a GetItem per document; a dropped
+document's key leaves the sets of the customers it names.
+
 Taking a due document is an update conditional on the due time the index showed: of workers
 that saw the same item, one moves its due time on by the hold and gets the document; the
 others' condition fails and they skip it.
@@ -19,7 +24,7 @@ others' condition fails and they skip it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -39,6 +44,9 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PREFIX = "kept#"
+FOR_PREFIX = "kept-for#"
+CUSTOMERS = "customers"
+KEYS = "keys"
 QUEUE = "kept"
 DOCUMENT = "document"
 KEPT_AT = "kept_at"
@@ -60,29 +68,77 @@ class DynamoDbRetryStore:
         self._hold = hold_seconds
         self._retention = retention_seconds
 
-    def keep(self, key: str, document: str, *, due_at: float) -> None:
+    def keep(
+        self, key: str, document: str, *, due_at: float, customers: Sequence[str] = ()
+    ) -> None:
+        ttl = {"N": str(int(due_at + self._retention))}
+        for customer in customers:
+            # The customer's index first: a key whose document is not there yet is skipped by
+            # ``waiting``, while a document its customer could not find would not be waited for.
+            self._index(customer, "ADD", key, ttl=ttl)
+        names = {
+            "#document": DOCUMENT,
+            "#due": DUE_ATTRIBUTE,
+            "#queue": KEPT_QUEUE,
+            "#ttl": TTL_ATTRIBUTE,
+            "#kept_at": KEPT_AT,
+        }
+        values: dict[str, Any] = {
+            ":document": {"S": document},
+            ":due": {"N": repr(due_at)},
+            ":queue": {"S": QUEUE},
+            ":ttl": ttl,
+            ":now": {"N": str(time.time_ns())},
+        }
+        expression = (
+            "SET #document = :document, #due = :due, #queue = :queue, #ttl = :ttl, "
+            "#kept_at = if_not_exists(#kept_at, :now)"
+        )
+        if customers:
+            expression += " ADD #customers :customers"
+            names["#customers"] = CUSTOMERS
+            values[":customers"] = {"SS": sorted(set(customers))}
         with translate_errors("UpdateItem", service=SERVICE):
             self._client.update_item(
                 TableName=self._table,
                 Key={CLAIM_KEY: {"S": PREFIX + key}},
-                UpdateExpression=(
-                    "SET #document = :document, #due = :due, #queue = :queue, #ttl = :ttl, "
-                    "#kept_at = if_not_exists(#kept_at, :now)"
-                ),
-                ExpressionAttributeNames={
-                    "#document": DOCUMENT,
-                    "#due": DUE_ATTRIBUTE,
-                    "#queue": KEPT_QUEUE,
-                    "#ttl": TTL_ATTRIBUTE,
-                    "#kept_at": KEPT_AT,
-                },
-                ExpressionAttributeValues={
-                    ":document": {"S": document},
-                    ":due": {"N": repr(due_at)},
-                    ":queue": {"S": QUEUE},
-                    ":ttl": {"N": str(int(due_at + self._retention))},
-                    ":now": {"N": str(time.time_ns())},
-                },
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+
+    def waiting(self, customer: str) -> list[KeptDocument]:
+        with translate_errors("GetItem", service=SERVICE):
+            index = self._client.get_item(
+                TableName=self._table,
+                Key={CLAIM_KEY: {"S": FOR_PREFIX + customer}},
+                ConsistentRead=True,
+            ).get("Item", {})
+            found = []
+            for key in index.get(KEYS, {}).get("SS", []):
+                item = self._client.get_item(
+                    TableName=self._table,
+                    Key={CLAIM_KEY: {"S": PREFIX + key}},
+                    ConsistentRead=True,
+                ).get("Item")
+                if item is not None and DOCUMENT in item:
+                    found.append(item)
+        return [_kept(item) for item in sorted(found, key=_first_kept)]
+
+    def _index(self, customer: str, action: str, key: str, *, ttl: Mapping[str, Any]) -> None:
+        """``ADD`` the document ``key`` to the customer's kept keys, or ``DELETE`` it."""
+        expression = f"{action} #keys :key" + (" SET #ttl = :ttl" if action == "ADD" else "")
+        names = {"#keys": KEYS} | ({"#ttl": TTL_ATTRIBUTE} if action == "ADD" else {})
+        values: dict[str, Any] = {":key": {"SS": [key]}}
+        if action == "ADD":
+            values[":ttl"] = ttl
+        with translate_errors("UpdateItem", service=SERVICE):
+            self._client.update_item(
+                TableName=self._table,
+                Key={CLAIM_KEY: {"S": FOR_PREFIX + customer}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
 
     def due(self, now: float) -> list[KeptDocument]:
@@ -104,13 +160,7 @@ class DynamoDbRetryStore:
             if item is not None:
                 key = str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX)
                 first_kept[key] = int(item.get(KEPT_AT, {}).get("N", "0"))
-                taken.append(
-                    KeptDocument(
-                        key=key,
-                        document=str(item[DOCUMENT]["S"]),
-                        due_at=float(item[DUE_ATTRIBUTE]["N"]),
-                    )
-                )
+                taken.append(_kept(item))
         return sorted(taken, key=lambda kept: (first_kept[kept.key], kept.key))
 
     def _take(self, seen: Mapping[str, Any], now: float) -> Mapping[str, Any] | None:
@@ -138,4 +188,22 @@ class DynamoDbRetryStore:
 
     def drop(self, key: str) -> None:
         with translate_errors("DeleteItem", service=SERVICE):
-            self._client.delete_item(TableName=self._table, Key={CLAIM_KEY: {"S": PREFIX + key}})
+            old = self._client.delete_item(
+                TableName=self._table,
+                Key={CLAIM_KEY: {"S": PREFIX + key}},
+                ReturnValues="ALL_OLD",
+            ).get("Attributes", {})
+        for customer in old.get(CUSTOMERS, {}).get("SS", []):
+            self._index(customer, "DELETE", key, ttl={})
+
+
+def _first_kept(item: Mapping[str, Any]) -> tuple[int, str]:
+    return int(item.get(KEPT_AT, {}).get("N", "0")), str(item[CLAIM_KEY]["S"])
+
+
+def _kept(item: Mapping[str, Any]) -> KeptDocument:
+    return KeptDocument(
+        key=str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX),
+        document=str(item[DOCUMENT]["S"]),
+        due_at=float(item[DUE_ATTRIBUTE]["N"]),
+    )

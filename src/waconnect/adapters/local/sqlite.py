@@ -66,6 +66,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS kept (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, "
     "document TEXT NOT NULL, due_at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS kept_by_due ON kept (due_at)",
+    # Whose messages each kept document holds: a customer's new messages wait behind them.
+    "CREATE TABLE IF NOT EXISTS kept_for (customer TEXT NOT NULL, key TEXT NOT NULL, "
+    "PRIMARY KEY (customer, key))",
+    "CREATE INDEX IF NOT EXISTS kept_for_by_key ON kept_for (key)",
     # Voice notes waiting for an engine that finishes later (sqlite_transcripts).
     "CREATE TABLE IF NOT EXISTS transcript_jobs (job TEXT PRIMARY KEY, record TEXT NOT NULL, "
     "started_at REAL NOT NULL)",

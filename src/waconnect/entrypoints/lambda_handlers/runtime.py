@@ -119,7 +119,7 @@ def build_runtime(
     from botocore.config import Config  # noqa: PLC0415
 
     from waconnect.bootstrap import build_bridge  # noqa: PLC0415
-    from waconnect.entrypoints.bridge import RetryPolicy  # noqa: PLC0415
+    from waconnect.entrypoints.retry_policy import RetryPolicy  # noqa: PLC0415
 
     session = boto_session or boto3.session.Session(region_name=settings.region)
     sqs: SQSClient = session.client(

@@ -1,0 +1,104 @@
+"""A customer's messages reach the agent in the order sent, also when older ones wait in the
+bridge's kept documents: a newer message never overtakes them, whether it arrives live or its
+retry comes due first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.documents import eum_texts
+from tests.fakes import InMemoryRetryStore
+from tests.worlds import Ports, inbound_service, outbound_service
+
+from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
+from waconnect.entrypoints.bridge import Bridge, RetryPolicy
+from waconnect.errors import CapacityExceeded
+from waconnect.ports import RetryStore
+
+ANA = "15550100001"
+BEN = "15550100002"
+
+
+class World(Ports):
+    def __init__(self, kept: RetryStore) -> None:
+        super().__init__()
+        self.kept = kept
+        self.bridge = Bridge(
+            inbound_service(self),
+            outbound_service(self),
+            retry=RetryPolicy(attempts=1, max_age=3600, later=10, max_later=600),
+            sleep=lambda _: None,
+            kept=kept,
+            clock=self.clock.now,
+        )
+
+    def send(self, wa_id: str, wamid: str, body: str) -> list[Any]:
+        return self.bridge.handle_document(eum_texts((wamid, body), wa_id=wa_id, name=wa_id))
+
+    def chat_of(self, wa_id: str) -> list[str]:
+        [chat] = [c for c in self.connect.chats.values() if c.customer.wa_id == wa_id]
+        return chat.messages()
+
+
+@pytest.fixture(params=["in-memory", "sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "in-memory":
+        yield World(InMemoryRetryStore())
+        return
+    store = SqliteRetryStore(tmp_path / "state.sqlite3")
+    yield World(store)
+    store.close()
+
+
+def quota_full(times: int, world: World) -> None:
+    error = CapacityExceeded(
+        "StartChatContact: LimitExceededException", operation="StartChatContact"
+    )
+    world.connect.fail_next(error, operation="start_chat", times=times)
+
+
+def test_a_live_message_after_a_chat_frees_up_reaches_the_agent_after_the_waiting_one(
+    world: World,
+) -> None:
+    quota_full(1, world)
+    [waiting] = world.send(ANA, "wamid.a1", "first, while all chats were taken")
+    assert waiting.kind == "deferred"
+
+    # A chat can open now, and the customer writes again before the kept message is due.
+    [live] = world.send(ANA, "wamid.a2", "second")
+
+    assert live.kind == "delivered"
+    assert world.chat_of(ANA) == ["first, while all chats were taken", "second"]
+    assert world.kept.waiting(f"100000000000001#{ANA}") == []
+    world.clock.advance(3600)
+    assert all(o.kind != "delivered" for o in world.bridge.run_due(world.clock.now()))
+    assert world.chat_of(ANA) == ["first, while all chats were taken", "second"]
+
+
+def test_while_the_waiting_one_still_cannot_go_the_new_one_waits_behind_it(world: World) -> None:
+    quota_full(2, world)
+    [first] = world.send(ANA, "wamid.b1", "one")
+    [second] = world.send(ANA, "wamid.b2", "two")
+
+    assert (first.kind, second.kind) == ("deferred", "deferred")
+    assert second.reason == "behind the customer's earlier messages"
+    assert world.connect.chats == {}
+    # The newer document comes due first (it has waited less); the older one still goes first.
+    world.clock.advance(second.retry_after)
+    world.bridge.run_due(world.clock.now())
+    world.clock.advance(3600)
+    world.bridge.run_due(world.clock.now())
+    assert world.chat_of(ANA) == ["one", "two"]
+    assert world.kept.due(world.clock.now() + 10**6) == []
+
+
+def test_another_customer_is_not_held_behind_someone_elses_waiting_message(world: World) -> None:
+    quota_full(1, world)
+    [ana] = world.send(ANA, "wamid.c1", "ana waits")
+    [ben] = world.send(BEN, "wamid.c2", "ben goes")
+
+    assert (ana.kind, ben.kind) == ("deferred", "delivered")
+    assert world.chat_of(BEN) == ["ben goes"]
+    assert len(world.kept.waiting(f"100000000000001#{ANA}")) == 1
