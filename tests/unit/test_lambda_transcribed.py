@@ -12,8 +12,9 @@ from aws_lambda_powertools import Logger
 from botocore.stub import ANY, Stubber
 from tests.unit.test_transcript_events import World, job_event
 
+from waconnect.entrypoints import lambda_handlers
 from waconnect.entrypoints.lambda_handlers import functions
-from waconnect.entrypoints.lambda_handlers.runtime import Runtime
+from waconnect.entrypoints.lambda_handlers.runtime import Runtime, install
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.ports import Transcript
 from waconnect.services.outcome import Outcome
@@ -156,3 +157,19 @@ def test_a_job_of_a_chat_that_ended_is_done_with_nothing_sent(sqs: Any) -> None:
     assert answer == {"batchItemFailures": []}
     assert [o.kind for o in seen] == ["ignored"]
     assert world.chat() == ["attachment"]
+
+
+def test_the_packages_entry_is_the_handler_once_the_functions_are_loaded(sqs: Any) -> None:
+    world = World()
+    job = job_name(world.voice().wamid)
+    world.engine.finished[job] = Transcript(text="through the entry")
+    previous = install(runtime_for(world, sqs, []))
+    try:
+        for message_id in ("m-1", "m-2"):  # a second call, after every module was imported
+            answer = lambda_handlers.transcribed(
+                {"Records": [record(message_id, job_event(job))]}, None
+            )
+            assert answer == {"batchItemFailures": []}
+    finally:
+        install(previous)
+    assert world.chat() == ["attachment", "🔊 through the entry"]

@@ -10,8 +10,10 @@ the queues' message groups order each customer's (and each chat's) work; ``inbou
 ``outbound`` consume the queues in FIFO batches with partial batch responses; ``transcribed``
 (with ``WACONNECT_TRANSCRIPTION=transcribe``) sends each finished voice-note transcript.
 
-Importing this package costs nothing: Powertools, boto3 and the bridge are imported by the
-first call, so its modules (the queue format) serve tools that have no Powertools installed.
+No module of this package may be named after a handler: importing it would replace the
+handler on the package. Importing this package costs nothing: Powertools, boto3 and the bridge
+are imported by the first call, so its modules (the queue format) serve tools that have no
+Powertools installed.
 """
 
 from __future__ import annotations
