@@ -197,7 +197,7 @@ def _routing(event: ConnectEvent) -> str:
 
 def _customer_gets(event: ConnectEvent) -> str:
     if event.type is EventType.MESSAGE:
-        # What the bridge sends: the same conversions as services/outbound_files.py, run here.
+        # What the bridge sends: the same conversions as services/outbound_plan.py, run here.
         from waconnect.domain.markdown import markdown_to_whatsapp  # noqa: PLC0415
         from waconnect.domain.whatsapp import Customer  # noqa: PLC0415
         from waconnect.services.interactive import (  # noqa: PLC0415
