@@ -226,3 +226,32 @@ def test_on_a_touch_phone_reply_react_and_the_wire_fit_without_hover(
     assert overflow <= 0
     screenshot(page, "touch-wire")
     assert errors == []
+
+
+def test_a_session_with_every_switch_and_a_crash_comes_back_on_restart(tmp_path: Path) -> None:
+    session = tmp_path / "data" / "session"
+    session.mkdir(parents=True)
+    ana = {"wa_id": ANA, "name": "Ana"}
+    steps = [
+        {"action": "customer.text", "customer": ana, "text": "Hello", "label": "s1"},
+        {"action": "fault.slow", "operation": "SendWhatsAppMessage", "seconds": 0.1, "label": "s2"},
+        {"action": "scanner.reject", "label": "s3"},
+        {"action": "fault.clear", "label": "s4"},
+        {"action": "bridge.crash", "at": "SendMessage", "label": "s5"},
+        {"action": "customer.text", "customer": ana, "text": "In flight", "label": "s6"},
+        {"action": "connect.end", "customer": ANA, "label": "s7"},
+    ]
+    (session / "scenario.json").write_text(json.dumps(steps), encoding="utf-8")
+
+    restored = start_sandbox(tmp_path / "data")
+    try:
+        state = restored.get("api/state")
+    finally:
+        assert restored.stop() == 0
+    assert state["steps"] == len(steps)
+    # The crash happened again: the bridge runs in a child process, the second one.
+    assert state["bridge"]["child"] is True
+    assert state["bridge"]["crashes"] == [{"killed": "bridge-1", "exit": -9, "fresh": "bridge-2"}]
+    [chat] = state["chats"]
+    assert chat["active"] is False
+    assert [i["content"] for i in chat["items"] if i["kind"] == "MESSAGE"] == ["Hello", "In flight"]
