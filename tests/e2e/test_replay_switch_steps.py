@@ -3,23 +3,16 @@ rejecting a file, and Connect ending a chat itself."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ANA, Replayed
-from waconnect.sandbox.replay import replay
+from tests.e2e.conftest import ANA
+from tests.e2e.test_replay_faults import _replay
 from waconnect.sandbox.scenario import parse_steps
 from waconnect.sandbox.scenario_controls import FaultClear, FaultSlow, ScannerReject
 from waconnect.sandbox.scenario_steps import AgentTarget, ConnectEnd, Invalid
-
-
-def _replay(tmp_path: Path, steps: list[Any], **options: Any) -> Replayed:
-    path = tmp_path / "scenario.json"
-    path.write_text(json.dumps(steps), encoding="utf-8")
-    return Replayed(replay(path, **options))
 
 
 def test_switch_steps_are_read_with_their_defaults(tmp_path: Path) -> None:

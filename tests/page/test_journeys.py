@@ -55,6 +55,16 @@ def _playable_seconds(page: Page, selector: str) -> float:
     return float(ready.json_value())
 
 
+def agent_wav_seconds(page: Page, sandbox: Sandbox, selector: str) -> float:
+    """The WAV behind the agent's player ``selector``: checked as a WAV, then played."""
+    wav = page.locator(selector).get_attribute("src")
+    assert wav is not None
+    response = page.request.get(sandbox.url.rstrip("/") + wav)
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.body()[:4] == b"RIFF"
+    return _playable_seconds(page, selector)
+
+
 def test_the_customers_photo_pdf_and_voice_note_reach_the_agent(
     sandbox: Sandbox, browser: Browser
 ) -> None:
@@ -79,12 +89,7 @@ def test_the_customers_photo_pdf_and_voice_note_reach_the_agent(
     expect(transcript.locator("audio")).to_have_count(1, timeout=WAIT_MS)
 
     # The agent got the voice note as a 16 kHz WAV Chromium plays.
-    wav = transcript.locator("audio").get_attribute("src")
-    assert wav is not None
-    response = page.request.get(sandbox.url.rstrip("/") + wav)
-    assert response.headers["content-type"] == "audio/wav"
-    assert response.body()[:4] == b"RIFF"
-    assert _playable_seconds(page, "#transcript audio") > 1.0
+    assert agent_wav_seconds(page, sandbox, "#transcript audio") > 1.0
     photo = transcript.locator("img")
     assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from tests.page.conftest import Sandbox, Watched, launch, screenshot
-from tests.page.test_journeys import _playable_seconds
+from tests.page.test_journeys import agent_wav_seconds
 
 WAIT_MS = 60_000
 WORDS = "one two three four five six seven eight nine ten"
@@ -78,12 +78,7 @@ def test_a_recorded_voice_note_reaches_the_agent_as_a_playable_wav_and_its_trans
     assert heard.startswith("🔊 ")
     assert heard.strip() != "🔊", "some words were heard"
 
-    wav = page.locator("#transcript .item.customer audio").get_attribute("src")
-    assert wav is not None
-    response = page.request.get(sandbox.url.rstrip("/") + wav)
-    assert response.headers["content-type"] == "audio/wav"
-    assert response.body()[:4] == b"RIFF"
-    assert _playable_seconds(page, "#transcript audio") > 2.0
+    assert agent_wav_seconds(page, sandbox, "#transcript .item.customer audio") > 2.0
     # What the phone sent: an OGG/Opus voice note, as WhatsApp sends one.
     [step] = sandbox.get("api/scenario")["steps"]
     assert step["action"] == "customer.voice"
