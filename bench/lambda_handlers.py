@@ -66,8 +66,10 @@ def child(mode: str, event_path: str) -> None:
 
         result["import_ms"] = (time.perf_counter() - started) * 1000
     elif mode == "textpath":
-        # Everything a text's first call loads, without calling: the handlers, Powertools,
-        # boto3 and botocore, the bridge and its adapters.
+        # Everything a text's first call loads, without calling: the handlers, Powertools
+        # (its batch utilities come with the first queue record), boto3 and botocore, the
+        # bridge and its adapters.
+
         import waconnect.bootstrap
         import waconnect.entrypoints.lambda_handlers.functions
         import waconnect.entrypoints.lambda_handlers.runtime  # noqa: F401
@@ -117,6 +119,16 @@ def child(mode: str, event_path: str) -> None:
             result["peak_growth_kb"] = _status_kb("VmHWM") - result["rss_before_kb"]
     result["loaded_ms"] = (time.perf_counter() - started) * 1000
     result["pyav_loaded"] = "av" in sys.modules
+    # What a text never needs: the media code beyond its capabilities table, and httpx.
+    result["media_loaded"] = sorted(
+        name
+        for name in sys.modules
+        if name == "httpx"
+        or (
+            name.startswith("waconnect.media.")
+            and name not in ("waconnect.media.policy", "waconnect.media.naming")
+        )
+    )
     result["sandbox_loaded"] = sorted(
         name
         for name in sys.modules
@@ -243,8 +255,9 @@ def _import_ms(figure: dict[str, Any]) -> float:
     return float(figure["import_ms"])
 
 
-def count_calls(rig: Rig, texts: list[str]) -> list[dict[str, int]]:
-    """AWS calls by service while ``inbound`` handles each text, in a warm container."""
+def count_calls(rig: Rig, texts: list[str]) -> tuple[list[dict[str, int]], list[dict[str, int]]]:
+    """AWS calls by service while ``inbound`` handles each text, in a warm container; and while
+    ``ingest`` queued it."""
     from waconnect.entrypoints import lambda_handlers
     from waconnect.entrypoints.lambda_handlers.runtime import build_runtime, install
 
@@ -262,6 +275,7 @@ def count_calls(rig: Rig, texts: list[str]) -> list[dict[str, int]]:
 
     customer = Customer(wa_id="15550100777", name="Counted")
     per_text: list[dict[str, int]] = []
+    ingested: list[dict[str, int]] = []
     try:
         for text in texts:
             rig.cloud.customer_sends(customer, {"type": "text", "text": {"body": text}})
@@ -269,7 +283,9 @@ def count_calls(rig: Rig, texts: list[str]) -> list[dict[str, int]]:
             printed = io.StringIO()  # the functions' EMF lines
             sys.stdout, real = printed, sys.stdout
             try:
+                counts.clear()
                 lambda_handlers.ingest(rig.sns_event(envelope), None)
+                ingested.append(dict(counts))
                 event, handles = rig.queue_event("inbound")
                 counts.clear()
                 lambda_handlers.inbound(event, None)
@@ -282,7 +298,7 @@ def count_calls(rig: Rig, texts: list[str]) -> list[dict[str, int]]:
     finally:
         session.events.unregister("before-call.*.*", count)
         install(previous)
-    return per_text
+    return per_text, ingested
 
 
 def measure() -> dict[str, Any]:
@@ -323,7 +339,8 @@ def measure() -> dict[str, Any]:
         rig.settle()
         rig.envelopes.clear()
 
-        figures["calls_per_text"] = count_calls(rig, ["first text", "second text", "third"])
+        texts = ["first text", "second text", "third"]
+        figures["calls_per_text"], figures["ingest_calls_per_text"] = count_calls(rig, texts)
 
         voice = voice_note(VOICE_SECONDS)
         media_id = rig.cloud.register_media(None, voice, "audio/ogg")
@@ -368,8 +385,8 @@ def write_report(figures: dict[str, Any]) -> None:
         + "\n"
     )
     rows = [
-        "| handler | import | first call (runtime built) | loaded by the end | PyAV or sandbox "
-        "loaded |",
+        "| handler | import | first call (runtime built) | loaded by the end | PyAV, media code, "
+        "httpx or sandbox loaded |",
         "|---|---:|---:|---:|---|",
     ]
     for name in ("ingest", "inbound", "agent_ingest", "outbound", "textpath", "direct", "boto3"):
@@ -382,9 +399,10 @@ def write_report(figures: dict[str, Any]) -> None:
         first = f"{f['first_call_ms']:.0f} ms" if "first_call_ms" in f else "—"
         rows.append(
             f"| {label} | {f['import_ms']:.0f} ms | {first} | {f['loaded_ms']:.0f} ms | "
-            f"{'yes' if f['pyav_loaded'] or f['sandbox_loaded'] else 'no'} |"
+            f"{_heavy(f)} |"
         )
     calls = figures["calls_per_text"]
+    ingest_calls = figures["ingest_calls_per_text"]
     services = sorted({s for c in calls for s in c})
     call_rows = [
         "| inbound text | " + " | ".join(services) + " |",
@@ -416,6 +434,13 @@ def write_report(figures: dict[str, Any]) -> None:
             "",
             *call_rows,
             "",
+            "`ingest` for each of these texts: "
+            + ", ".join(" + ".join(f"{n} {s}" for s, n in sorted(c.items())) for c in ingest_calls)
+            + " (the DynamoDB calls: the customer's session key, and one BatchGetItem of the",
+            "ledger that drops a message already handled). Before the calls were cut, `inbound`",
+            "made 11 DynamoDB calls for a customer's first text and 10 for each later one (the",
+            "same counting, 2026-12-02); `ingest` made 1.",
+            "",
             f"A {VOICE_SECONDS // 60}-minute voice note (OGG/Opus, "
             f"{voice.get('voice_bytes', 0) / 1e6:.1f} MB) through `inbound`: peak RSS growth "
             f"{voice['peak_growth_kb'] / 1024:.1f} MB over the {voice['rss_before_kb'] / 1024:.0f} "
@@ -425,6 +450,13 @@ def write_report(figures: dict[str, Any]) -> None:
         ]
     )
     write_section(DOC, START_MARK, END_MARK, section)
+
+
+def _heavy(figure: dict[str, Any]) -> str:
+    loaded = figure["sandbox_loaded"] + figure.get("media_loaded", [])
+    if figure["pyav_loaded"]:
+        loaded.insert(0, "av")
+    return ", ".join(f"`{name}`" for name in loaded[:4]) + (" …" if len(loaded) > 4 else "") or "no"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -441,10 +473,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{name:<13} import {f['import_ms']:7.1f} ms  first call "
             f"{f.get('first_call_ms', 0):7.1f} ms  pyav {f['pyav_loaded']}  "
-            f"sandbox {f['sandbox_loaded']}"
+            f"media {f.get('media_loaded')}  sandbox {f['sandbox_loaded']}"
         )
     for index, calls in enumerate(figures["calls_per_text"]):
         print(f"inbound text {index + 1}: {calls}")
+    for index, calls in enumerate(figures["ingest_calls_per_text"]):
+        print(f"ingest text {index + 1}: {calls}")
     voice = figures["inbound_voice"]
     print(
         f"voice note {VOICE_SECONDS} s: peak RSS growth {voice['peak_growth_kb'] / 1024:.1f} MB, "

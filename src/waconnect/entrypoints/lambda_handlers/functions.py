@@ -7,12 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    SqsFifoPartialProcessor,
-    process_partial_response,
-)
 
 from waconnect.entrypoints.lambda_handlers.consuming import RecordConsumer
 from waconnect.entrypoints.lambda_handlers.job_changes import JobChangeConsumer
@@ -59,6 +53,12 @@ def outbound(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[s
 
 
 def transcribed(runtime: Runtime, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415 (see _consume)
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
     _start(runtime, context, "transcribed")
     consumer = JobChangeConsumer(runtime)
     try:
@@ -165,6 +165,13 @@ def _send(runtime: Runtime, queue_url: str, entries: Sequence[QueueEntry]) -> li
 def _consume(
     runtime: Runtime, event: Mapping[str, Any], context: Any, function: str
 ) -> dict[str, Any]:
+    # Powertools' batch utilities load every event class it knows: only the queue consumers
+    # pay for them at cold start, not the ingest functions.
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
+        SqsFifoPartialProcessor,
+        process_partial_response,
+    )
+
     _start(runtime, context, function)
     consumer = RecordConsumer(runtime)
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
