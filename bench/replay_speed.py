@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "replay_speed.json"
 DOC = ROOT / "docs" / "benchmarks.md"
 BASELINE = "04e7e44"
+REPLAY_TIMEOUT_SECONDS = 600
 TEXTS = 500
 CUSTOMERS = 50
 TARGETS = {"tour": 2.0, f"{TEXTS} texts": 3.0}  # times faster than the baseline
@@ -75,6 +76,8 @@ def timed_replay(src: Path, scenario: Path) -> tuple[float, bytes]:
         env=env,
         capture_output=True,
         check=False,
+        # Bounded: the slowest (the baseline's 500 texts) takes under a minute when quiet.
+        timeout=REPLAY_TIMEOUT_SECONDS,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -115,7 +118,9 @@ def measure(baseline_src: Path, scenarios: dict[str, Path], runs: int) -> list[d
     return rows
 
 
-def write_doc(rows: list[dict[str, Any]], baseline: str, runs: int, load: float) -> None:
+def write_doc(
+    rows: list[dict[str, Any]], baseline: str, runs: int, load: float, took: float
+) -> None:
     table = [
         "| scenario | baseline | today | faster | target | same effect lines |",
         "|---|---:|---:|---:|---:|---|",
@@ -142,6 +147,7 @@ def write_doc(rows: list[dict[str, Any]], baseline: str, runs: int, load: float)
             f"{os.cpu_count()} CPUs, load average {load:.1f} when the run started (shared with",
             "other work: under load the CPU both versions spend weighs more than the waiting",
             "one of them did, so the ratio shrinks; figures vary from run to run).",
+            f"The whole benchmark took {took:.0f} s.",
             "Raw figures: `bench/results/replay_speed.json`.",
             "",
             *table,
@@ -158,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="waconnect-bench-") as tmp:
         folder = Path(tmp)
         baseline = unpack(args.baseline, folder / "baseline")
@@ -166,16 +173,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{TEXTS} texts": texts_scenario(folder),
         }
         rows = measure(baseline / "src", scenarios, args.runs)
+    took = time.perf_counter() - started
+    print(f"the benchmark took {took:.0f} s (load average {load:.1f} at its start)")
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
             json.dumps(
-                {"baseline": args.baseline, "runs": args.runs, "load": load, "rows": rows},
+                {
+                    "baseline": args.baseline,
+                    "runs": args.runs,
+                    "load": load,
+                    "bench_seconds": round(took),
+                    "rows": rows,
+                },
                 indent=2,
             )
             + "\n"
         )
-        write_doc(rows, args.baseline, args.runs, load)
+        write_doc(rows, args.baseline, args.runs, load, took)
     return 0
 
 

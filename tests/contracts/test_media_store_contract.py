@@ -1,7 +1,8 @@
 """The MediaStore contract, run over the in-memory fake, the folder store and S3.
 
-S3 runs twice: in-process (moto's ``mock_aws``) and over real HTTP against moto's server on
-127.0.0.1, so the streaming body and presigned links are exercised on a socket once.
+S3 runs three times: in-process (moto's ``mock_aws``), over real HTTP against moto's server on
+127.0.0.1, so the streaming body and presigned links are exercised on a socket, and against the
+sandbox's own S3 emulator (files on disk), which must agree with moto and the real client.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from waconnect.adapters.aws.s3 import S3MediaStore
 from waconnect.adapters.local.files import FileMediaStore
 from waconnect.domain.media import StoredMedia
 from waconnect.ports import MediaStore
+from waconnect.sandbox.blobs import BlobStore
+from waconnect.sandbox.s3_api import build_s3_app
+from waconnect.sandbox.s3_store import S3Store
+from waconnect.sandbox.server import ServerThread
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -64,7 +69,16 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(params=["in-memory", "folder", "s3-mock", "s3-server"])
+@pytest.fixture(scope="module")
+def sandbox_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = S3Store(BlobStore(tmp_path_factory.mktemp("sandbox-s3")))
+    server = ServerThread(build_s3_app(store))
+    port = server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["in-memory", "folder", "s3-mock", "s3-server", "sandbox-s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MediaStore]:
     if request.param == "in-memory":
         yield InMemoryMediaStore()
@@ -82,7 +96,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MediaStore
             client.create_bucket(Bucket=bucket)
             yield S3MediaStore(client, bucket, prefix="bridge/")
     else:
-        endpoint = request.getfixturevalue("moto_server")
+        name = "moto_server" if request.param == "s3-server" else "sandbox_s3"
+        endpoint = request.getfixturevalue(name)
         client = s3_client(endpoint)
         # Each test gets its own bucket: the server outlives the test.
         bucket = f"{BUCKET}-{abs(hash(request.node.nodeid)) % 10**8}"

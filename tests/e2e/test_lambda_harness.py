@@ -200,7 +200,7 @@ def test_a_poison_message_is_dead_lettered_with_its_reason_and_redriven_once_fix
     resources = harness.resources
     assert resources is not None
     monkeypatch.setenv("WACONNECT_REGION", defaults.REGION)
-    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", harnessed.runner.cloud.s3_endpoint_url)
+    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", harness.moto_endpoint_url)
     monkeypatch.setenv("WACONNECT_INBOUND_QUEUE_URL", resources.inbound.url)
     monkeypatch.setenv("WACONNECT_OUTBOUND_QUEUE_URL", resources.outbound.url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -151,7 +151,10 @@ def tagged_session(caller: str) -> boto3.session.Session:
     """A boto3 session with the sandbox's fake keys whose every request names ``caller``."""
     import boto3  # noqa: PLC0415 - only a running bridge needs it
 
+    from waconnect.sandbox.shared_models import botocore_session  # noqa: PLC0415
+
     session = boto3.session.Session(
+        botocore_session=botocore_session(),
         region_name=defaults.REGION,
         aws_access_key_id=defaults.ACCESS_KEY_ID,
         aws_secret_access_key=defaults.SECRET_ACCESS_KEY,

@@ -36,7 +36,8 @@ from waconnect.sandbox.journal import Journal
 from waconnect.sandbox.number_map import write_numbers
 from waconnect.sandbox.participant_api import ParticipantApi
 from waconnect.sandbox.routing import ATTACHMENT_ORIGIN, emulator_transport
-from waconnect.sandbox.s3 import S3Server
+from waconnect.sandbox.s3_api import build_s3_app
+from waconnect.sandbox.s3_store import S3Store
 from waconnect.sandbox.scans import PendingScans
 from waconnect.sandbox.server import Dispatcher, ServerThread, build_app
 from waconnect.sandbox.signing import UrlSigner
@@ -50,7 +51,7 @@ INBOUND_WORKERS = 4
 
 
 class Cloud:
-    """All emulators on one port of 127.0.0.1 (plus moto's S3 on another), seeded ids.
+    """All emulators on one port of 127.0.0.1 (plus S3 on another), seeded ids.
 
     ``statuses`` makes WhatsApp report ``sent``, ``delivered`` and ``read`` statuses of the
     messages the business sends on the inbound topic, as End User Messaging does; a message
@@ -77,7 +78,7 @@ class Cloud:
         self._clients = SessionClients()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: ServerThread | None = None
-        self._s3_server = S3Server()
+        self._s3_server: ServerThread | None = None
         self._eum: EumApi | None = None
         self._chats: ChatState | None = None
         self._scans: PendingScans | None = None
@@ -100,9 +101,12 @@ class Cloud:
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-cloud-")
         blobs = BlobStore(Path(self._tmp.name))
         self.numbers_path = Path(self._tmp.name) / "business-numbers.json"
-        self.s3_endpoint_url = self._s3_server.start()
+        # S3 keeps its objects as blobs on disk too, streamed both ways (sandbox/s3_api.py).
+        s3_store = S3Store(blobs)
+        s3_store.create_bucket(defaults.MEDIA_BUCKET)
+        self._s3_server = ServerThread(build_s3_app(s3_store))
+        self.s3_endpoint_url = f"http://127.0.0.1:{self._s3_server.start()}"
         s3 = self.client("s3")
-        s3.create_bucket(Bucket=defaults.MEDIA_BUCKET)
         signer = UrlSigner(
             secret=hashlib.sha256(f"sandbox-{self.seed}".encode()).digest(),
             # The shapes AWS hands out; clients reach them through ``http_client``'s transport.
@@ -182,7 +186,9 @@ class Cloud:
             self._server.stop()
             self._server = None
         self._topics.close()
-        self._s3_server.stop()
+        if self._s3_server is not None:
+            self._s3_server.stop()
+            self._s3_server = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -9,6 +9,7 @@ import boto3
 from botocore.config import Config
 
 from waconnect.sandbox import defaults
+from waconnect.sandbox.shared_models import botocore_session
 
 
 class SessionClients:
@@ -26,7 +27,7 @@ class SessionClients:
         with self._lock:
             if self._session is None:
                 # One session: building a client from it is far cheaper than from a new one.
-                self._session = boto3.session.Session()
+                self._session = boto3.session.Session(botocore_session=botocore_session())
             session = self._session
         return session.client(
             service_name,  # type: ignore[call-overload]

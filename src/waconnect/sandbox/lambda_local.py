@@ -56,6 +56,7 @@ from waconnect.sandbox.lambda_events import (
     sns_envelope,
 )
 from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
+from waconnect.sandbox.moto_server import MotoServer
 from waconnect.sandbox.number_map import NumberFile
 from waconnect.services.outcome import Outcome
 from waconnect.settings import Settings
@@ -132,6 +133,9 @@ class LocalLambda:
         self.metrics = self._recorder.metrics
         self.log_lines = self._recorder.log_lines
         self.lost_events: list[str] = []
+        # SQS and DynamoDB are moto's, on a server of their own (S3 is the cloud's).
+        self._moto = MotoServer()
+        self.moto_endpoint_url = ""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -147,6 +151,7 @@ class LocalLambda:
         self.stop()
 
     def start(self) -> LocalLambda:
+        self.moto_endpoint_url = self._moto.start()
         options = self.options
         schedule = RetrySchedule(
             base_seconds=options.retry_base_delay_seconds,
@@ -206,6 +211,7 @@ class LocalLambda:
         if self._own_http is not None:
             self._own_http.close()
             self._own_http = None
+        self._moto.stop()
 
     def redeploy(self, **settings_changes: Any) -> None:
         """New containers from now on, with ``settings_changes`` applied (a fix deployed)."""
@@ -238,8 +244,8 @@ class LocalLambda:
         return dataclasses.replace(
             base,
             media_prefix=f"lambda-{uuid.uuid4().hex}/",
-            dynamodb_endpoint_url=self.cloud.s3_endpoint_url,
-            sqs_endpoint_url=self.cloud.s3_endpoint_url,
+            dynamodb_endpoint_url=self.moto_endpoint_url,
+            sqs_endpoint_url=self.moto_endpoint_url,
             inbound_queue_url=resources.inbound.url,
             outbound_queue_url=resources.outbound.url,
             retry_base_delay_seconds=self.options.retry_base_delay_seconds,
@@ -417,7 +423,7 @@ class LocalLambda:
 
     def _client(self, name: str) -> Any:
         return self._own_session.client(  # type: ignore[call-overload]
-            name, endpoint_url=self.cloud.s3_endpoint_url, region_name=defaults.REGION
+            name, endpoint_url=self.moto_endpoint_url, region_name=defaults.REGION
         )
 
     def _require_resources(self) -> Resources:

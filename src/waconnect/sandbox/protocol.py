@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import botocore.session
 from botocore.awsrequest import HeadersDict
 from botocore.model import (
     ListShape,
@@ -29,6 +28,8 @@ from botocore.model import (
 )
 from botocore.parsers import RestJSONParser
 from botocore.validate import ParamValidator
+
+from waconnect.sandbox.shared_models import botocore_session
 
 # Signing name in the credential scope -> botocore service name.
 SERVICES_BY_SCOPE = {
@@ -86,7 +87,7 @@ class Call:
 
 @cache
 def service_model(name: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(name)
+    return botocore_session().get_service_model(name)
 
 
 def service_for(authorization: str, path: str) -> tuple[str, str]:

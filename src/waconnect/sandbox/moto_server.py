@@ -1,4 +1,4 @@
-"""moto's S3 server on 127.0.0.1, as the bucket End User Messaging reads and writes media in."""
+"""moto's server on 127.0.0.1: SQS and DynamoDB for the Lambda harness (``--lambda``)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 _POLL_SECONDS = 0.02
 
 
-class S3Server:
+class MotoServer:
     def __init__(self) -> None:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -35,7 +35,7 @@ class S3Server:
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": _POLL_SECONDS},
-            name="sandbox-s3",
+            name="sandbox-moto",
             daemon=True,
         )
         thread.start()
