@@ -143,8 +143,9 @@ class Settings:
                 "state": state_path,
                 "endpoint_url": endpoint_url,
                 "s3_endpoint_url": s3_endpoint_url,
-                # The offline engine, so every replay runs the transcript path.
-                "transcription": "pocketsphinx",
+                # Amazon Transcribe's adapter against the emulator (the offline engine behind it),
+                # so every replay runs the production transcript path, events included.
+                "transcription": "transcribe",
                 "eum_phone_numbers": {defaults.META_PHONE_NUMBER_ID: defaults.AWS_PHONE_NUMBER_ID},
             },
             [],

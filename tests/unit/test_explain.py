@@ -28,6 +28,12 @@ PHRASES = {
     "connect/customer_left.json": ["session: closed"],
     "connect/agent_left.json": ["not the end of the chat"],
     "connect/typing.json": ["a typing indicator"],
+    "transcribe/job_completed.json": [
+        "EventBridge event",
+        "COMPLETED",
+        "quotes it to the customer",
+    ],
+    "transcribe/job_failed.json": ["transcription job waconnect-3f9a", "FAILED"],
     "unreadable/lambda_audio_missing_id.json": ["could not be read: audio.id"],
     "unreadable/meta_bad_timestamp.json": ["left out, unreadable", "messages[0].timestamp"],
 }

@@ -30,6 +30,7 @@ from waconnect.wire.inbound import (
     parse_whatsapp_document,
 )
 from waconnect.wire.sns import SnsSubscriptionMessage
+from waconnect.wire.transcribe_event import parse_transcription_event
 
 FORMS = {
     "sns-envelope": "SNS HTTP envelope",
@@ -37,6 +38,7 @@ FORMS = {
     "eum": "bare End User Messaging notification",
     "meta-webhook": "Meta webhook body",
     "connect": "bare Connect streaming message",
+    "eventbridge": "EventBridge event (Amazon Transcribe job state change)",
 }
 
 # What the common WhatsApp error codes mean for the people involved.
@@ -82,6 +84,9 @@ def explain_file(path: Path) -> dict[str, Any]:
             report["messages"] = [_message(m) for m in batch.messages]
             report["statuses"] = [_status(s) for s in batch.statuses]
             report["left_out"] = list(batch.unreadable)
+        elif report["kind"] == "transcription":
+            change = parse_transcription_event(raw)
+            report["transcription"] = {"job": change.job, "status": change.status}
         else:
             report["events"] = [_event(e) for e in parse_connect_document(raw)]
     except SnsSubscriptionMessage as control:
@@ -266,6 +271,13 @@ def _lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  status {status['status']} of {status['wamid']} to {status['recipient']}")
         lines.append(f"    business: {_describe_business(status['business'])}")
         lines.extend(f"    error {_error_head(e)}: {e['meaning']}" for e in status["errors"])
+    if "transcription" in report:
+        job = report["transcription"]
+        lines.append(f"  transcription job {job['job']} {job['status']}")
+        lines.append(
+            "    the bridge sends the voice note's transcript to the agent's chat, then quotes it "
+            "to the customer (COMPLETED), or nothing (FAILED, or the chat ended meanwhile)"
+        )
     for problem in report.get("left_out", []):
         lines.append(f"  left out, unreadable (reported as rejected, the rest goes on): {problem}")
     for event in report.get("events", []):

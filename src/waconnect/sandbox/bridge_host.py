@@ -132,8 +132,15 @@ def sandbox_settings(
     if not chosen:
         return settings
     parsed = Settings.from_env({**chosen, **_STUBS})
-    names = {key.removeprefix(PREFIX).lower() for key in chosen}
-    return dataclasses.replace(settings, **{name: getattr(parsed, name) for name in names})
+    return dataclasses.replace(
+        settings, **{name: getattr(parsed, name) for name in chosen_settings(environ)}
+    )
+
+
+def chosen_settings(environ: Mapping[str, str]) -> frozenset[str]:
+    """The names of the bridge settings ``environ`` sets (``honoured``, the log settings aside)."""
+    names = {key.removeprefix(PREFIX).lower() for key in honoured(environ)}
+    return frozenset(names - LOG_VARIABLES)
 
 
 def seen(outcome: object) -> Seen:

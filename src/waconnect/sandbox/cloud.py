@@ -1,4 +1,5 @@
-"""The emulated cloud in one object: End User Messaging, Connect, Participant Service and S3.
+"""The emulated cloud in one object: End User Messaging, Connect, Participant Service, Transcribe
+(with EventBridge's bus for its job state changes) and S3.
 
 Tests, ``waconnect replay`` and the sandbox page drive it: they start it, point unmodified boto3
 clients at ``endpoint_url``, act as the customer and the agent, and read back what happened.
@@ -29,6 +30,7 @@ from waconnect.sandbox.connect_api import ConnectApi
 from waconnect.sandbox.customer_phone import CustomerPhone
 from waconnect.sandbox.eum_api import EumApi
 from waconnect.sandbox.eum_records import PhoneNumber
+from waconnect.sandbox.event_bus import EventBus
 from waconnect.sandbox.faults import Faults
 from waconnect.sandbox.ids import IdSource
 from waconnect.sandbox.inflight import InFlight
@@ -43,6 +45,7 @@ from waconnect.sandbox.server import Dispatcher, ServerThread, build_app
 from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.state_api import ConnectView, WhatsAppView
 from waconnect.sandbox.topics import Topic, Topics
+from waconnect.sandbox.transcribe_api import TranscribeApi
 from waconnect.sandbox.transfers import AttachmentTransfers
 
 logger = logging.getLogger(__name__)
@@ -92,6 +95,14 @@ class Cloud:
         # Streaming stays on one worker, in publish order: the agent's items of one chat are then
         # seen in the order the agent made them, and a replay's journal reads the same each run.
         self.streaming_topic = self.topic(defaults.STREAMING_TOPIC_ARN)
+        # EventBridge's default bus: Amazon Transcribe's job state changes.
+        self.events = EventBus(
+            account=defaults.ACCOUNT_ID,
+            region=defaults.REGION,
+            now=self.clock.now,
+            inflight=self.inflight,
+        )
+        self._transcribe: TranscribeApi | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -153,6 +164,15 @@ class Cloud:
         self._desk = AgentDesk(
             chats=self._chats, scans=self._scans, blobs=blobs, ids=self._ids, faults=self.faults
         )
+        self._transcribe = TranscribeApi(
+            s3=s3,
+            events=self.events,
+            inflight=self.inflight,
+            now=self.clock.now,
+            workdir=Path(self._tmp.name) / "transcribe",
+            region=defaults.REGION,
+            account=defaults.ACCOUNT_ID,
+        )
         dispatcher = Dispatcher(
             handlers={
                 "socialmessaging": self._eum.handlers(),
@@ -164,6 +184,7 @@ class Cloud:
                 "connectparticipant": ParticipantApi(
                     chats=self._chats, signer=signer, faults=self.faults
                 ).handlers(),
+                "transcribe": self._transcribe.handlers(),
             },
             faults=self.faults,
         )
@@ -186,6 +207,7 @@ class Cloud:
             self._server.stop()
             self._server = None
         self._topics.close()
+        self.events.close()
         if self._s3_server is not None:
             self._s3_server.stop()
             self._s3_server = None
@@ -215,6 +237,12 @@ class Cloud:
         if self._scans is None:
             raise RuntimeError("the cloud is not started")
         return self._scans
+
+    @property
+    def transcribe(self) -> TranscribeApi:
+        if self._transcribe is None:
+            raise RuntimeError("the cloud is not started")
+        return self._transcribe
 
     @property
     def eum(self) -> EumApi:

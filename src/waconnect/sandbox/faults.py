@@ -23,7 +23,7 @@ from functools import cache
 
 from waconnect.sandbox.protocol import ApiError, service_model
 
-EMULATED_SERVICES = ("socialmessaging", "connect", "connectparticipant")
+EMULATED_SERVICES = ("socialmessaging", "connect", "connectparticipant", "transcribe")
 THROTTLE_STATUS = 429
 # What API Gateway answers for a Connect operation that models no throttling error of its own
 # (StartChatContact's documentation: "API TPS throttling returns a TooManyRequests exception").
@@ -31,6 +31,8 @@ _SERVICE_THROTTLE = {
     "socialmessaging": "ThrottledRequestException",
     "connect": "TooManyRequestsException",
     "connectparticipant": "ThrottlingException",
+    # Transcribe models "too many requests" as LimitExceededException (400).
+    "transcribe": "LimitExceededException",
 }
 _THROTTLE_NAMES = ("Throttl", "TooManyRequests")
 _COMMON_5XX = {503: "ServiceUnavailable"}

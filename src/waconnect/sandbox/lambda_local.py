@@ -2,6 +2,7 @@
 
     emulated SNS topic ─▶ ingest ─▶ SQS FIFO (moto) ─▶ event source ─▶ inbound ─▶ emulators
     emulated streaming topic ─▶ agent_ingest ─▶ SQS FIFO (moto) ─▶ event source ─▶ outbound
+    emulated event bus (Transcribe) ─▶ rule ─▶ SQS standard (moto) ─▶ event source ─▶ transcribed
 
 It plays what AWS plays between the functions: an SNS subscription invokes ``ingest`` (and
 ``agent_ingest``) asynchronously, retried twice on error; an event source mapping per FIFO queue
@@ -176,9 +177,11 @@ class LocalLambda:
         self.cloud.inbound_topic.subscribe(self._on_inbound_topic)
         self.cloud.streaming_topic.subscribe(self._on_streaming_topic)
         self.cloud.add_idle_check(self.idle)
+        self.cloud.events.subscribe(self._on_event_bus)
         for queue, handler, name in (
             (self.resources.inbound, lambda_handlers.inbound, "inbound"),
             (self.resources.outbound, lambda_handlers.outbound, "outbound"),
+            (self.resources.transcribed, lambda_handlers.transcribed, "transcribed"),
         ):
             source = FifoEventSource(
                 sqs=self.sqs,
@@ -204,6 +207,8 @@ class LocalLambda:
         ):
             with contextlib.suppress(ValueError):
                 topic.unsubscribe(subscriber)
+        with contextlib.suppress(ValueError):
+            self.cloud.events.unsubscribe(self._on_event_bus)
         self._close_runtime()
         install(self._previous)
         # Powertools set the package logger's level for the functions: give it back.
@@ -241,18 +246,22 @@ class LocalLambda:
             s3_endpoint_url=self.cloud.s3_endpoint_url,
             state_path=resources.state,
         )
+        # The wiring and the harness's short delays win over the changes asked for.
         return dataclasses.replace(
             base,
-            media_prefix=f"lambda-{uuid.uuid4().hex}/",
-            dynamodb_endpoint_url=self.moto_endpoint_url,
-            sqs_endpoint_url=self.moto_endpoint_url,
-            inbound_queue_url=resources.inbound.url,
-            outbound_queue_url=resources.outbound.url,
-            retry_base_delay_seconds=self.options.retry_base_delay_seconds,
-            retry_max_delay_seconds=self.options.retry_max_delay_seconds,
-            retry_max_age_seconds=self.options.retry_max_age_seconds,
-            # Business numbers the emulated WhatsApp learns from Meta webhook bodies included.
-            **{"eum_phone_numbers": NumberFile(self.cloud.numbers_path), **self._settings_changes},
+            **{
+                # Business numbers the emulated WhatsApp learns from Meta webhook bodies included.
+                "eum_phone_numbers": NumberFile(self.cloud.numbers_path),
+                **self._settings_changes,
+                "media_prefix": f"lambda-{uuid.uuid4().hex}/",
+                "dynamodb_endpoint_url": self.moto_endpoint_url,
+                "sqs_endpoint_url": self.moto_endpoint_url,
+                "inbound_queue_url": resources.inbound.url,
+                "outbound_queue_url": resources.outbound.url,
+                "retry_base_delay_seconds": self.options.retry_base_delay_seconds,
+                "retry_max_delay_seconds": self.options.retry_max_delay_seconds,
+                "retry_max_age_seconds": self.options.retry_max_age_seconds,
+            },
         )
 
     # -- what users and tests call -----------------------------------------------------------
@@ -282,6 +291,9 @@ class LocalLambda:
             kind = classify(event)
         except (MalformedPayload, SnsSubscriptionMessage):
             kind = "whatsapp"  # the ingest function's own refusal is the observation
+        if kind == "transcription":
+            self._on_event_bus(dict(document))
+            return
         self._invoke_async("ingest" if kind == "whatsapp" else "agent_ingest", event)
 
     def crash_at(self, operation: str, count: int = 1, *, nth: int = 1) -> None:
@@ -298,7 +310,7 @@ class LocalLambda:
             if self._invoking:
                 return False
         resources = self._require_resources()
-        for queue in (resources.inbound, resources.outbound):
+        for queue in (resources.inbound, resources.outbound, resources.transcribed):
             attributes = self.sqs.get_queue_attributes(
                 QueueUrl=queue.url,
                 AttributeNames=[
@@ -330,6 +342,12 @@ class LocalLambda:
 
     def _on_streaming_topic(self, envelope: str) -> None:
         self._invoke_async("agent_ingest", build_lambda_event([json.loads(envelope)]))
+
+    def _on_event_bus(self, event: dict[str, Any]) -> None:
+        """The EventBridge rule: each Transcribe job state change onto the standard queue."""
+        self.sqs.send_message(
+            QueueUrl=self._require_resources().transcribed.url, MessageBody=json.dumps(event)
+        )
 
     def _invoke_async(self, function: str, event: dict[str, Any]) -> None:
         handler: Handler = getattr(lambda_handlers, function)

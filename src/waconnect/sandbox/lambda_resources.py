@@ -1,8 +1,9 @@
 """The AWS resources of the serverless deployment, made in moto for the local Lambda harness.
 
 Two SQS FIFO queues (inbound, outbound), each with a FIFO dead-letter queue and a redrive policy,
-and the three DynamoDB tables of the bridge's state: what the CDK stack creates on AWS, named
-uniquely per run so several runs can share one moto server.
+the standard queue an EventBridge rule fills with Transcribe's job state changes (with its
+dead-letter queue), and the three DynamoDB tables of the bridge's state: what the CDK stack
+creates on AWS, named uniquely per run so several runs can share one moto server.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Queue:
 class Resources:
     inbound: Queue
     outbound: Queue
+    transcribed: Queue
     sessions_table: str
     ledger_table: str
     message_log_table: str
@@ -71,6 +73,9 @@ def create_resources(
         outbound=_fifo_with_dead_letters(
             sqs, f"{prefix}-outbound", max_receive_count, visibility_timeout
         ),
+        transcribed=_standard_with_dead_letters(
+            sqs, f"{prefix}-transcribed", max_receive_count, visibility_timeout
+        ),
         sessions_table=tables[0],
         ledger_table=tables[1],
         message_log_table=tables[2],
@@ -90,6 +95,29 @@ def _fifo_with_dead_letters(
         QueueName=f"{name}.fifo",
         Attributes={
             **fifo,
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_arn, "maxReceiveCount": max_receive_count}
+            ),
+        },
+    )["QueueUrl"]
+    return Queue(
+        url=url,
+        arn=_arn(sqs, url),
+        dead_letter_url=dead_url,
+        dead_letter_arn=dead_arn,
+        max_receive_count=max_receive_count,
+    )
+
+
+def _standard_with_dead_letters(
+    sqs: SQSClient, name: str, max_receive_count: int, visibility_timeout: int
+) -> Queue:
+    dead_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dead_arn = _arn(sqs, dead_url)
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dead_arn, "maxReceiveCount": max_receive_count}

@@ -1,4 +1,5 @@
-"""The AWS REST-JSON wire protocol, server side: route, parse and validate like the real services.
+"""The AWS REST-JSON wire protocol, server side: route, parse and validate like the real services
+(the RPC protocols of JSON services, as Transcribe speaks them, are in ``rpc_protocols``).
 
 Requests are routed on each operation's ``requestUri`` in botocore's service model, rebuilt with
 botocore's own REST-JSON parser and validated with its ``ParamValidator``; the limits botocore
@@ -36,6 +37,7 @@ SERVICES_BY_SCOPE = {
     "social-messaging": "socialmessaging",
     "connect": "connect",
     "execute-api": "connectparticipant",
+    "transcribe": "transcribe",
 }
 
 # The error code each service uses for a request that fails validation.
@@ -43,6 +45,7 @@ VALIDATION_ERROR = {
     "socialmessaging": "ValidationException",
     "connect": "InvalidParameterException",
     "connectparticipant": "ValidationException",
+    "transcribe": "BadRequestException",
 }
 
 logger = logging.getLogger(__name__)
@@ -150,7 +153,7 @@ def parse_call(
         params = _parse_input(
             service, shape=shape, uri_params=uri_params, query=query, headers=headers, body=body
         )
-        _validate(service, shape, params)
+        validate_params(service, shape, params)
     return Call(service=service, operation=operation.name, params=params, region=region)
 
 
@@ -163,16 +166,7 @@ def _parse_input(
     headers: Mapping[str, str],
     body: bytes,
 ) -> dict[str, Any]:
-    if body:
-        try:
-            decoded = json.loads(body)
-        except ValueError as exc:
-            raise ApiError(VALIDATION_ERROR[service], "request body is not valid JSON") from exc
-        if _has_lone_surrogate(decoded):
-            # JSON may escape half of a UTF-16 pair; no service can store it as text.
-            raise ApiError(
-                VALIDATION_ERROR[service], "request body holds text that is not valid Unicode"
-            )
+    refuse_unreadable_body(service, body)
     header_dict = HeadersDict(headers)
     parsed: dict[str, Any] = RestJSONParser().parse(
         {"status_code": 200, "headers": header_dict, "body": body or b"{}"}, shape
@@ -186,6 +180,21 @@ def _parse_input(
         elif location == "querystring" and wire_name in query:
             parsed[name] = _scalar(member, query[wire_name])
     return parsed
+
+
+def refuse_unreadable_body(service: str, body: bytes) -> None:
+    """Refuse a JSON body that does not parse, or holds text no service can store."""
+    if not body:
+        return
+    try:
+        decoded = json.loads(body)
+    except ValueError as exc:
+        raise ApiError(VALIDATION_ERROR[service], "request body is not valid JSON") from exc
+    if _has_lone_surrogate(decoded):
+        # JSON may escape half of a UTF-16 pair; no service can store it as text.
+        raise ApiError(
+            VALIDATION_ERROR[service], "request body holds text that is not valid Unicode"
+        )
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -210,7 +219,8 @@ def _scalar(shape: Shape, value: str) -> Any:
     return value
 
 
-def _validate(service: str, shape: StructureShape, params: dict[str, Any]) -> None:
+def validate_params(service: str, shape: StructureShape, params: dict[str, Any]) -> None:
+    """botocore's own validation, then the model's limits it leaves unchecked."""
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
         raise ApiError(VALIDATION_ERROR[service], report.generate_report())

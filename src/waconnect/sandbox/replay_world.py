@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from waconnect.sandbox import defaults
-from waconnect.sandbox.bridge_host import BridgeHost, InProcessBridge, honoured, sandbox_settings
+from waconnect.sandbox.bridge_host import (
+    BridgeHost,
+    InProcessBridge,
+    chosen_settings,
+    honoured,
+    sandbox_settings,
+)
 from waconnect.sandbox.bridge_workers import Exit, WorkerPool, WorkerSetup
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
@@ -99,6 +105,8 @@ class ReplayWorld:
             environ=setup.environ,
             numbers_path=setup.numbers_path,
         )
+        # The emulated Transcribe reads as much of a note as the bridge's own engine would.
+        cloud.transcribe.max_seconds = self.settings.transcribe_max_seconds
         deliveries = Deliveries(
             cloud=cloud, labels=self._labels, failed=self._failed, watch=self._watch
         )
@@ -109,6 +117,10 @@ class ReplayWorld:
             self.harness = LocalLambda(
                 cloud,
                 options=self._lambda_options,
+                # The functions run with the settings the replay honours, as its bridge does.
+                settings_changes={
+                    name: getattr(self.settings, name) for name in chosen_settings(setup.environ)
+                },
                 observe=lambda outcome: journal_outcomes(cloud.journal, [outcome]),
             ).start()
             deliveries.use_harness(self.harness)
@@ -122,6 +134,7 @@ class ReplayWorld:
             deliveries.use_host(self.host)
             cloud.inbound_topic.subscribe(deliveries.on_inbound)
             cloud.streaming_topic.subscribe(deliveries.on_streaming)
+            cloud.events.subscribe(deliveries.on_event_bus)
         self._deliveries = deliveries
 
     def close(self) -> None:

@@ -127,6 +127,11 @@ class Deliveries:
             self._watch("Connect streaming", envelope)
         self._call_bridge(json.loads(envelope))
 
+    def on_event_bus(self, event: dict[str, Any]) -> None:
+        if self._watch is not None:
+            self._watch("EventBridge", json.dumps(event))
+        self._call_bridge(event)
+
     def _call_bridge(self, document: Any) -> None:
         journal = self._cloud.journal
         host = self._host

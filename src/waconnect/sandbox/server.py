@@ -24,6 +24,13 @@ from waconnect.sandbox import defaults
 from waconnect.sandbox.faults import Faults
 from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.protocol import ApiError, Handler, parse_call, service_for
+from waconnect.sandbox.rpc_protocols import (
+    Wire,
+    encode_error,
+    encode_result,
+    parse_rpc_call,
+    wire_of,
+)
 from waconnect.sandbox.transfers import AttachmentTransfers
 
 logger = logging.getLogger(__name__)
@@ -32,6 +39,7 @@ _INTERNAL_ERROR = {
     "socialmessaging": "InternalServiceException",
     "connect": "InternalServiceException",
     "connectparticipant": "InternalServerException",
+    "transcribe": "InternalFailureException",
 }
 _METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
 
@@ -87,19 +95,31 @@ class Dispatcher:
         service = ""
         operation = ""
         params: Mapping[str, Any] = {}
+        wire = wire_of(request.url.path, request.headers)
         try:
             service, region = service_for(
                 request.headers.get("authorization", ""), request.url.path
             )
-            call = parse_call(
-                service=service,
-                region=region,
-                method=request.method,
-                path=request.url.path,
-                query=dict(request.query_params),
-                headers=dict(request.headers),
-                body=await request.body(),
-            )
+            if wire == "rest-json":
+                call = parse_call(
+                    service=service,
+                    region=region,
+                    method=request.method,
+                    path=request.url.path,
+                    query=dict(request.query_params),
+                    headers=dict(request.headers),
+                    body=await request.body(),
+                )
+            else:
+                call = parse_rpc_call(
+                    service=service,
+                    wire=wire,
+                    region=region,
+                    method=request.method,
+                    path=request.url.path,
+                    headers=dict(request.headers),
+                    body=await request.body(),
+                )
             caller = request.headers.get(defaults.CALLER_HEADER, "")
             with self._lock:
                 self._calls.append(CallRecord(service, call.operation, caller))
@@ -120,15 +140,18 @@ class Dispatcher:
         except ApiError as error:
             logger.info("%s refused: %s", service or "request", error.code)
             self._tell(service, operation, error.status, params, error.code)
-            return Response(error.body(), status_code=error.status, headers=error.headers())
+            return _error_response(service, wire, error)
         except Exception:
             logger.exception("emulator failure on %s %s", request.method, request.url.path)
             failure = ApiError(
                 _INTERNAL_ERROR.get(service, "InternalFailure"), "internal error", 500
             )
             self._tell(service, operation, 500, params, failure.code)
-            return Response(failure.body(), status_code=500, headers=failure.headers())
+            return _error_response(service, wire, failure)
         self._tell(service, operation, 200, params, "")
+        if wire != "rest-json":
+            body, headers = encode_result(service, wire, operation, result)
+            return Response(body, headers=headers)
         return Response(json.dumps(result), media_type="application/json")
 
     def _crash(self, caller: str, operation: str) -> None:
@@ -136,6 +159,13 @@ class Dispatcher:
             logger.warning("a crash at %s has no bridge process to kill", operation)
             return
         self.on_crash(caller)
+
+
+def _error_response(service: str, wire: Wire, error: ApiError) -> Response:
+    if wire == "rest-json" or not service:
+        return Response(error.body(), status_code=error.status, headers=error.headers())
+    body, headers = encode_error(service, wire, error)
+    return Response(body, status_code=error.status, headers=headers)
 
 
 class _Counting:

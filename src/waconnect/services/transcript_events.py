@@ -27,11 +27,12 @@ import logging
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT
 from waconnect.errors import SessionEnded
+from waconnect.log_setup import log_ids
 from waconnect.ports import PendingTranscript, SessionStore, TranscriptJobs
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, text_parts
 from waconnect.services.outcome import Outcome, OutcomeKind
-from waconnect.services.redact import mask
+from waconnect.services.redact import mask, mask_wamid
 from waconnect.services.transcripts import VoiceTranscripts, words_of
 from waconnect.wire.transcribe_event import TranscriptionJobChange
 
@@ -68,6 +69,15 @@ class TranscriptEvents:
         if pending is None:
             logger.info("transcription job %s is not one of this bridge's notes", change.job)
             return Outcome(kind="ignored", reason=f"no voice note waits for job {change.job}")
+        ids = log_ids(
+            wamid=mask_wamid(pending.wamid),
+            business_number=pending.business.meta_phone_number_id,
+            contact_id=pending.contact_id,
+        )
+        with ids:
+            return self._deliver(change, pending)
+
+    def _deliver(self, change: TranscriptionJobChange, pending: PendingTranscript) -> Outcome:
         transcript = self._transcripts.transcriber.result(change.job)
         if transcript is None:
             logger.info("transcription job %s not readable yet", change.job)
