@@ -632,7 +632,13 @@ function describeFault() {
 }
 
 async function applyFault() {
-  const answer = await post("/api/fault", { kind: $("fault-kind").value, operation: $("fault-operation").value, contact_id: state.contact }, "fault-status");
+  const apply = $("fault-apply");
+  const pending = post("/api/fault", { kind: $("fault-kind").value, operation: $("fault-operation").value, contact_id: state.contact }, "fault-status");
+  // A crash switch first moves the bridge to a child process: say so while it takes.
+  $("fault-status").textContent = "Applying…";
+  apply.disabled = true;
+  const answer = await pending;
+  apply.disabled = false;
   if (answer) $("fault-status").textContent = `✓ ${answer.said}`;
 }
 
