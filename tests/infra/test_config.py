@@ -78,7 +78,7 @@ def test_bridge_settings_pass_through_as_text() -> None:
 
 def test_transcribe_is_an_engine_of_the_packaged_bridge_with_its_handler() -> None:
     from waconnect.entrypoints import lambda_handlers
-    from waconnect.settings import TRANSCRIPTION_ENGINES
+    from waconnect.settings_checks import TRANSCRIPTION_ENGINES
 
     assert read(CONTEXT).transcription == "transcribe"
     assert read({**CONTEXT, "transcription": "none"}).transcription == "none"
