@@ -94,7 +94,9 @@ def test_an_empty_customer_file_is_a_notice_and_the_customer_sees_it_read(
     assert replayed.exit_code == 0, replayed.dump()
     assert replayed.where(step=0, to="agent", kind="attachment") == []
     notice = replayed.one(step=0, to="agent", kind="message")["text"]
+    assert "“scan.pdf”" in notice
     assert "could not be attached: the file is empty" in notice
+    assert "Download" not in notice  # an empty file has nothing to download
     _customer_sees_only_the_read_mark(replayed, file_reaction=False)
 
 
@@ -268,8 +270,7 @@ def test_an_empty_agent_file_is_a_notice_to_the_agent_and_nothing_to_the_custome
     assert replayed.exit_code == 0, replayed.dump()
     assert replayed.where(step=1, to="customer") == []
     notice = replayed.one(step=1, to="agent", kind="message")["text"]
-    assert notice.startswith("⚠️ Your file “terms.pdf” did not reach the customer")
-    assert "the file is empty" in notice
+    assert notice == "⚠️ Your file “terms.pdf” did not reach the customer: the file is empty."
 
 
 def test_an_agent_image_bomb_is_a_notice_to_the_agent_and_nothing_to_the_customer(

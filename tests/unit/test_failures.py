@@ -39,6 +39,10 @@ CUSTOMER_TEXTS = {
         "Sorry, your file “tour.mov” did not reach our agent because we could not download it. "
         "Please send it again."
     ),
+    FailureReason.EMPTY_FILE: (
+        "Sorry, your file “tour.mov” did not reach our agent because the file is empty. "
+        "Please send it again."
+    ),
     FailureReason.CONVERSION_FAILED: (
         "Sorry, your file “tour.mov” did not reach our agent because we could not open it. "
         "Please send it again in another format."
@@ -77,6 +81,7 @@ AGENT_WHY = {
     FailureReason.MEDIA_TYPE_REFUSED: "this chat does not accept this type of file",
     FailureReason.FILE_REFUSED: "the bridge does not pass on this file",
     FailureReason.MEDIA_FETCH_FAILED: "the file could not be downloaded",
+    FailureReason.EMPTY_FILE: "the file is empty",
     FailureReason.CONVERSION_FAILED: "it could not be converted to a format this chat accepts",
     FailureReason.TRANSCRIPTION_FAILED: "the speech could not be transcribed",
     FailureReason.CONNECT_REFUSED: "Amazon Connect refused it",

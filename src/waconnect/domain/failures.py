@@ -34,6 +34,7 @@ class FailureReason(enum.StrEnum):
     MEDIA_TYPE_REFUSED = "media_type_refused"
     FILE_REFUSED = "file_refused"  # the bridge's own check: a disguised program, a bomb…
     MEDIA_FETCH_FAILED = "media_fetch_failed"
+    EMPTY_FILE = "empty_file"  # nothing to pass on: zero bytes
     CONVERSION_FAILED = "conversion_failed"
     TRANSCRIPTION_FAILED = "transcription_failed"
     CONNECT_REFUSED = "connect_refused"
@@ -86,6 +87,11 @@ _WORDS: dict[FailureReason, _Words] = {
         customer_why="we could not download it",
         customer_action="Please send it again.",
         retry=True,
+    ),
+    FailureReason.EMPTY_FILE: _Words(
+        agent_why="the file is empty",
+        customer_why="the file is empty",
+        customer_action="Please send it again.",
     ),
     FailureReason.CONVERSION_FAILED: _Words(
         agent_why="it could not be converted to a format {side} accepts",
@@ -231,7 +237,8 @@ class Failure:
     def agent_text(self) -> str:
         """A notice for the agent naming what did not arrive and why."""
         why = _WORDS[self.reason].agent_why.format(side=_SIDES[self.direction])
-        extra = ", ".join(p for p in (self._detail(), self._code()) if p)
+        # A detail that only repeats the reason's own words adds nothing.
+        extra = ", ".join(p for p in (self._detail(), self._code()) if p and p not in why)
         why += f" ({extra})" if extra else ""
         if self.direction is Direction.TO_AGENT:
             verb = "did not arrive" if self.certain else "may not have arrived"

@@ -164,7 +164,11 @@ def inbound_plan(
         return InboundPlan(action="notice", name=name, content_type=kind, reason=reason)
 
     if size <= 0:
-        return notice("the file is empty")
+        # Nothing to attach or download: the notice names the file as the customer did.
+        named = file_name_for("", filename=filename, stem=stem)
+        return InboundPlan(
+            action="notice", name=named, content_type=kind, reason="the file is empty", link=False
+        )
     if refusal:
         return InboundPlan(
             action="notice", name=name, content_type=kind, reason=refusal, link=False

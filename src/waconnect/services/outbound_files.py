@@ -87,7 +87,7 @@ class OutboundFiles:
         plan = outbound_plan(content_type, stored.size, name=stored.filename, refusal=found.refusal)
         if plan.action == "notice":
             if stored.size <= 0:
-                refusal = FailureReason.MEDIA_FETCH_FAILED
+                refusal = FailureReason.EMPTY_FILE
             elif found.refused:
                 refusal = FailureReason.FILE_REFUSED
             elif plan.too_large:
