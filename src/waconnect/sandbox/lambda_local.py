@@ -23,12 +23,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import io
 import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -47,15 +46,8 @@ from waconnect.entrypoints.lambda_handlers.runtime import (
 from waconnect.entrypoints.lambda_handlers.schedule import RetrySchedule
 from waconnect.errors import MalformedPayload
 from waconnect.sandbox import defaults
-from waconnect.sandbox.lambda_events import (
-    FifoEventSource,
-    Invocation,
-    InvocationKilled,
-    LambdaContext,
-    Lines,
-    Recorder,
-    sns_envelope,
-)
+from waconnect.sandbox.lambda_events import FifoEventSource, Recorder, sns_envelope
+from waconnect.sandbox.lambda_invoker import Handler, Invoker
 from waconnect.sandbox.lambda_resources import Queue, Resources, create_resources
 from waconnect.sandbox.moto_server import MotoServer
 from waconnect.sandbox.number_map import NumberFile
@@ -72,7 +64,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 FUNCTION_LOG_LEVEL = "INFO"
 # Lambda retries a failed asynchronous invocation twice.
 ASYNC_ATTEMPTS = 3
@@ -114,21 +105,19 @@ class LocalLambda:
         # harness's own from another, so a hook never fires on the harness's calls.
         self._session = _session()
         self._own_session = _session()
-        # Clients copy their session's hooks when made: this one must be there first.
-        self._session.events.register("after-call", self._maybe_crash)
         self._sqs: SQSClient | None = None
-        self._lock = threading.RLock()
-        self._invoking = 0
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        # operation -> armed crashes, each [calls still to let through, kills left]
-        self._crashes: dict[str, list[list[int]]] = {}
         self._previous: Runtime | None = None
         self._log_level = logging.NOTSET
         self._runtime: Runtime | None = None
         self.resources: Resources | None = None
         self.settings: Settings | None = None
         self._recorder = Recorder()
+        self._invoker = Invoker(self._recorder, killed=self._container_killed)
+        self._lock = self._invoker.lock
+        # Clients copy their session's hooks when made: this one must be there first.
+        self._session.events.register("after-call", self._invoker.maybe_crash)
         # What the functions did, for users and tests: see ``Recorder``.
         self.invocations = self._recorder.invocations
         self.metrics = self._recorder.metrics
@@ -187,8 +176,8 @@ class LocalLambda:
                 sqs=self.sqs,
                 queue=queue,
                 batch_size=self.options.batch_size,
-                invoke=functools.partial(self._invoke, name, handler),
-                busy=self._busy,
+                invoke=functools.partial(self._invoker.invoke, name, handler),
+                busy=self._invoker.busy,
                 stopping=self._stopping,
             )
             thread = threading.Thread(target=source.run, daemon=True, name=f"esm-{name}")
@@ -233,6 +222,14 @@ class LocalLambda:
             self._runtime.observe = self._observe
             install(self._runtime)
             self._runtime.logger.setLevel(FUNCTION_LOG_LEVEL)
+
+    def _container_killed(self) -> None:
+        self.redeploy()  # the next invocation gets a fresh container
+        # The dead container's leases would hold its work until they expire: move the sandbox
+        # clock past them, as replay does after a crash.
+        lease = getattr(self.settings, "lease_seconds", 0)
+        if lease:
+            self.cloud.clock.advance(float(lease) + 1)
 
     def _close_runtime(self) -> None:
         runtime, self._runtime = self._runtime, None
@@ -299,16 +296,12 @@ class LocalLambda:
     def crash_at(self, operation: str, count: int = 1, *, nth: int = 1) -> None:
         """Kill ``count`` invocations right after the service handled ``operation``, from the
         ``nth`` call of it on (the calls before it go through)."""
-        if nth < 1 or count < 1:
-            raise ValueError("nth and count count from 1")
-        with self._lock:
-            self._crashes.setdefault(operation, []).append([nth - 1, count])
+        self._invoker.crash_at(operation, count, nth=nth)
 
     def idle(self) -> bool:
         """No invocation running and nothing waiting in the two queues."""
-        with self._lock:
-            if self._invoking:
-                return False
+        if self._invoker.busy_now:
+            return False
         resources = self._require_resources()
         for queue in (resources.inbound, resources.outbound, resources.transcribed):
             attributes = self.sqs.get_queue_attributes(
@@ -352,86 +345,11 @@ class LocalLambda:
     def _invoke_async(self, function: str, event: dict[str, Any]) -> None:
         handler: Handler = getattr(lambda_handlers, function)
         for _ in range(ASYNC_ATTEMPTS):
-            if self._invoke(function, handler, event, records=len(event["Records"])) is not None:
+            records = len(event["Records"])
+            if self._invoker.invoke(function, handler, event, records=records) is not None:
                 return
         self.lost_events.append(function)
         logger.error("%s failed %d times: the SNS notification is lost", function, ASYNC_ATTEMPTS)
-
-    # -- the event source mapping of a FIFO queue --------------------------------------------
-
-    # -- invoking ----------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _busy(self) -> Iterator[None]:
-        """Records are in a thread's hands (received, being handled): the harness is not idle."""
-        with self._lock:
-            self._invoking += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._invoking -= 1
-
-    def _invoke(
-        self, function: str, handler: Handler, event: dict[str, Any], *, records: int
-    ) -> dict[str, Any] | None:
-        """Run a handler; its response, or None when it raised or its container died."""
-        with self._lock:
-            self._invoking += 1
-            try:
-                printed = io.StringIO()
-                try:
-                    # Powertools prints EMF metrics on stdout, as Lambda expects: keep them.
-                    with (
-                        contextlib.redirect_stdout(printed),
-                        LOG_SINK.capture(Lines(self.log_lines)),
-                    ):
-                        response = handler(event, LambdaContext(function_name=function))
-                except InvocationKilled:
-                    self.invocations.append(
-                        Invocation(function=function, records=records, error="killed")
-                    )
-                    self.redeploy()  # the next invocation gets a fresh container
-                    # The dead container's leases would hold its work until they expire: move
-                    # the sandbox clock past them, as replay does after a crash.
-                    lease = getattr(self.settings, "lease_seconds", 0)
-                    if lease:
-                        self.cloud.clock.advance(float(lease) + 1)
-                    return None
-                except Exception as exc:  # noqa: BLE001 (any error is a failed invocation)
-                    logger.warning("%s raised %s", function, exc)
-                    self.invocations.append(
-                        Invocation(function=function, records=records, error=repr(exc))
-                    )
-                    return None
-                finally:
-                    self._recorder.keep_metrics(printed.getvalue())
-                failed = tuple(
-                    str(item["itemIdentifier"])
-                    for item in (response or {}).get("batchItemFailures", ())
-                )
-                self.invocations.append(
-                    Invocation(function=function, records=records, failed=failed)
-                )
-                return response or {}
-            finally:
-                self._invoking -= 1
-
-    def _maybe_crash(self, model: Any = None, **_: Any) -> None:
-        operation = getattr(model, "name", "")
-        with self._lock:
-            armed = self._crashes.get(operation)
-            if not armed or not self._invoking:
-                return
-            skip, remaining = armed[0]
-            if skip:
-                armed[0][0] = skip - 1
-                return
-            if remaining <= 1:
-                armed.pop(0)
-            else:
-                armed[0][1] = remaining - 1
-        raise InvocationKilled(f"killed after {operation}")
 
     def metric_total(self, name: str, *, function: str = "", kind: str = "") -> int:
         """The sum of an EMF metric over every invocation, optionally for one function/kind."""
