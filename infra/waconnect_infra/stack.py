@@ -325,6 +325,7 @@ class WaconnectStack(Stack):
             self, "OutboundDeadLetterQueueUrl", value=self.outbound_path.dead_letters.queue_url
         )
         if self.transcription_path is not None:
+            CfnOutput(self, "TranscriptionQueueUrl", value=self.transcription_path.queue.queue_url)
             CfnOutput(
                 self,
                 "TranscriptionDeadLetterQueueUrl",

@@ -153,7 +153,7 @@ class Settings:
 
     @staticmethod
     def queues_from_env(environ: Mapping[str, str]) -> QueueSettings:
-        """Only what the dead-letter tool needs: region, SQS endpoint and the two queue URLs."""
+        """Only what the dead-letter tool needs: region, SQS endpoint and the three queue URLs."""
         region = (
             environ.get(f"{PREFIX}REGION")
             or environ.get("AWS_REGION")
@@ -165,6 +165,7 @@ class Settings:
             sqs_endpoint_url=environ.get(f"{PREFIX}SQS_ENDPOINT_URL", "").strip(),
             inbound_queue_url=environ.get(f"{PREFIX}INBOUND_QUEUE_URL", "").strip(),
             outbound_queue_url=environ.get(f"{PREFIX}OUTBOUND_QUEUE_URL", "").strip(),
+            transcribed_queue_url=environ.get(f"{PREFIX}TRANSCRIBED_QUEUE_URL", "").strip(),
         )
 
     @property
@@ -194,6 +195,8 @@ class QueueSettings:
     sqs_endpoint_url: str = ""
     inbound_queue_url: str = ""
     outbound_queue_url: str = ""
+    # The standard queue of Transcribe's job state changes (its function reads no URL).
+    transcribed_queue_url: str = ""
 
 
 def _dynamodb_tables(state: str) -> tuple[str, str, str]:

@@ -331,6 +331,11 @@ def test_transcribe_job_state_changes_reach_the_transcribed_function_through_a_q
     )
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["FunctionName"]["Ref"].startswith("TranscribedFunction")
+    # What ``waconnect dlq list|redrive transcribed`` needs: the queue (its dead-letter queue is
+    # found from its RedrivePolicy) and, for a look by hand, the dead-letter queue itself.
+    outputs = template.find_outputs("*")
+    assert outputs["TranscriptionQueueUrl"]["Value"] == {"Ref": queue_id}
+    assert outputs["TranscriptionDeadLetterQueueUrl"]["Value"] == {"Ref": dead_id}
 
 
 def test_transcribed_may_read_its_jobs_and_hide_or_dead_letter_its_records_only(

@@ -1,14 +1,18 @@
 """``waconnect dlq list|redrive``: the dead-lettered records of the Lambda deployment.
 
-Each source queue (inbound, outbound) has a FIFO dead-letter queue named by its RedrivePolicy.
+Each source queue has a dead-letter queue named by its RedrivePolicy: FIFO for the inbound and
+outbound queues, standard for the queue of Transcribe's job state changes (``transcribed``).
 ``list`` shows every record there with its reason: the one the function wrote when it gave up
 (message attributes), or, for a record SQS moved on its own after ``maxReceiveCount`` receives,
 that the function never finished (a timeout or crash). ``redrive`` moves records back to their
-source queue, in order, with their message group: the function then runs them again.
+source queue, in order, with their message group (a standard queue has neither order nor groups):
+the function then runs them again.
 
 Queues come from ``WACONNECT_INBOUND_QUEUE_URL`` / ``WACONNECT_OUTBOUND_QUEUE_URL`` (the
-functions' own settings), or ``--queue URL``. SQS FIFO hides the rest of a message group while
-one of its records is being read, so a listing sees at most ten records of one group per pass.
+functions' own settings), ``WACONNECT_TRANSCRIBED_QUEUE_URL`` (read only here: the function
+learns its queue from its records), or ``--queue URL``. SQS FIFO hides the rest of a message
+group while one of its records is being read, so a listing sees at most ten records of one group
+per pass.
 """
 
 from __future__ import annotations
@@ -50,8 +54,9 @@ class DeadLetter:
     def line(self) -> str:
         name = self.source_queue.rsplit("/", 1)[-1]
         told = "  (already told: redriven, it is dropped as a duplicate)" if self.told else ""
+        group = f"group {self.group_id[:12]}  " if self.group_id else ""
         return (
-            f"{name}  {self.message_id}  group {self.group_id[:12]}  {self.item}  "
+            f"{name}  {self.message_id}  {group}{self.item}  "
             f"receives {self.receives}  reason: {self.reason}{told}"
         )
 
@@ -62,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "which",
         nargs="?",
         default="all",
-        choices=("inbound", "outbound", "all"),
+        choices=("inbound", "outbound", "transcribed", "all"),
         help="the source queue whose dead letters to act on (default: all)",
     )
     parser.add_argument(
@@ -83,10 +88,12 @@ def run(args: argparse.Namespace) -> int:
             queues.append(settings.inbound_queue_url)
         if args.which in ("outbound", "all") and settings.outbound_queue_url:
             queues.append(settings.outbound_queue_url)
+        if args.which in ("transcribed", "all") and settings.transcribed_queue_url:
+            queues.append(settings.transcribed_queue_url)
     if not queues:
         print(
             "waconnect dlq: no queue: set WACONNECT_INBOUND_QUEUE_URL / "
-            "WACONNECT_OUTBOUND_QUEUE_URL or pass --queue URL",
+            "WACONNECT_OUTBOUND_QUEUE_URL / WACONNECT_TRANSCRIBED_QUEUE_URL or pass --queue URL",
             file=sys.stderr,
         )
         return 2
@@ -155,6 +162,8 @@ def list_dead_letters(sqs: SQSClient, source_queue: str) -> list[DeadLetter]:
 def redrive(sqs: SQSClient, source_queue: str) -> list[DeadLetter]:
     """Move every record of ``source_queue``'s dead-letter queue back to it, in order."""
     dlq = dead_letter_queue(sqs, source_queue)
+    # SQS requires the suffix of every FIFO queue's name; a standard queue takes no group.
+    fifo = source_queue.endswith(".fifo")
     moved: list[DeadLetter] = []
     # Records dead-lettered again while this runs (the cause is not fixed) stay for next time.
     started_ms = int(time.time() * 1000)
@@ -168,15 +177,17 @@ def redrive(sqs: SQSClient, source_queue: str) -> list[DeadLetter]:
                 QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
             )
         for message in (m for m in batch if _sent_ms(m) <= started_ms):
-            attributes = message.get("Attributes", {})
-            group = attributes.get("MessageGroupId", "dead-letters")
-            # A fresh deduplication id: the original may still be inside SQS's five minutes.
-            sqs.send_message(
-                QueueUrl=source_queue,
-                MessageBody=message["Body"],
-                MessageGroupId=group,
-                MessageDeduplicationId=f"redrive-{uuid.uuid4().hex}",
-            )
+            if fifo:
+                group = message.get("Attributes", {}).get("MessageGroupId", "dead-letters")
+                # A fresh deduplication id: the original may still be inside SQS's five minutes.
+                sqs.send_message(
+                    QueueUrl=source_queue,
+                    MessageBody=message["Body"],
+                    MessageGroupId=group,
+                    MessageDeduplicationId=f"redrive-{uuid.uuid4().hex}",
+                )
+            else:
+                sqs.send_message(QueueUrl=source_queue, MessageBody=message["Body"])
             sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
             moved.append(_describe(source_queue, message))
         if newer:
@@ -215,7 +226,7 @@ def _describe(source_queue: str, message: MessageTypeDef) -> DeadLetter:
     receives = int(attributes.get("ApproximateReceiveCount", "0") or 0)
     reason_value = message.get("MessageAttributes", {}).get(REASON_ATTRIBUTE)
     recorded = reason_value.get("StringValue", "") if reason_value is not None else ""
-    reason = recorded or _NO_REASON.format(n="maxReceiveCount")
+    reason = recorded or _eventbridge_reason(message) or _NO_REASON.format(n="maxReceiveCount")
     told_value = message.get("MessageAttributes", {}).get(TOLD_ATTRIBUTE)
     told = told_value is not None and told_value.get("StringValue") == "true"
     return DeadLetter(
@@ -229,8 +240,22 @@ def _describe(source_queue: str, message: MessageTypeDef) -> DeadLetter:
     )
 
 
+def _eventbridge_reason(message: MessageTypeDef) -> str:
+    """A job state change EventBridge could not put on the queue: the rule's dead-letter queue
+    is the queue's own, and EventBridge names its error in these attributes."""
+    attributes = message.get("MessageAttributes", {})
+    code_value = attributes.get("ERROR_CODE")
+    code = code_value.get("StringValue", "") if code_value is not None else ""
+    if not code:
+        return ""
+    text_value = attributes.get("ERROR_MESSAGE")
+    text = text_value.get("StringValue", "") if text_value is not None else ""
+    return f"EventBridge could not put it on the queue: {code} {text}".rstrip()
+
+
 def _item(body: str) -> str:
-    """What the record is for, without its content: ``message wamid#…`` or ``event <id>``."""
+    """What the record is for, without its content: ``message wamid#…``, ``event <id>``, or
+    ``job <name>`` for a Transcribe job state change (the name is a hash, not the wamid)."""
     from waconnect.services.redact import mask  # noqa: PLC0415
 
     try:
@@ -239,6 +264,10 @@ def _item(body: str) -> str:
         return "unreadable body"
     if not isinstance(value, dict):
         return "unreadable body"
+    if "detail-type" in value:
+        detail = value.get("detail")
+        job = detail.get("TranscriptionJobName") if isinstance(detail, dict) else None
+        return f"job {job}" if isinstance(job, str) and job else f"event {value.get('id', '?')}"
     return f"{value.get('item', '?')} {mask(str(value.get('id', '')))}"
 
 
