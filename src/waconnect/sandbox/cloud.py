@@ -7,7 +7,6 @@ clients at ``endpoint_url``, act as the customer and the agent, and read back wh
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -22,31 +21,22 @@ import httpx
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.sandbox import defaults, limits
 from waconnect.sandbox.agent_desk import AgentDesk
-from waconnect.sandbox.blobs import BlobStore
 from waconnect.sandbox.chats import ChatState
 from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud_clients import SessionClients
-from waconnect.sandbox.connect_api import ConnectApi
 from waconnect.sandbox.customer_phone import CustomerPhone
+from waconnect.sandbox.emulators import Emulators, Shared, start_emulators
 from waconnect.sandbox.eum_api import EumApi
-from waconnect.sandbox.eum_records import PhoneNumber
 from waconnect.sandbox.event_bus import EventBus
 from waconnect.sandbox.faults import Faults
 from waconnect.sandbox.ids import IdSource
 from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.journal import Journal
-from waconnect.sandbox.number_map import write_numbers
-from waconnect.sandbox.participant_api import ParticipantApi
-from waconnect.sandbox.routing import ATTACHMENT_ORIGIN, emulator_transport
-from waconnect.sandbox.s3_api import build_s3_app
-from waconnect.sandbox.s3_store import S3Store
+from waconnect.sandbox.routing import emulator_transport
 from waconnect.sandbox.scans import PendingScans
-from waconnect.sandbox.server import Dispatcher, ServerThread, build_app
-from waconnect.sandbox.signing import UrlSigner
 from waconnect.sandbox.state_api import ConnectView, WhatsAppView
 from waconnect.sandbox.topics import Topic, Topics
 from waconnect.sandbox.transcribe_api import TranscribeApi
-from waconnect.sandbox.transfers import AttachmentTransfers
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +70,7 @@ class Cloud:
         self._idle_checks: list[Callable[[], bool]] = []
         self._clients = SessionClients()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._server: ServerThread | None = None
-        self._s3_server: ServerThread | None = None
-        self._eum: EumApi | None = None
-        self._chats: ChatState | None = None
-        self._scans: PendingScans | None = None
-        self._phone: CustomerPhone | None = None
-        self._desk: AgentDesk | None = None
+        self._emulators: Emulators | None = None
         self.endpoint_url = ""
         self.s3_endpoint_url = ""
         # SNS delivers a topic's notifications concurrently, so customer messages sent at once
@@ -102,115 +86,48 @@ class Cloud:
             now=self.clock.now,
             inflight=self.inflight,
         )
-        self._transcribe: TranscribeApi | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Cloud:
-        if self._server is not None:
+        if self._emulators is not None:
             return self
         self._tmp = tempfile.TemporaryDirectory(prefix="waconnect-cloud-")
-        blobs = BlobStore(Path(self._tmp.name))
-        self.numbers_path = Path(self._tmp.name) / "business-numbers.json"
-        # S3 keeps its objects as blobs on disk too, streamed both ways (sandbox/s3_api.py).
-        s3_store = S3Store(blobs)
-        s3_store.create_bucket(defaults.MEDIA_BUCKET)
-        self._s3_server = ServerThread(build_s3_app(s3_store))
-        self.s3_endpoint_url = f"http://127.0.0.1:{self._s3_server.start()}"
-        s3 = self.client("s3")
-        signer = UrlSigner(
-            secret=hashlib.sha256(f"sandbox-{self.seed}".encode()).digest(),
-            # The shapes AWS hands out; clients reach them through ``http_client``'s transport.
-            base_url=lambda: ATTACHMENT_ORIGIN,
-            now=self.clock.now,
-        )
-        self._chats = ChatState(
+        shared = Shared(
+            seed=self.seed,
+            statuses=self.statuses,
             ids=self._ids,
             clock=self.clock,
             journal=self.journal,
-            topic=self._topics.existing,
-            instance_id=defaults.INSTANCE_ID,
-            account_id=defaults.ACCOUNT_ID,
-        )
-        self.clock.on_advance(self._chats.sweep)
-        # After the sweep: a scan due at the same jump still reports on a chat that just ended.
-        self._scans = PendingScans(chats=self._chats)
-        self.clock.on_advance(self._scans.run_due)
-        self._eum = EumApi(
-            ids=self._ids,
-            journal=self.journal,
-            blobs=blobs,
-            s3=s3,
-            now=self.clock.now,
-            notify=self.inbound_topic.publish,
-            statuses=self.statuses,
-            http=self.http_client,
-        )
-        numbers_path = self.numbers_path
-        self._eum.records.on_numbers = lambda numbers: write_numbers(numbers_path, numbers)
-        self._eum.records.add_number(
-            PhoneNumber(
-                aws_id=defaults.AWS_PHONE_NUMBER_ID,
-                arn=defaults.PHONE_NUMBER_ARN,
-                meta_id=defaults.META_PHONE_NUMBER_ID,
-                display=defaults.DISPLAY_PHONE_NUMBER,
-                waba_id=defaults.WABA_ID,
-                waba_arn=defaults.WABA_ARN,
-            )
-        )
-        self._phone = CustomerPhone(
-            eum=self._eum, ids=self._ids, blobs=blobs, clock=self.clock, topic=self.inbound_topic
-        )
-        self._desk = AgentDesk(
-            chats=self._chats, scans=self._scans, blobs=blobs, ids=self._ids, faults=self.faults
-        )
-        self._transcribe = TranscribeApi(
-            s3=s3,
-            events=self.events,
-            inflight=self.inflight,
-            now=self.clock.now,
-            workdir=Path(self._tmp.name) / "transcribe",
-            region=defaults.REGION,
-            account=defaults.ACCOUNT_ID,
-        )
-        dispatcher = Dispatcher(
-            handlers={
-                "socialmessaging": self._eum.handlers(),
-                "connect": ConnectApi(
-                    chats=self._chats,
-                    contact_flow_id=defaults.CONTACT_FLOW_ID,
-                    topic_exists=lambda arn: self._topics.existing(arn) is not None,
-                ).handlers(),
-                "connectparticipant": ParticipantApi(
-                    chats=self._chats, signer=signer, faults=self.faults
-                ).handlers(),
-                "transcribe": self._transcribe.handlers(),
-            },
             faults=self.faults,
+            inflight=self.inflight,
+            topics=self._topics,
+            inbound_topic=self.inbound_topic,
+            events=self.events,
+            client=self._clients.client,
+            http_client=self.http_client,
         )
-        self.dispatcher = dispatcher
-        transfers = AttachmentTransfers(chats=self._chats, blobs=blobs, signer=signer)
-        server = ServerThread(
-            build_app(dispatcher=dispatcher, transfers=transfers, inflight=self.inflight)
-        )
-        port = server.start()
-        self._server = server
-        self.endpoint_url = f"http://127.0.0.1:{port}"
+        try:
+            emulators = start_emulators(shared, Path(self._tmp.name))
+        except BaseException:
+            self.stop()
+            raise
+        self._emulators = emulators
+        self.numbers_path = emulators.numbers_path
+        self.dispatcher = emulators.dispatcher
+        self.endpoint_url = emulators.endpoint_url
+        self.s3_endpoint_url = emulators.s3_endpoint_url
         logger.info("sandbox cloud on %s, S3 on %s", self.endpoint_url, self.s3_endpoint_url)
         return self
 
     def stop(self) -> None:
-        if self._scans is not None:
-            self._scans.close()
-            self._scans = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        emulators, self._emulators = self._emulators, None
+        if emulators is not None:
+            emulators.stop()
         self._topics.close()
         self.events.close()
-        if self._s3_server is not None:
-            self._s3_server.stop()
-            self._s3_server = None
+        if emulators is not None:
+            emulators.s3_server.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -227,40 +144,34 @@ class Cloud:
         self.stop()
 
     @property
-    def chats(self) -> ChatState:
-        if self._chats is None:
+    def emulators(self) -> Emulators:
+        if self._emulators is None:
             raise RuntimeError("the cloud is not started")
-        return self._chats
+        return self._emulators
+
+    @property
+    def chats(self) -> ChatState:
+        return self.emulators.chats
 
     @property
     def scans(self) -> PendingScans:
-        if self._scans is None:
-            raise RuntimeError("the cloud is not started")
-        return self._scans
+        return self.emulators.scans
 
     @property
     def transcribe(self) -> TranscribeApi:
-        if self._transcribe is None:
-            raise RuntimeError("the cloud is not started")
-        return self._transcribe
+        return self.emulators.transcribe
 
     @property
     def eum(self) -> EumApi:
-        if self._eum is None:
-            raise RuntimeError("the cloud is not started")
-        return self._eum
+        return self.emulators.eum
 
     @property
     def phone(self) -> CustomerPhone:
-        if self._phone is None:
-            raise RuntimeError("the cloud is not started")
-        return self._phone
+        return self.emulators.phone
 
     @property
     def desk(self) -> AgentDesk:
-        if self._desk is None:
-            raise RuntimeError("the cloud is not started")
-        return self._desk
+        return self.emulators.desk
 
     @property
     def whatsapp_view(self) -> WhatsAppView:
