@@ -122,12 +122,14 @@ class Cloud:
 
     def stop(self) -> None:
         emulators, self._emulators = self._emulators, None
+        # Deliveries still leaving the topics and the event bus may read S3 and call the
+        # emulators: both servers stop after them.
         if emulators is not None:
-            emulators.stop()
+            emulators.scans.close()
         self._topics.close()
         self.events.close()
         if emulators is not None:
-            emulators.s3_server.stop()
+            emulators.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

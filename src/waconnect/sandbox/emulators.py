@@ -77,8 +77,12 @@ class Emulators:
     numbers_path: Path
 
     def stop(self) -> None:
+        """Stop both servers together: each takes a tick of its event loop to notice."""
         self.scans.close()
+        self.server.request_stop()
+        self.s3_server.request_stop()
         self.server.stop()
+        self.s3_server.stop()
 
 
 def start_emulators(shared: Shared, workdir: Path) -> Emulators:

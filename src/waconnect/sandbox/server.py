@@ -233,9 +233,13 @@ class ServerThread:
             time.sleep(0.01)
         return self.port
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to finish its requests and exit, without waiting for it."""
         if self._server is not None:
             self._server.should_exit = True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.request_stop()
         if self._thread is not None:
             self._thread.join(timeout)
         if self._socket is not None:
