@@ -14,8 +14,7 @@ emulators and moto's SQS and DynamoDB, which run in this process:
     python bench/lambda_handlers.py [--no-write]
 """
 
-# The same file is the cold-start child, which must import nothing before its clock starts:
-# every waconnect (and PyAV) import is inside a function.
+# waconnect is imported where each figure needs it, as the cold-start child does.
 # ruff: noqa: PLC0415
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -43,99 +41,8 @@ END_MARK = "<!-- lambda_handlers:end -->"
 IMPORT_TARGET_MS = 300
 VOICE_SECONDS = 15 * 60
 REPEAT = 3
-HANDLERS = "waconnect.entrypoints.lambda_handlers"
-
-
-# ---- the child: one cold container -------------------------------------------------------
-
-
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def child(mode: str, event_path: str) -> None:
-    """Time what a cold container does for ``mode``; print one JSON line."""
-    event = json.loads(Path(event_path).read_text()) if event_path else {}
-    result: dict[str, Any] = {"mode": mode}
-    started = time.perf_counter()
-    if mode == "boto3":
-        import boto3  # noqa: F401
-
-        result["import_ms"] = (time.perf_counter() - started) * 1000
-    elif mode == "textpath":
-        # Everything a text's first call loads, without calling: the handlers, Powertools
-        # (its batch utilities come with the first queue record), boto3 and botocore, the
-        # bridge and its adapters.
-
-        import waconnect.bootstrap
-        import waconnect.entrypoints.lambda_handlers.functions
-        import waconnect.entrypoints.lambda_handlers.runtime  # noqa: F401
-
-        result["import_ms"] = (time.perf_counter() - started) * 1000
-    elif mode == "direct":
-        from waconnect.bootstrap import build_bridge
-        from waconnect.settings import Settings
-
-        result["import_ms"] = (time.perf_counter() - started) * 1000
-        called = time.perf_counter()
-        bridge = build_bridge(Settings.from_env(os.environ))
-        outcomes = bridge.handle_document(event)
-        result["first_call_ms"] = (time.perf_counter() - called) * 1000
-        result["outcome"] = [o.kind for o in outcomes]
-    else:
-        import importlib
-
-        handlers = importlib.import_module(HANDLERS)
-        result["import_ms"] = (time.perf_counter() - started) * 1000
-        function = mode.removesuffix("-voice")
-        handler = getattr(handlers, function)
-        if mode.endswith("-voice"):
-            import httpx
-
-            from waconnect.entrypoints.lambda_handlers.runtime import build_runtime, install
-            from waconnect.sandbox.routing import emulator_transport
-            from waconnect.settings import Settings
-
-            # The container's runtime, built before the measured call; the emulators' signed
-            # URLs have AWS's HTTPS shapes, which only the sandbox's transport reaches.
-            settings = Settings.from_env(os.environ)
-            transport = emulator_transport(lambda: settings.endpoint_url)
-            install(build_runtime(settings, http=httpx.Client(transport=transport)))
-            Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
-            result["rss_before_kb"] = _status_kb("VmRSS")
-        called = time.perf_counter()
-        with io.StringIO() as printed:
-            sys.stdout, real = printed, sys.stdout
-            try:
-                response = handler(event, None)
-            finally:
-                sys.stdout = real
-        result["first_call_ms"] = (time.perf_counter() - called) * 1000
-        result["response"] = response
-        if mode.endswith("-voice"):
-            result["peak_growth_kb"] = _status_kb("VmHWM") - result["rss_before_kb"]
-    result["loaded_ms"] = (time.perf_counter() - started) * 1000
-    result["pyav_loaded"] = "av" in sys.modules
-    # What a text never needs: the media code beyond its capabilities table, and httpx.
-    result["media_loaded"] = sorted(
-        name
-        for name in sys.modules
-        if name == "httpx"
-        or (
-            name.startswith("waconnect.media.")
-            and name not in ("waconnect.media.policy", "waconnect.media.naming")
-        )
-    )
-    result["sandbox_loaded"] = sorted(
-        name
-        for name in sys.modules
-        if name.split(".")[0] in ("moto", "starlette", "uvicorn")
-        or (name.startswith("waconnect.sandbox.") and name != "waconnect.sandbox.defaults")
-    )
-    print(json.dumps(result))
+# Each figure's cold container: a script that imports nothing before its clock starts.
+CHILD = Path(__file__).with_name("lambda_cold_child.py")
 
 
 # ---- the parent: emulators, queues, and one child per figure -----------------------------
@@ -237,7 +144,7 @@ def run_child(mode: str, event: dict[str, Any] | None, env: dict[str, str]) -> d
         path = str(RESULTS.parent / f"event-{mode}.json")
         Path(path).write_text(json.dumps(event))
     done = subprocess.run(
-        [sys.executable, __file__, "--child", mode, path],
+        [sys.executable, str(CHILD), mode, path],
         env=env,
         capture_output=True,
         text=True,
@@ -461,12 +368,8 @@ def _heavy(figure: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--child", nargs=2, metavar=("MODE", "EVENT"), help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    if args.child:
-        child(*args.child)
-        return 0
     figures = measure()
     for name in ("boto3", "textpath", "ingest", "inbound", "direct", "agent_ingest", "outbound"):
         f = figures[name]
