@@ -417,3 +417,46 @@ def test_a_phone_customer_who_gains_a_bsuid_keeps_one_queue_group_and_one_chat(
         if item.get("ParticipantRole") == "CUSTOMER" and item.get("Type") == "MESSAGE"
     ]
     assert texts == ["by phone", "with a BSUID", "by phone again"]
+
+
+def test_a_customer_waiting_for_chat_capacity_is_kept_and_delivered_as_in_replay(
+    tmp_path: Path,
+) -> None:
+    steps: list[dict[str, Any]] = [
+        {"action": "connect.quota", "active_chats": 1},
+        {"action": "customer.text", "customer": ANA, "name": "Ana", "text": "one"},
+        {"action": "customer.text", "customer": BEN, "name": "Ben", "text": "two"},
+        {"action": "customer.text", "customer": BEN, "name": "Ben", "text": "still waiting"},
+        {"action": "agent.end", "customer": ANA},
+    ]
+    path = tmp_path / "quota.json"
+    path.write_text(json.dumps(steps), encoding="utf-8")
+
+    direct = replay(path)
+    through_lambda = replay(path, through_lambda=True)
+
+    assert direct.exit_code == through_lambda.exit_code == 0
+    assert list(through_lambda.lines) == list(direct.lines)
+    to_agent = [(line["step"], line["text"]) for line in direct.lines if line["to"] == "agent"]
+    assert to_agent == [(1, "one"), (4, "two"), (4, "still waiting")]
+    kinds = {line["kind"] for line in through_lambda.lines}
+    assert "failed" not in kinds
+    assert "reaction" not in kinds  # nobody was told their message failed
+
+
+def test_records_kept_for_capacity_are_not_dead_lettered_and_go_on_once_a_chat_ends(
+    harnessed: Harnessed,
+) -> None:
+    harnessed.step({"action": "connect.quota", "active_chats": 1})
+    harnessed.step({"action": "customer.text", "customer": ANA, "text": "one"})
+    harnessed.step({"action": "customer.text", "customer": BEN, "text": "two"})
+    harnessed.step({"action": "customer.text", "customer": BEN, "text": "three"})
+    harness = harnessed.harness
+    assert harnessed.agent_texts(BEN) == []
+    assert harness.metric_total("deferred", function="inbound") >= 1
+
+    harnessed.step({"action": "agent.end", "customer": ANA})
+
+    assert harnessed.agent_texts(BEN) == ["two", "three"]
+    assert harness.dead_letters("inbound") == []
+    assert harness.run_due() == 0  # nothing is kept any more

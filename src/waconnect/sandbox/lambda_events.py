@@ -68,7 +68,12 @@ _POLL_PAUSE = 0.02
 class FifoEventSource:
     """Lambda's event source mapping of one FIFO queue: receive a batch (SQS holds back message
     groups in flight), invoke, delete what the partial batch response does not name; the rest
-    (or all, when the invocation failed) comes back after its visibility timeout."""
+    (or all, when the invocation failed) comes back after its visibility timeout.
+
+    It remembers the records a completed invocation handed back ("waiting": the function keeps
+    them for a later try), so the harness can tell them from records still being worked on and
+    hand them in again at once (``run_due``). A crashed invocation's records are not waiting.
+    """
 
     def __init__(
         self,
@@ -86,10 +91,60 @@ class FifoEventSource:
         self._invoke = invoke
         self._busy = busy
         self._stopping = stopping
+        self._lock = threading.Lock()
+        # message id -> receipt handle of each record handed back by a completed invocation
+        self._waiting: dict[str, str] = {}
+        # Receives are numbered as they start; the number of the last one if it found nothing.
+        self._receives = 0
+        self._found_nothing = -1
+
+    @property
+    def queue(self) -> Queue:
+        return self._queue
+
+    @property
+    def receives(self) -> int:
+        """How many receives have started (a mark for ``settled``)."""
+        with self._lock:
+            return self._receives
+
+    def settled(self, *, visible: int, hidden: int, delayed: int, since: int) -> bool:
+        """Whether the queue holds only kept records, given its counts taken after ``since``.
+
+        Kept: the hidden ones are waiting records, and what is visible cannot be received (FIFO
+        holds a waiting customer's later messages behind the waiting one) — shown by a receive
+        started after ``since`` that found nothing.
+        """
+        with self._lock:
+            if delayed or hidden > len(self._waiting):
+                return False
+            return not visible or self._found_nothing > since
+
+    def run_due(self) -> int:
+        """Make every waiting record visible at once (its retry time has come); how many."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, {}
+        handles = list(waiting.values())
+        for start in range(0, len(handles), 10):
+            try:
+                self._sqs.change_message_visibility_batch(
+                    QueueUrl=self._queue.url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                        for index, handle in enumerate(handles[start : start + 10])
+                    ],
+                )
+            except (BotoCoreError, ClientError) as exc:
+                # They still come back after the delay the function chose.
+                logger.warning("retrying records of %s now failed: %s", self._queue.url, exc)
+        return len(handles)
 
     def run(self) -> None:
         while not self._stopping.is_set():
             with self._busy():
+                with self._lock:
+                    self._receives += 1
+                    number = self._receives
                 try:
                     messages = self._sqs.receive_message(
                         QueueUrl=self._queue.url,
@@ -101,6 +156,10 @@ class FifoEventSource:
                 except (BotoCoreError, ClientError) as exc:
                     logger.warning("receiving from %s failed: %s", self._queue.url, exc)
                     messages = []
+                with self._lock:
+                    self._found_nothing = -1 if messages else number
+                    for message in messages:
+                        self._waiting.pop(message["MessageId"], None)
                 if messages:
                     self._run_batch(messages)
             if not messages:
@@ -110,9 +169,13 @@ class FifoEventSource:
         event = {"Records": [sqs_record(message, self._queue) for message in messages]}
         response = self._invoke(event, records=len(messages))
         if response is None:
-            return  # the invocation failed: every record reappears after its visibility timeout
+            return  # the container died: every record reappears after its visibility timeout
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", ())}
         done = [m for m in messages if m["MessageId"] not in failed]
+        with self._lock:
+            self._waiting.update(
+                (m["MessageId"], m["ReceiptHandle"]) for m in messages if m["MessageId"] in failed
+            )
         for start in range(0, len(done), 10):
             self._sqs.delete_message_batch(
                 QueueUrl=self._queue.url,

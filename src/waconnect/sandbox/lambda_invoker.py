@@ -63,9 +63,19 @@ class Invoker:
                 self._invoking -= 1
 
     def invoke(
-        self, function: str, handler: Handler, event: dict[str, Any], *, records: int
+        self,
+        function: str,
+        handler: Handler,
+        event: dict[str, Any],
+        *,
+        records: int,
+        batch: bool = False,
     ) -> dict[str, Any] | None:
-        """Run a handler; its response, or None when it raised or its container died."""
+        """Run a handler; its response, or None when it raised or its container died.
+
+        ``batch``: an SQS batch, which a completed invocation that raised hands back whole (as
+        Powertools raises when every record failed): the response then names every record.
+        """
         invocations = self._recorder.invocations
         with self.lock:
             self._invoking += 1
@@ -89,7 +99,10 @@ class Invoker:
                     invocations.append(
                         Invocation(function=function, records=records, error=repr(exc))
                     )
-                    return None
+                    if not batch:
+                        return None
+                    ids = [record["messageId"] for record in event["Records"]]
+                    return {"batchItemFailures": [{"itemIdentifier": i} for i in ids]}
                 finally:
                     self._recorder.keep_metrics(printed.getvalue())
                 failed = tuple(

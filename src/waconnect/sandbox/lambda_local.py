@@ -108,6 +108,7 @@ class LocalLambda:
         self._sqs: SQSClient | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._sources: list[FifoEventSource] = []
         self._previous: Runtime | None = None
         self._log_level = logging.NOTSET
         self._runtime: Runtime | None = None
@@ -176,10 +177,11 @@ class LocalLambda:
                 sqs=self.sqs,
                 queue=queue,
                 batch_size=self.options.batch_size,
-                invoke=functools.partial(self._invoker.invoke, name, handler),
+                invoke=functools.partial(self._invoker.invoke, name, handler, batch=True),
                 busy=self._invoker.busy,
                 stopping=self._stopping,
             )
+            self._sources.append(source)
             thread = threading.Thread(target=source.run, daemon=True, name=f"esm-{name}")
             thread.start()
             self._threads.append(thread)
@@ -190,6 +192,7 @@ class LocalLambda:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads.clear()
+        self._sources.clear()
         for topic, subscriber in (
             (self.cloud.inbound_topic, self._on_inbound_topic),
             (self.cloud.streaming_topic, self._on_streaming_topic),
@@ -299,22 +302,36 @@ class LocalLambda:
         self._invoker.crash_at(operation, count, nth=nth)
 
     def idle(self) -> bool:
-        """No invocation running and nothing waiting in the two queues."""
+        """No invocation running and nothing in flight in the queues.
+
+        A record a function handed back to try later is kept, not in flight (as the bridge's
+        own store keeps a deferred document), and so are the later messages FIFO holds behind
+        it; ``run_due`` hands them in again. A crashed invocation's records are in flight.
+        """
         if self._invoker.busy_now:
             return False
-        resources = self._require_resources()
-        for queue in (resources.inbound, resources.outbound, resources.transcribed):
+        for source in self._sources:
+            since = source.receives
             attributes = self.sqs.get_queue_attributes(
-                QueueUrl=queue.url,
+                QueueUrl=source.queue.url,
                 AttributeNames=[
                     "ApproximateNumberOfMessages",
                     "ApproximateNumberOfMessagesNotVisible",
                     "ApproximateNumberOfMessagesDelayed",
                 ],
             )["Attributes"]
-            if any(int(value) for value in attributes.values()):
+            if not source.settled(
+                visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+                hidden=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+                since=since,
+            ):
                 return False
-        return True
+        return not self._invoker.busy_now
+
+    def run_due(self) -> int:
+        """Hand every kept record in again now, as if its retry time had come; how many."""
+        return sum(source.run_due() for source in self._sources)
 
     def dead_letters(self, which: str = "inbound") -> list[MessageTypeDef]:
         """The records in a dead-letter queue (peeked: they stay there)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -214,8 +215,14 @@ class ScenarioRunner:
         if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
             return
+        if step.retries == "later":
+            return
+        harness = self._world.harness
+        if harness is not None:
+            self._retry_kept_records(step, harness)
+            return
         host = self._world.host
-        if host is None or step.retries == "later":
+        if host is None:
             return
         self._retry_round += 1
         stride = self.settings.retry_max_delay_seconds + 1
@@ -225,6 +232,24 @@ class ScenarioRunner:
         journal_outcomes(self.cloud.journal, again)
         if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
+
+    def _retry_kept_records(self, step: Step, harness: LocalLambda) -> None:
+        """Through Lambda: the records the functions keep go back on their queues at once.
+
+        A round whose tries met injected faults (they run out, as throttling passes with time)
+        is followed by another; after a round that met none, what still waits stays kept.
+        """
+        faults = self.cloud.faults
+        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            fired = len(faults.fired)
+            if not harness.run_due():
+                return
+            if not self.cloud.settle(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            if len(faults.fired) == fired:
+                return
+        self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
 
     def _run_concurrently(self, steps: Iterable[Step]) -> None:
         threads = [
