@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +36,6 @@ from waconnect.sandbox.scenario_controls import (
     FaultThrottle,
     ScannerReject,
 )
-from waconnect.sandbox.scenario_delivery import journal_outcomes
 from waconnect.sandbox.scenario_steps import (
     Action,
     AgentEnd,
@@ -59,6 +57,7 @@ from waconnect.sandbox.scenario_steps import (
     TokenExpire,
 )
 from waconnect.sandbox.step_labels import StepLabels
+from waconnect.sandbox.step_retries import SETTLE_TIMEOUT_SECONDS, StepRetries
 from waconnect.wire.inbound import classify
 from waconnect.wire.sns import SnsSubscriptionMessage
 
@@ -68,7 +67,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-SETTLE_TIMEOUT_SECONDS = 120.0
 # What an agent's text or file becomes on WhatsApp (not a read mark, typing or reaction).
 _AGENT_MESSAGE_TYPES = frozenset(
     {"text", "image", "document", "audio", "video", "sticker", "interactive"}
@@ -113,7 +111,7 @@ class ScenarioRunner:
             environ=environ,
         )
         self._customers: CustomerMessages | None = None
-        self._retry_round = 0
+        self._retries = StepRetries(self._world)
         self.any_step_failed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -205,51 +203,12 @@ class ScenarioRunner:
             self._emit(line)
 
     def _settle(self, step: Step) -> None:
-        """Wait until nothing is in flight, handing in once what the bridge kept to retry.
-
-        The replay clock stands still, so "due" cannot come with time: each step, every kept
-        document is handed in once more (as if its retry time had come), and what that causes
-        settles too. One still deferred stays kept for the next step. A step with
-        ``"retries": "later"`` hands in nothing: its retry time has not come yet.
-        """
-        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
+        """Wait until nothing is in flight, then hand in once what the bridge kept to retry
+        (``step_retries``); a step with ``"retries": "later"`` hands in nothing: its retry time
+        has not come yet."""
+        settled = self._retries.settle() and (step.retries == "later" or self._retries.hand_in())
+        if not settled:
             self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
-            return
-        if step.retries == "later":
-            return
-        harness = self._world.harness
-        if harness is not None:
-            self._retry_kept_records(step, harness)
-            return
-        host = self._world.host
-        if host is None:
-            return
-        self._retry_round += 1
-        stride = self.settings.retry_max_delay_seconds + 1
-        again = host.run_due(self.cloud.clock.now() + self._retry_round * stride)
-        if not again:
-            return
-        journal_outcomes(self.cloud.journal, again)
-        if not self.cloud.settle(timeout=SETTLE_TIMEOUT_SECONDS):
-            self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
-
-    def _retry_kept_records(self, step: Step, harness: LocalLambda) -> None:
-        """Through Lambda: the records the functions keep go back on their queues at once.
-
-        A round whose tries met injected faults (they run out, as throttling passes with time)
-        is followed by another; after a round that met none, what still waits stays kept.
-        """
-        faults = self.cloud.faults
-        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            fired = len(faults.fired)
-            if not harness.run_due():
-                return
-            if not self.cloud.settle(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            if len(faults.fired) == fired:
-                return
-        self._reject(f"{step.where}: effects still in flight after {SETTLE_TIMEOUT_SECONDS}s")
 
     def _run_concurrently(self, steps: Iterable[Step]) -> None:
         threads = [
