@@ -79,24 +79,31 @@ def _as_text(value: Any) -> str:
 LANGUAGE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
 
 
+_META_PHONE_NUMBER_ID = re.compile(r"[0-9]{1,32}")
+
+
+def _by_meta_id(value: Any, shape: str) -> list[tuple[str, Any]]:
+    """The ``(meta id, value)`` pairs of a TOML table or of ``"metaid=<shape>,..."``."""
+    if isinstance(value, Mapping):
+        return [(str(k), v) for k, v in value.items()]
+    if not isinstance(value, str):
+        raise ValueError(f"expected a table or 'metaid={shape},...', got {value!r}")
+    pairs = []
+    for item in value.replace(";", ",").split(","):
+        if not item.strip():
+            continue
+        meta_id, sep, other = item.partition("=")
+        if not sep:
+            raise ValueError(f"expected 'metaid={shape}', got {item.strip()!r}")
+        pairs.append((meta_id, other))
+    return pairs
+
+
 def _as_language_map(value: Any) -> Mapping[str, str]:
     """``{meta id: language}`` from a TOML table or ``"metaid=pt-BR,..."``."""
-    if isinstance(value, Mapping):
-        pairs = [(str(k), str(v)) for k, v in value.items()]
-    elif isinstance(value, str):
-        pairs = []
-        for item in value.replace(";", ",").split(","):
-            if not item.strip():
-                continue
-            meta_id, sep, language = item.partition("=")
-            if not sep:
-                raise ValueError(f"expected 'metaid=<language>', got {item.strip()!r}")
-            pairs.append((meta_id, language))
-    else:
-        raise ValueError(f"expected a table or 'metaid=<language>,...', got {value!r}")
     result: dict[str, str] = {}
-    for raw_meta, raw_language in pairs:
-        meta_id, language = raw_meta.strip(), raw_language.strip()
+    for raw_meta, raw_language in _by_meta_id(value, "<language>"):
+        meta_id, language = raw_meta.strip(), str(raw_language).strip()
         if not _META_PHONE_NUMBER_ID.fullmatch(meta_id):
             raise ValueError(f"not a Meta phone-number id: {meta_id!r}")
         if not LANGUAGE.fullmatch(language):
@@ -114,7 +121,6 @@ def _as_languages(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(result))
 
 
-_META_PHONE_NUMBER_ID = re.compile(r"[0-9]{1,32}")
 _EUM_PHONE_NUMBER_ID = re.compile(
     r"phone-number-id-[0-9a-f]{1,64}"
     r"|arn:aws[a-z-]*:social-messaging:[a-z0-9-]+:[0-9]{12}:phone-number-id/[0-9a-f]{1,64}"
@@ -123,19 +129,7 @@ _EUM_PHONE_NUMBER_ID = re.compile(
 
 def _as_phone_number_map(value: Any) -> Mapping[str, str]:
     """``{meta id: eum id}`` from a TOML table or ``"metaid=phone-number-id-abc,..."``."""
-    if isinstance(value, Mapping):
-        pairs = [(str(k), v) for k, v in value.items()]
-    elif isinstance(value, str):
-        pairs = []
-        for item in value.replace(";", ",").split(","):
-            if not item.strip():
-                continue
-            meta_id, sep, eum_id = item.partition("=")
-            if not sep:
-                raise ValueError(f"expected 'metaid=phone-number-id-<hex>', got {item.strip()!r}")
-            pairs.append((meta_id, eum_id))
-    else:
-        raise ValueError(f"expected a table or 'metaid=phone-number-id-<hex>,...', got {value!r}")
+    pairs = _by_meta_id(value, "phone-number-id-<hex>")
     result: dict[str, str] = {}
     for raw_meta, raw_eum in pairs:
         meta_id = raw_meta.strip()

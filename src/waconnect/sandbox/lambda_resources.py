@@ -85,39 +85,29 @@ def create_resources(
 def _fifo_with_dead_letters(
     sqs: SQSClient, name: str, max_receive_count: int, visibility_timeout: int
 ) -> Queue:
-    fifo: dict[QueueAttributeNameType, str] = {
-        "FifoQueue": "true",
-        "ContentBasedDeduplication": "false",
-    }
-    dead_url = sqs.create_queue(QueueName=f"{name}-dlq.fifo", Attributes=fifo)["QueueUrl"]
-    dead_arn = _arn(sqs, dead_url)
-    url = sqs.create_queue(
-        QueueName=f"{name}.fifo",
-        Attributes={
-            **fifo,
-            "VisibilityTimeout": str(visibility_timeout),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_arn, "maxReceiveCount": max_receive_count}
-            ),
-        },
-    )["QueueUrl"]
-    return Queue(
-        url=url,
-        arn=_arn(sqs, url),
-        dead_letter_url=dead_url,
-        dead_letter_arn=dead_arn,
-        max_receive_count=max_receive_count,
-    )
+    return _with_dead_letters(sqs, name, max_receive_count, visibility_timeout, fifo=True)
 
 
 def _standard_with_dead_letters(
     sqs: SQSClient, name: str, max_receive_count: int, visibility_timeout: int
 ) -> Queue:
-    dead_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    return _with_dead_letters(sqs, name, max_receive_count, visibility_timeout, fifo=False)
+
+
+def _with_dead_letters(
+    sqs: SQSClient, name: str, max_receive_count: int, visibility_timeout: int, *, fifo: bool
+) -> Queue:
+    """A queue and its dead-letter queue (of the same kind), redriving after the receives."""
+    kind: dict[QueueAttributeNameType, str] = (
+        {"FifoQueue": "true", "ContentBasedDeduplication": "false"} if fifo else {}
+    )
+    suffix = ".fifo" if fifo else ""
+    dead_url = sqs.create_queue(QueueName=f"{name}-dlq{suffix}", Attributes=kind)["QueueUrl"]
     dead_arn = _arn(sqs, dead_url)
     url = sqs.create_queue(
-        QueueName=name,
+        QueueName=f"{name}{suffix}",
         Attributes={
+            **kind,
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dead_arn, "maxReceiveCount": max_receive_count}
