@@ -15,8 +15,9 @@ PHONE_ARN = (
 )
 
 
-def eum_texts(*texts: tuple[str, str], wa_id: str, name: str) -> dict[str, Any]:
-    """An EUM notification carrying one text message from ``wa_id`` per (wamid, body)."""
+def eum_texts(*texts: tuple[str, str], wa_id: str, name: str, user_id: str = "") -> dict[str, Any]:
+    """An EUM notification carrying one text message from ``wa_id`` per (wamid, body); with
+    ``user_id``, the messages carry the customer's business-scoped user id too."""
     messages = [
         {
             "from": wa_id,
@@ -25,6 +26,7 @@ def eum_texts(*texts: tuple[str, str], wa_id: str, name: str) -> dict[str, Any]:
             "type": "text",
             "text": {"body": body},
         }
+        | ({"from_user_id": user_id} if user_id else {})
         for wamid, body in texts
     ]
     entry = {
@@ -38,7 +40,10 @@ def eum_texts(*texts: tuple[str, str], wa_id: str, name: str) -> dict[str, Any]:
                         "display_phone_number": "15550000000",
                         "phone_number_id": "100000000000001",
                     },
-                    "contacts": [{"profile": {"name": name}, "wa_id": wa_id}],
+                    "contacts": [
+                        {"profile": {"name": name}, "wa_id": wa_id}
+                        | ({"user_id": user_id} if user_id else {})
+                    ],
                     "messages": messages,
                 },
             }

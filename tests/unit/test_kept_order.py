@@ -14,11 +14,15 @@ from tests.worlds import Ports, inbound_service, outbound_service
 
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
+from waconnect.entrypoints.kept_documents import first_kept_order
 from waconnect.errors import CapacityExceeded
-from waconnect.ports import RetryStore
+from waconnect.ports import KeptDocument, RetryStore
 
 ANA = "15550100001"
 BEN = "15550100002"
+ANA_BSUID = "US.13491208655302741918"
+# The ids a message of Ana's carries: phone number, business-scoped user id, or both.
+ANA_IDS = {"wa_id": (ANA, ""), "bsuid": ("", ANA_BSUID), "both": (ANA, ANA_BSUID)}
 
 
 class World(Ports):
@@ -34,8 +38,17 @@ class World(Ports):
             clock=self.clock.now,
         )
 
-    def send(self, wa_id: str, wamid: str, body: str) -> list[Any]:
-        return self.bridge.handle_document(eum_texts((wamid, body), wa_id=wa_id, name=wa_id))
+    def send(self, wa_id: str, wamid: str, body: str, *, user_id: str = "") -> list[Any]:
+        doc = eum_texts((wamid, body), wa_id=wa_id, name="Ana", user_id=user_id)
+        return self.bridge.handle_document(doc)
+
+    def send_as(self, ids: str, wamid: str, body: str) -> list[Any]:
+        wa_id, user_id = ANA_IDS[ids]
+        return self.send(wa_id, wamid, body, user_id=user_id)
+
+    def the_chat(self) -> list[str]:
+        [chat] = self.connect.chats.values()
+        return chat.messages()
 
     def chat_of(self, wa_id: str) -> list[str]:
         [chat] = [c for c in self.connect.chats.values() if c.customer.wa_id == wa_id]
@@ -102,3 +115,46 @@ def test_another_customer_is_not_held_behind_someone_elses_waiting_message(world
     assert (ana.kind, ben.kind) == ("deferred", "delivered")
     assert world.chat_of(BEN) == ["ben goes"]
     assert len(world.kept.waiting(f"100000000000001#{ANA}")) == 1
+
+
+# A customer known by both ids: each pair shares one id, so the two messages are one customer's.
+BOTH_WAYS = [("wa_id", "both"), ("both", "wa_id"), ("bsuid", "both"), ("both", "bsuid")]
+
+
+@pytest.mark.parametrize(("first_ids", "second_ids"), BOTH_WAYS)
+def test_a_message_under_another_of_the_customers_ids_still_comes_after_their_waiting_one(
+    world: World, first_ids: str, second_ids: str
+) -> None:
+    quota_full(1, world)
+    [waiting] = world.send_as(first_ids, "wamid.d1", "first, while all chats were taken")
+    assert waiting.kind == "deferred"
+
+    [live] = world.send_as(second_ids, "wamid.d2", "second")
+
+    assert live.kind == "delivered"
+    assert world.the_chat() == ["first, while all chats were taken", "second"]
+
+
+@pytest.mark.parametrize(("first_ids", "second_ids"), BOTH_WAYS)
+def test_a_message_under_another_of_the_customers_ids_waits_behind_their_waiting_one(
+    world: World, first_ids: str, second_ids: str
+) -> None:
+    quota_full(2, world)
+    [first] = world.send_as(first_ids, "wamid.e1", "one")
+    [second] = world.send_as(second_ids, "wamid.e2", "two")
+
+    assert (first.kind, second.kind) == ("deferred", "deferred")
+    assert second.reason == "behind the customer's earlier messages"
+    world.clock.advance(second.retry_after)
+    world.bridge.run_due(world.clock.now())
+    world.clock.advance(3600)
+    world.bridge.run_due(world.clock.now())
+    assert world.the_chat() == ["one", "two"]
+    assert world.kept.due(world.clock.now() + 10**6) == []
+
+
+def test_the_lines_of_a_customers_two_ids_merge_in_the_order_their_documents_were_kept() -> None:
+    a, b, c, d = (KeptDocument(key=key, document=key, due_at=0.0) for key in "abcd")
+    # a under the phone number, c under the BSUID, b under both; d in neither's way.
+    merged = first_kept_order([[b, c], [a, b, d]])
+    assert [kept.key for kept in merged] == ["a", "b", "c", "d"]

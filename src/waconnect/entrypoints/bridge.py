@@ -175,30 +175,47 @@ class Bridge:
             return [_rejected(exc)], []
         except SnsSubscriptionMessage as exc:
             return [Outcome(kind="skipped", reason=str(exc))], []
-        by_customer: dict[SessionKey, list[InboundMessage]] = {}
-        for message in batch.messages:
-            key = SessionKey.of(message.business, message.customer)
-            by_customer.setdefault(key, []).append(message)
         outcomes: list[Outcome] = []
         waiting: list[str] = []
-        for key, messages in by_customer.items():
-            customer = str(key)
+        for names, messages in self._by_customer(batch.messages):
             if (
                 self._kept is not None
                 and kept_as
-                and self._kept.waits(customer, kept_as, self._hand_in)
+                and self._kept.waits(names, kept_as, self._hand_in)
             ):
                 theirs = [self._behind(message) for message in messages]
             else:
-                with self._locks.hold(customer):
+                with self._locks.hold_all(names):
                     theirs = [self._inbound(message, defer=False) for message in messages]
             outcomes.extend(theirs)
             if next_try(theirs) is not None:
-                waiting.append(customer)
+                waiting.extend(names)
         outcomes.extend(self.handle_statuses(batch.statuses))
         # Items left out for unreadable ids: the rest of the document went on without them.
         outcomes.extend(Outcome(kind="rejected", reason=reason) for reason in batch.unreadable)
         return outcomes, waiting
+
+    def _by_customer(
+        self, messages: Iterable[InboundMessage]
+    ) -> list[tuple[list[str], list[InboundMessage]]]:
+        """The messages of each customer, in order, with every key the customer is known under
+        (``InboundService.known_keys``): messages sharing an id are one customer's."""
+        groups: list[tuple[list[str], list[InboundMessage]]] = []
+        for message in messages:
+            names = [str(key) for key in self.inbound.known_keys(message)]
+            theirs = [group for group in groups if not set(group[0]).isdisjoint(names)]
+            if not theirs:
+                groups.append((names, [message]))
+                continue
+            known, mine = theirs[0]
+            # A message carrying both ids may tie two groups together: one customer after all.
+            for other in theirs[1:]:
+                groups.remove(other)
+                names += other[0]
+                mine.extend(other[1])
+            known.extend(dict.fromkeys(name for name in names if name not in known))
+            mine.append(message)
+        return groups
 
     def _behind(self, message: InboundMessage) -> Outcome:
         """A message that waits behind its customer's kept ones: deferred, nothing claimed."""

@@ -7,7 +7,9 @@ documents are handed in again by ``Bridge.run_due``, in the order they were firs
 A customer's messages must reach the agent in the order sent, so a newer message of a customer
 never overtakes their kept ones: before it is handled, the customer's older kept documents are
 handed in (due or not, oldest first); if one of them still waits, the new message waits too,
-kept behind it. On Lambda, the SQS FIFO message group orders a customer's messages instead and
+kept behind it. A customer known by two ids (phone number and business-scoped user id) names
+their documents under a key for each id a message carries: a message under either id finds
+them. On Lambda, the SQS FIFO message group orders a customer's messages instead and
 this store stays unused.
 """
 
@@ -49,6 +51,24 @@ def next_try(outcomes: Sequence[Outcome]) -> float | None:
     return min(waits) if waits else None
 
 
+def first_kept_order(lines: Sequence[Sequence[KeptDocument]]) -> list[KeptDocument]:
+    """One line from several, each in the order its documents were first kept.
+
+    A document named in several lines ties their orders together; of documents no line puts
+    in order, the one in the earlier line goes first.
+    """
+    pending = [list(line) for line in lines if line]
+    merged: list[KeptDocument] = []
+    while pending:
+        behind = {kept.key for line in pending for kept in line[1:]}
+        # A head behind something in another line waits for it; if every head does (lines
+        # kept in contradicting orders meanwhile), the first line's goes.
+        head = next((line[0] for line in pending if line[0].key not in behind), pending[0][0])
+        merged.append(head)
+        pending = [rest for line in pending if (rest := [k for k in line if k.key != head.key])]
+    return merged
+
+
 class KeptDocuments:
     def __init__(self, store: RetryStore, *, clock: Callable[[], float]) -> None:
         self._store = store
@@ -69,10 +89,10 @@ class KeptDocuments:
             outcomes.extend(self._again(kept, hand_in, now))
         return outcomes
 
-    def waits(self, customer: str, key: str, hand_in: HandIn) -> bool:
-        """Whether the messages of ``customer`` in the document ``key`` must wait: the
-        customer's documents kept before it are handed in first, oldest first, and one of them
-        is still waiting."""
+    def waits(self, customer: Sequence[str], key: str, hand_in: HandIn) -> bool:
+        """Whether a customer's messages in the document ``key`` must wait: the customer's
+        documents kept before it, under any of their names in ``customer``, are handed in
+        first, oldest first, and one of them is still waiting."""
         older = self._older(customer, key)
         for kept in older:
             if next_try(self._again(kept, hand_in, self._now())) is not None:
@@ -80,8 +100,8 @@ class KeptDocuments:
         # Handed in and settled; unless another worker kept one again meanwhile.
         return bool(older) and bool(self._older(customer, key))
 
-    def _older(self, customer: str, key: str) -> list[KeptDocument]:
-        line = self._store.waiting(customer)
+    def _older(self, customer: Sequence[str], key: str) -> list[KeptDocument]:
+        line = first_kept_order([self._store.waiting(name) for name in customer])
         keys = [kept.key for kept in line]
         return line[: keys.index(key)] if key in keys else line
 

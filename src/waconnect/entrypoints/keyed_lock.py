@@ -7,8 +7,8 @@ bridge process; on AWS an SQS FIFO message group does the same job).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 
 
 class KeyedLock:
@@ -33,6 +33,15 @@ class KeyedLock:
                     del self._locks[key]
                 else:
                     self._locks[key] = (lock, users - 1)
+
+    @contextmanager
+    def hold_all(self, keys: Iterable[str]) -> Iterator[None]:
+        """Run the block while no other thread runs a block for any of ``keys`` (a customer
+        known by two ids); taken in sorted order, so two holders of shared keys never deadlock."""
+        with ExitStack() as stack:
+            for key in sorted(set(keys)):
+                stack.enter_context(self.hold(key))
+            yield
 
     def __len__(self) -> int:
         """Keys currently held or waited for."""

@@ -19,14 +19,19 @@ from waconnect.services.redact import mask
 logger = logging.getLogger(__name__)
 
 
-def session_key(sessions: SessionStore, business: BusinessNumber, customer: Customer) -> SessionKey:
-    """The key of the customer's session: the one already stored under either id, linking the
-    other id to it when the message carries both; for a new customer, the usual key."""
-    keys = [
+def identity_keys(business: BusinessNumber, customer: Customer) -> list[SessionKey]:
+    """One key per id ``customer`` carries: the business-scoped user id's first."""
+    return [
         SessionKey(business_number=business.meta_phone_number_id, customer=identity)
         for identity in (customer.user_id, customer.wa_id)
         if identity
     ]
+
+
+def session_key(sessions: SessionStore, business: BusinessNumber, customer: Customer) -> SessionKey:
+    """The key of the customer's session: the one already stored under either id, linking the
+    other id to it when the message carries both; for a new customer, the usual key."""
+    keys = identity_keys(business, customer)
     found = [(key, sessions.get(key)) for key in keys]
     stored = [session.key for _, session in found if session is not None]
     canonical = stored[0] if stored else SessionKey.of(business, customer)
@@ -35,6 +40,19 @@ def session_key(sessions: SessionStore, business: BusinessNumber, customer: Cust
             sessions.link(key, canonical)
             logger.info("customer %s linked to %s", mask(key.customer), mask(canonical.customer))
     return canonical
+
+
+def known_keys(
+    sessions: SessionStore, business: BusinessNumber, customer: Customer
+) -> list[SessionKey]:
+    """Every key the customer is known under: one per id ``customer`` carries, and their
+    session's with its customer's (which may know an id this message lacks). Reads only."""
+    keys = identity_keys(business, customer)
+    for key in list(keys):
+        session = sessions.get(key)
+        if session is not None:
+            keys += [session.key, *identity_keys(business, session.customer)]
+    return list(dict.fromkeys(keys))
 
 
 def knowing(session: ChatSession, customer: Customer) -> ChatSession:

@@ -26,7 +26,7 @@ from waconnect.ports import DEFAULT_LEASE_SECONDS
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery, Part, text_parts
 from waconnect.services.feedback import CustomerFeedback, FeedbackSettings
-from waconnect.services.identity import session_key
+from waconnect.services.identity import known_keys, session_key
 from waconnect.services.memory import MessageMemory
 from waconnect.services.outcome import Outcome, message_outcome
 from waconnect.services.ports_bundle import BridgePorts
@@ -99,6 +99,11 @@ class InboundService:
         """The key of the customer's session, whichever of their ids the message carries
         (linking the other id when it carries both): what orders their messages."""
         return session_key(self._sessions, message.business, message.customer)
+
+    def known_keys(self, message: InboundMessage) -> list[SessionKey]:
+        """Every key the message's customer is known under (one per id, and their session's),
+        without linking any: what names their kept messages and serialises their work."""
+        return known_keys(self._sessions, message.business, message.customer)
 
     def handled_before(self, wamids: Sequence[str]) -> set[str]:
         """Those of ``wamids`` already handled (delivered, or failed with the customer told):
