@@ -15,7 +15,7 @@ from tests.worlds import Ports, inbound_service, outbound_service
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.entrypoints.kept_documents import first_kept_order
-from waconnect.errors import CapacityExceeded
+from waconnect.errors import CapacityExceeded, TransientError
 from waconnect.ports import KeptDocument, RetryStore
 
 ANA = "15550100001"
@@ -158,3 +158,50 @@ def test_the_lines_of_a_customers_two_ids_merge_in_the_order_their_documents_wer
     # a under the phone number, c under the BSUID, b under both; d in neither's way.
     merged = first_kept_order([[b, c], [a, b, d]])
     assert [kept.key for kept in merged] == ["a", "b", "c", "d"]
+
+
+class BusyWaiting(InMemoryRetryStore):
+    """A retry store whose look-up of a customer's kept documents fails, ``busy`` times."""
+
+    def __init__(self, busy: int) -> None:
+        super().__init__()
+        self.busy = busy
+
+    def waiting(self, customer: str) -> list[Any]:
+        if self.busy:
+            self.busy -= 1
+            raise TransientError("kept documents of a customer: SQLITE_BUSY", operation="waiting")
+        return super().waiting(customer)
+
+
+def test_a_store_busy_for_a_moment_while_looking_up_the_waiting_ones_costs_nothing() -> None:
+    world = World(BusyWaiting(busy=1))
+    world.bridge = Bridge(
+        inbound_service(world),
+        outbound_service(world),
+        retry=RetryPolicy(attempts=2, max_age=3600, later=10, max_later=600),
+        sleep=lambda _: None,
+        kept=world.kept,
+        clock=world.clock.now,
+    )
+
+    [outcome] = world.send(ANA, "wamid.d1", "hello")
+
+    assert outcome.kind == "delivered"
+    assert world.chat_of(ANA) == ["hello"]
+
+
+def test_a_store_busy_past_the_retries_keeps_the_message_for_later_instead_of_losing_it() -> None:
+    world = World(BusyWaiting(busy=1))
+
+    # The document is neither failed nor lost: its message waits, kept with the document.
+    [outcome] = world.send(ANA, "wamid.e1", "hello")
+
+    assert outcome.kind == "deferred"
+    assert outcome.reason == "behind the customer's earlier messages"
+    assert world.connect.chats == {}
+    world.clock.advance(outcome.retry_after)
+    [again] = world.bridge.run_due(world.clock.now())
+    assert again.kind == "delivered"
+    assert world.chat_of(ANA) == ["hello"]
+    assert world.kept.due(world.clock.now() + 10**6) == []

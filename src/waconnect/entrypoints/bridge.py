@@ -178,11 +178,7 @@ class Bridge:
         outcomes: list[Outcome] = []
         waiting: list[str] = []
         for names, messages in self._by_customer(batch.messages):
-            if (
-                self._kept is not None
-                and kept_as
-                and self._kept.waits(names, kept_as, self._hand_in)
-            ):
+            if kept_as and self._must_wait(names, kept_as):
                 theirs = [self._behind(message) for message in messages]
             else:
                 with self._locks.hold_all(names):
@@ -216,6 +212,24 @@ class Bridge:
             known.extend(dict.fromkeys(name for name in names if name not in known))
             mine.append(message)
         return groups
+
+    def _must_wait(self, names: list[str], kept_as: str) -> bool:
+        """Whether the customer's messages wait behind their kept documents (``kept_documents``).
+
+        The store busy for longer than the retries: they wait, kept with the document, rather
+        than risk overtaking an older message or failing the whole document.
+        """
+        if self._kept is None:
+            return False
+        waits = self._retry.waits()
+        while True:
+            try:
+                return self._kept.waits(names, kept_as, self._hand_in)
+            except TransientError as exc:
+                if not waits:
+                    logger.warning("customer's kept documents unknown, so theirs wait: %s", exc)
+                    return True
+                self._sleep(waits.pop(0))
 
     def _behind(self, message: InboundMessage) -> Outcome:
         """A message that waits behind its customer's kept ones: deferred, nothing claimed."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from waconnect.errors import MalformedPayload
+from waconnect.errors import MalformedPayload, TransientError
 from waconnect.sandbox import defaults
 from waconnect.sandbox.number_map import NumberFile
 from waconnect.settings import PREFIX, Settings
@@ -64,7 +64,16 @@ RUN_DUE = "run_due"
 
 
 class BridgeFailed(Exception):
-    """The bridge raised instead of returning outcomes (a bug: replay reports it as failed)."""
+    """The bridge raised instead of returning outcomes.
+
+    ``transient``: it raised a ``TransientError`` (a store or service busy for longer than its
+    own retries), which SNS or Lambda would answer by delivering the document again; anything
+    else is a bug, which replay reports as failed.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class BridgeLost(Exception):
@@ -186,6 +195,8 @@ def deliver(bridge: Bridge, entry: str, document: Any) -> list[Seen]:
     except MalformedPayload as exc:
         # What SNS or Lambda would see: the bridge refused the document outright.
         return [Seen(kind="rejected", reason=str(exc))]
+    except TransientError as exc:
+        raise BridgeFailed(f"{type(exc).__name__}: {exc}", transient=True) from exc
     except Exception as exc:
         raise BridgeFailed(f"{type(exc).__name__}: {exc}") from exc
     return [seen(outcome) for outcome in outcomes or ()]

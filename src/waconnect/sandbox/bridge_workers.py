@@ -102,7 +102,7 @@ class _Worker:
     def _read(self) -> None:
         while True:
             try:
-                request, ok, value = self._conn.recv()
+                request, ok, value, transient = self._conn.recv()
             except (EOFError, OSError):
                 self._lose()
                 return
@@ -113,7 +113,7 @@ class _Worker:
             if ok:
                 future.set_result(value)
             else:
-                future.set_exception(BridgeFailed(value))
+                future.set_exception(BridgeFailed(value, transient=transient))
 
     def _lose(self) -> None:
         with self._lock:
@@ -286,9 +286,14 @@ def serve(
 
     def answer(request: int, entry: str, document: Any) -> None:
         try:
-            reply: tuple[int, bool, Any] = (request, True, bridge.handle(entry, document))
+            reply: tuple[int, bool, Any, bool] = (
+                request,
+                True,
+                bridge.handle(entry, document),
+                False,
+            )
         except BridgeFailed as exc:
-            reply = (request, False, str(exc))
+            reply = (request, False, str(exc), exc.transient)
         with send_lock:
             conn.send(reply)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # SNS retries an HTTP endpoint that failed; replay delivers again to another bridge process.
 DELIVERY_ATTEMPTS = 4
+# Real seconds before delivering again a document the bridge answered with a TransientError,
+# times the attempt: the busy store or service gets a moment to free up.
+TRANSIENT_PAUSE_SECONDS = 0.25
 # Outcomes a reader of the replay must see; delivered/duplicate/skipped show through the
 # emulators' own effects (or, for a duplicate, through the absence of any).
 _VISIBLE_OUTCOMES = frozenset({"ignored", "rejected", "failed"})
@@ -145,6 +149,12 @@ class Deliveries:
                 # What SNS does when the endpoint died mid-request: deliver it again.
                 logger.info("delivery lost with its bridge; attempt %d", attempt + 1)
             except BridgeFailed as exc:
+                if exc.transient and attempt < DELIVERY_ATTEMPTS:
+                    # What SNS does when the endpoint answered 5xx: deliver it again, a little
+                    # later; what the first try finished comes back as duplicates.
+                    logger.warning("the bridge could not take a document yet: %s", exc)
+                    time.sleep(TRANSIENT_PAUSE_SECONDS * attempt)
+                    continue
                 logger.error("the bridge failed on a document: %s", exc)
                 self._failed()
                 journal.record(to="system", kind="failed", reason=f"bridge error: {exc}")
