@@ -166,7 +166,6 @@ def build_bridge(
             allowed_extensions=frozenset(settings.connect_allowed_extensions),
             max_bytes=settings.connect_max_attachment_bytes,
         ),
-        language=settings.language,
         remember_snippets=settings.remember_snippets,
         lease_seconds=settings.lease_seconds,
         connect_text_limit=settings.connect_text_max_chars,

@@ -12,11 +12,13 @@ import boto3
 import httpx
 import pytest
 from tests.fakes import FakeClock
+from tests.media_samples import audio_file
 
 from waconnect.bootstrap import build_bridge
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
 from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.routing import emulator_transport
 from waconnect.settings import Settings
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -93,6 +95,42 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
         sent = cloud.sent_messages()
         assert [m.get("type") for m in sent] == ["text"]
         assert not [m for m in sent if m.get("status") == "read" or "typing_indicator" in m]
+
+
+def test_the_voice_notes_language_setting_is_the_language_their_transcription_jobs_run_in(
+    tmp_path: Path,
+) -> None:
+    with Cloud() as cloud:
+        settings = dataclasses.replace(
+            Settings.for_sandbox(
+                endpoint_url=cloud.endpoint_url,
+                s3_endpoint_url=cloud.s3_endpoint_url,
+                state_path=str(tmp_path / "state.sqlite3"),
+            ),
+            language="pt-BR",
+        )
+        session = boto3.session.Session(
+            aws_access_key_id=defaults.ACCESS_KEY_ID,
+            aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+            region_name=defaults.REGION,
+        )
+        # Signed URLs have AWS's shapes; their connections go to the emulators.
+        http = httpx.Client(transport=emulator_transport(lambda: cloud.endpoint_url))
+        with (
+            http,
+            build_bridge(settings, clock=FakeClock(), boto_session=session, http=http) as bridge,
+        ):
+            cloud.inbound_topic.subscribe(bridge.handle_document)
+            note = audio_file("ogg-opus", 1.0)
+            media_id = cloud.register_media(None, note, "audio/ogg; codecs=opus")
+            audio = {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": True}
+            cloud.customer_sends(
+                Customer(wa_id="15550100007", name="Bia"), {"type": "audio", "audio": audio}
+            )
+            cloud.settle()
+
+        [job] = cloud.transcribe.jobs.values()
+        assert job.language_code == "pt-BR"
 
 
 def test_closing_the_bridge_releases_its_database_and_leaves_the_callers_client_open(

@@ -49,7 +49,6 @@ class InboundService:
         transcripts: VoiceTranscripts | None = None,
         feedback: FeedbackSettings | None = None,
         limits: ConnectLimits | None = None,
-        language: str = "en-US",
         remember_snippets: bool = True,
         stickers: bool = True,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
@@ -62,7 +61,6 @@ class InboundService:
         self._whatsapp = ports.whatsapp
         self._connect = ports.connect
         self._transcripts = transcripts
-        self._language = language
         self._log = ports.message_log
         self._memory = MessageMemory(ports.message_log, ports.clock, snippets=remember_snippets)
         self._chats = ChatLifecycle(
