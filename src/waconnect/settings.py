@@ -23,7 +23,7 @@ from waconnect.errors import ConfigurationError
 from waconnect.media.policy import CONNECT_DEFAULT_EXTENSIONS, CONNECT_DEFAULT_MAX_BYTES
 from waconnect.sandbox import defaults
 from waconnect.services.feedback import QUEUED_TEXT
-from waconnect.settings_checks import check
+from waconnect.settings_checks import FIFO_QUEUES, STANDARD_QUEUES, check, check_urls
 from waconnect.settings_values import CONVERTERS, as_str
 
 # The log settings live apart (every command reads them first); they are settings all the same.
@@ -153,20 +153,22 @@ class Settings:
 
     @staticmethod
     def queues_from_env(environ: Mapping[str, str]) -> QueueSettings:
-        """Only what the dead-letter tool needs: region, SQS endpoint and the three queue URLs."""
+        """Only what the dead-letter tool needs: region, SQS endpoint and the three queue URLs,
+        checked as ``from_env`` checks them (``ConfigurationError`` names each bad one)."""
         region = (
             environ.get(f"{PREFIX}REGION")
             or environ.get("AWS_REGION")
             or environ.get("AWS_DEFAULT_REGION")
             or ""
         )
-        return QueueSettings(
-            region=region.strip(),
-            sqs_endpoint_url=environ.get(f"{PREFIX}SQS_ENDPOINT_URL", "").strip(),
-            inbound_queue_url=environ.get(f"{PREFIX}INBOUND_QUEUE_URL", "").strip(),
-            outbound_queue_url=environ.get(f"{PREFIX}OUTBOUND_QUEUE_URL", "").strip(),
-            transcribed_queue_url=environ.get(f"{PREFIX}TRANSCRIBED_QUEUE_URL", "").strip(),
-        )
+        urls = {
+            name: environ.get(f"{PREFIX}{name.upper()}", "").strip()
+            for name in ("sqs_endpoint_url", *FIFO_QUEUES, *STANDARD_QUEUES)
+        }
+        problems = check_urls(urls)
+        if problems:
+            raise ConfigurationError("invalid settings (environment): " + "; ".join(problems))
+        return QueueSettings(region=region.strip(), **urls)
 
     @property
     def uses_dynamodb(self) -> bool:

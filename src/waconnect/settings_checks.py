@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from waconnect.log_settings import PREFIX
 from waconnect.settings_values import LANGUAGE
@@ -63,17 +64,47 @@ def check(values: Mapping[str, Any]) -> list[str]:
     version = values.get("meta_api_version", "v20.0")
     if not (version.startswith("v") and version[1:].replace(".", "", 1).isdigit()):
         problems.append(f"{PREFIX}META_API_VERSION: expected like 'v20.0', got {version!r}")
-    for name in ("inbound_queue_url", "outbound_queue_url"):
-        url = values.get(name, "")
-        if url and not (url.startswith(("http://", "https://")) and url.endswith(".fifo")):
-            problems.append(f"{PREFIX}{name.upper()}: expected a FIFO queue's URL, got {url!r}")
+    problems.extend(check_urls(values))
     problems.extend(_check_retry(values))
     problems.extend(_check_timing(values))
+    return problems
+
+
+# The queues of the Lambda shape: FIFO queues between the functions (a customer's messages in
+# order), a standard one for Transcribe's job state changes (EventBridge's target).
+FIFO_QUEUES = ("inbound_queue_url", "outbound_queue_url")
+STANDARD_QUEUES = ("transcribed_queue_url",)
+
+
+def check_urls(values: Mapping[str, Any]) -> list[str]:
+    """Each endpoint given is an http(s) URL; each queue URL given is a queue's URL
+    (``http(s)://host/<account>/<name>``) of its kind."""
+    problems: list[str] = []
     for name in ("endpoint_url", "s3_endpoint_url", "dynamodb_endpoint_url", "sqs_endpoint_url"):
         url = values.get(name, "")
         if url and not url.startswith(("http://", "https://")):
             problems.append(f"{PREFIX}{name.upper()}: expected an http(s) URL, got {url!r}")
+    for name in (*FIFO_QUEUES, *STANDARD_QUEUES):
+        url = values.get(name, "")
+        if not url:
+            continue
+        fifo = name in FIFO_QUEUES
+        if not _is_queue_url(url) or url.endswith(".fifo") != fifo:
+            kind = "a FIFO queue's URL" if fifo else "a standard (not FIFO) queue's URL"
+            shape = f"https://sqs.<region>.amazonaws.com/<account>/<name>{'.fifo' if fifo else ''}"
+            problems.append(f"{PREFIX}{name.upper()}: expected {kind} ({shape}), got {url!r}")
     return problems
+
+
+def _is_queue_url(url: str) -> bool:
+    parts = urlsplit(url)
+    path = [segment for segment in parts.path.split("/") if segment]
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and len(path) == 2
+        and not (parts.query or parts.fragment or any(c.isspace() for c in url))
+    )
 
 
 # SQS keeps a message at most 14 days and hides it at most 12 hours at a time.

@@ -62,3 +62,17 @@ def test_missing_credentials_are_one_line(unreachable_queue: str, tmp_path: Path
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr == "waconnect dlq: Unable to locate credentials\n"
+
+
+def test_a_bad_queue_url_setting_is_one_line_naming_it_and_nothing_is_asked_of_aws(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No endpoint is reachable here: the tool must stop on the setting before any call.
+    monkeypatch.setenv("WACONNECT_REGION", "eu-west-2")
+    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("WACONNECT_TRANSCRIBED_QUEUE_URL", "waconnect-transcription")
+    assert main(["dlq", "list", "transcribed"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("waconnect dlq: invalid settings (environment): ")
+    assert "WACONNECT_TRANSCRIBED_QUEUE_URL: expected a standard (not FIFO) queue's URL" in err
+    assert err.count("\n") == 1

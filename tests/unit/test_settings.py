@@ -253,6 +253,50 @@ def test_lambda_queues_and_retry_timing_are_read_and_checked() -> None:
     assert "WACONNECT_RETRY_MAX_AGE_SECONDS" in message
 
 
+def test_the_dead_letter_tools_queue_urls_are_read_and_checked_like_the_functions() -> None:
+    queues = Settings.queues_from_env(
+        {
+            "AWS_REGION": "eu-west-2",
+            "WACONNECT_INBOUND_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/in.fifo",
+            "WACONNECT_TRANSCRIBED_QUEUE_URL": " https://sqs.eu-west-2.amazonaws.com/1/tr ",
+        }
+    )
+    assert (queues.inbound_queue_url, queues.transcribed_queue_url) == (
+        "https://sqs.eu-west-2.amazonaws.com/1/in.fifo",
+        "https://sqs.eu-west-2.amazonaws.com/1/tr",
+    )
+
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.queues_from_env(
+            {
+                "WACONNECT_INBOUND_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/in",
+                "WACONNECT_OUTBOUND_QUEUE_URL": "waconnect-outbound.fifo",
+                "WACONNECT_TRANSCRIBED_QUEUE_URL": "https://sqs.eu-west-2.amazonaws.com/1/tr.fifo",
+                "WACONNECT_SQS_ENDPOINT_URL": "localhost:4566",
+            }
+        )
+    message = str(caught.value)
+    for name in ("INBOUND", "OUTBOUND"):
+        assert f"WACONNECT_{name}_QUEUE_URL: expected a FIFO queue's URL" in message
+    assert "WACONNECT_TRANSCRIBED_QUEUE_URL: expected a standard (not FIFO) queue's URL" in message
+    assert "WACONNECT_SQS_ENDPOINT_URL: expected an http(s) URL" in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqs.eu-west-2.amazonaws.com/1/tr",
+        "https:///1/tr",
+        "https://sqs.eu-west-2.amazonaws.com/tr",
+        "https://sqs.eu-west-2.amazonaws.com/1/tr?x=1",
+    ],
+    ids=["no-scheme", "no-host", "no-account", "query"],
+)
+def test_a_transcribed_queue_url_that_names_no_queue_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="WACONNECT_TRANSCRIBED_QUEUE_URL: expected"):
+        Settings.queues_from_env({"WACONNECT_TRANSCRIBED_QUEUE_URL": url})
+
+
 def test_the_split_length_setting_keeps_under_connects_16384_bytes() -> None:
     assert Settings.from_env({**BASE, "WACONNECT_CONNECT_TEXT_MAX_CHARS": "4096"})
     with pytest.raises(ConfigurationError, match="CONNECT_TEXT_MAX_CHARS: must be 1-4096"):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from waconnect.entrypoints.lambda_handlers.queueing import REASON_ATTRIBUTE, TOLD_ATTRIBUTE
+from waconnect.errors import ConfigurationError
 from waconnect.settings import Settings
 
 if TYPE_CHECKING:
@@ -81,7 +82,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.queues_from_env(os.environ)
+    try:
+        settings = Settings.queues_from_env(os.environ)
+    except ConfigurationError as exc:
+        print(f"waconnect dlq: {exc}", file=sys.stderr)
+        return 2
     queues: list[str] = list(args.queue)
     if not queues:
         if args.which in ("inbound", "all") and settings.inbound_queue_url:
