@@ -64,6 +64,39 @@ def test_an_edited_text_shows_the_new_words_as_an_edit_of_the_quoted_original() 
     )
 
 
+def test_a_reply_to_an_edited_message_quotes_the_words_it_now_reads() -> None:
+    world = World()
+    world.send(text("wamid.E5", "Meet at 5pm at the north gate"))
+    world.send(edit("wamid.E6", "wamid.E5", {"type": "text", "text": {"body": "Make it 6pm"}}))
+
+    reply = text("wamid.E7", "Is that ok?") | {"context": {"from": "15550100001", "id": "wamid.E5"}}
+    world.send(reply)
+    world.send(
+        {
+            "from": "15550100001",
+            "id": "wamid.E8",
+            "timestamp": "1764000003",
+            "type": "reaction",
+            "reaction": {"message_id": "wamid.E5", "emoji": "👍"},
+        }
+    )
+
+    assert world.agent_sees()[-2:] == [
+        "↩ «Make it 6pm»\nIs that ok?",
+        "reacted 👍 to: «Make it 6pm»",
+    ]
+
+
+def test_a_second_edit_names_the_words_of_the_first() -> None:
+    world = World()
+    world.send(text("wamid.E9", "Meet at 5pm"))
+    world.send(edit("wamid.E10", "wamid.E9", {"type": "text", "text": {"body": "Make it 6pm"}}))
+
+    world.send(edit("wamid.E11", "wamid.E9", {"type": "text", "text": {"body": "No, 7pm"}}))
+
+    assert world.agent_sees()[-1] == ("✏️ The customer edited «Make it 6pm». It now reads:\nNo, 7pm")
+
+
 def test_an_edit_of_a_message_the_bridge_never_saw_still_shows_the_new_words() -> None:
     world = World()
 

@@ -27,6 +27,7 @@ from waconnect.domain.whatsapp import (
     Media,
     MessageType,
     Reaction,
+    Revision,
 )
 from waconnect.errors import TransientError
 from waconnect.ports import LoggedMessage
@@ -265,6 +266,29 @@ def test_a_quote_never_shows_another_customers_words() -> None:
     world.customer(text="Same here", reply_to=secret.wamid)
 
     assert world.agent_sees(ANA) == ["↩ replying to an earlier message\nSame here"]
+
+
+def test_an_edit_naming_another_customers_message_never_changes_their_words() -> None:
+    world = World()
+    mine = world.customer(text="Deliver to 1 Main St", customer=BEN)
+    world.clock.advance(1)
+    forged = InboundMessage(
+        wamid="wamid.quote.forged",
+        business=BUSINESS,
+        customer=ANA,
+        timestamp=1_764_000_000,
+        type=MessageType.EDIT,
+        wire_type="edit",
+        revision=Revision(
+            original_message_id=mine.wamid,
+            new=replace(mine, customer=ANA, text="Deliver to 9 Elm St"),
+        ),
+    )
+    assert world.inbound.handle_message(forged).kind == "delivered"
+
+    world.customer(text="Still there?", customer=BEN, reply_to=mine.wamid)
+
+    assert world.agent_sees(BEN)[-1] == "↩ «Deliver to 1 Main St»\nStill there?"
 
 
 def test_a_quote_remembered_by_one_bridge_process_is_shown_by_another() -> None:

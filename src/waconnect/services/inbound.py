@@ -291,8 +291,27 @@ class InboundService:
         if not worth_remembering(message):
             return
         file_name = next((p.name for p in parts if p.media is not None), "")
+        revision = message.revision
+        if revision is not None and revision.new is not None:
+            self._remember_edit(session, revision.original_message_id, revision.new, file_name)
         text = customer_snippet(message, file_name=file_name)
         self._memory.remember(wamid=message.wamid, key=session.key, author="customer", text=text)
+
+    def _remember_edit(
+        self, session: ChatSession, original: str, new: InboundMessage, file_name: str
+    ) -> None:
+        """The edited message now reads otherwise: a later reply or reaction quotes its new
+        words (the edit's own notice quoted the old ones, recalled before this). An entry of
+        another customer's is left alone: nobody may put words in it."""
+        try:
+            entry = self._log.recall(original)
+        except DeliveryError as exc:
+            logger.warning("edit of %s not remembered: %s", mask(original), exc)
+            return
+        if entry is not None and entry.key != session.key:
+            return
+        text = customer_snippet(new, file_name=file_name)
+        self._memory.remember(wamid=original, key=session.key, author="customer", text=text)
 
     def _texts(self, purpose: str, text: str) -> list[Part]:
         """``text`` as parts Connect takes, split at the configured length."""
