@@ -180,3 +180,77 @@ def test_interactive_with_nothing_readable_is_explained_as_not_sent(
     )
 
     assert "customer gets: nothing: no readable text in the interactive message" in out
+
+
+def test_a_change_of_another_webhook_field_is_named_as_ignored_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "200000000000001",
+                "changes": [
+                    {"field": "account_update", "value": {"event": "VERIFIED_ACCOUNT"}},
+                    {
+                        "field": "messages",
+                        "value": _meta_body({})["entry"][0]["changes"][0]["value"],
+                    },
+                ],
+            }
+        ],
+    }
+
+    out = _explain(tmp_path, body, capsys)
+
+    assert out.splitlines()[2:] == [
+        "  ignored: entry[0].changes[0]: a change of field 'account_update'; the bridge reads "
+        "only 'messages' changes (customer messages and statuses)"
+    ]
+
+
+def test_keys_the_bridge_does_not_read_are_each_named_as_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    message = {
+        "from": "15550100001",
+        "id": "wamid.IN0001",
+        "timestamp": "1768469400",
+        "type": "text",
+        "text": {"body": "hi"},
+        "identity": {"acknowledged": True},
+    }
+    errors = [{"code": 131000, "title": "Something went wrong"}]
+    body = _meta_body({"messages": [message], "errors": errors})
+
+    out = _explain(tmp_path, body, capsys)
+
+    assert [line for line in out.splitlines() if "ignored" in line] == [
+        "  ignored: entry[0].changes[0].value.errors: not something the bridge reads",
+        "  ignored: entry[0].changes[0].value.messages[0].identity: not something the bridge reads",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["sent", "delivered", "read", "played"])
+def test_a_status_other_than_failed_is_explained_as_ignored(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = {
+        "id": "wamid.OUT0002",
+        "status": kind,
+        "timestamp": "1768469400",
+        "recipient_id": "15550100001",
+    }
+
+    out = _explain(tmp_path, _meta_body({"statuses": [status]}), capsys)
+
+    assert f"    ignored: only a failed status changes anything; a {kind} one is logged" in out
+
+
+def test_a_failed_status_is_explained_as_a_notice_to_the_agent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _explain(tmp_path, _failed_status({"code": 131047}), capsys)
+
+    assert "    bridge: tells the agent, in the customer's open chat" in out
+    assert "ignored" not in out

@@ -331,6 +331,9 @@ class InboundBatch:
     # Messages and statuses left out because even their ids could not be read:
     # "<source>: <path>: <reason>" each, reported while the rest is processed.
     unreadable: tuple[str, ...] = ()
+    # Parts the bridge reads past (other webhook fields, keys it has no use for):
+    # "<path>: <why>" each.
+    ignored: tuple[str, ...] = ()
 
 
 def _moment(timestamp: int) -> datetime | None:

@@ -20,7 +20,7 @@ from waconnect.domain.connect import (
     ParticipantRole,
     Visibility,
 )
-from waconnect.domain.whatsapp import BusinessNumber, InboundMessage, StatusUpdate
+from waconnect.domain.whatsapp import BusinessNumber, InboundMessage, StatusKind, StatusUpdate
 from waconnect.errors import MalformedPayload
 from waconnect.services.redact import mask_phone
 from waconnect.wire.inbound import (
@@ -84,6 +84,7 @@ def explain_file(path: Path) -> dict[str, Any]:
             report["messages"] = [_message(m) for m in batch.messages]
             report["statuses"] = [_status(s) for s in batch.statuses]
             report["left_out"] = list(batch.unreadable)
+            report["ignored"] = list(batch.ignored)
         elif report["kind"] == "transcription":
             change = parse_transcription_event(raw)
             report["transcription"] = {"job": change.job, "status": change.status}
@@ -152,6 +153,7 @@ def _status(status: StatusUpdate) -> dict[str, Any]:
     return {
         "wamid": status.wamid,
         "status": status.status.value,
+        "bridge_does": _status_effect(status),
         "business": _business(status.business),
         "recipient": mask_phone(status.recipient_id) or mask_phone(status.recipient_user_id),
         "errors": [
@@ -166,6 +168,15 @@ def _status(status: StatusUpdate) -> dict[str, Any]:
             for error in status.errors
         ],
     }
+
+
+def _status_effect(status: StatusUpdate) -> str:
+    if status.status is StatusKind.FAILED:
+        return (
+            "tells the agent, in the customer's open chat, that their message did not arrive "
+            "(when it is an agent's message the bridge remembers)"
+        )
+    return f"ignored: only a failed status changes anything; a {status.status.value} one is logged"
 
 
 def _event(event: ConnectEvent) -> dict[str, Any]:
@@ -271,6 +282,8 @@ def _lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"  status {status['status']} of {status['wamid']} to {status['recipient']}")
         lines.append(f"    business: {_describe_business(status['business'])}")
         lines.extend(f"    error {_error_head(e)}: {e['meaning']}" for e in status["errors"])
+        effect = status["bridge_does"]
+        lines.append(f"    {effect}" if effect.startswith("ignored") else f"    bridge: {effect}")
     if "transcription" in report:
         job = report["transcription"]
         lines.append(f"  transcription job {job['job']} {job['status']}")
@@ -280,6 +293,7 @@ def _lines(report: dict[str, Any]) -> list[str]:
         )
     for problem in report.get("left_out", []):
         lines.append(f"  left out, unreadable (reported as rejected, the rest goes on): {problem}")
+    lines.extend(f"  ignored: {part}" for part in report.get("ignored", []))
     for event in report.get("events", []):
         lines.append(f"  {event['type']} {event['content_type']} from {event['role']}")
         verdict = "goes to the customer" if event["to_customer"] else "does not go to the customer"

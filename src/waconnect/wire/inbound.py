@@ -129,14 +129,17 @@ def _merge(batches: list[InboundBatch]) -> InboundBatch:
     messages: list[InboundMessage] = []
     statuses: list[StatusUpdate] = []
     unreadable: list[str] = []
+    ignored: list[str] = []
     for batch in batches:
         messages.extend(batch.messages)
         statuses.extend(batch.statuses)
         unreadable.extend(batch.unreadable)
+        ignored.extend(batch.ignored)
     source = batches[0].source if len({b.source for b in batches}) == 1 else "mixed"
     return InboundBatch(
         source=source,
         messages=tuple(messages),
         statuses=tuple(statuses),
         unreadable=tuple(unreadable),
+        ignored=tuple(ignored),
     )

@@ -155,6 +155,16 @@ def unreadable_message(
 
 # What identifies and routes a message: never customer content, so never worth salvaging.
 _ENVELOPE_KEYS = frozenset({"id", "from", "from_user_id", "timestamp", "type", "context", "errors"})
+# The keys of a message the bridge reads, besides the one its type names ("text", "image"...).
+READ_KEYS = _ENVELOPE_KEYS | {"referral"}
+
+
+def unused_keys(node: Node) -> list[str]:
+    """The keys of a message the bridge does not read (Meta adds some, like ``identity``)."""
+    own = node.mapping().get("type")
+    return sorted(key for key in node.mapping() if key not in READ_KEYS and key != own)
+
+
 # Fields no person wrote or reads: a file's id, hash and type, flags.
 _TECHNICAL_KEYS = frozenset({"id", "sha256", "mime_type", "voice", "animated"})
 SALVAGE_LIMIT = 40

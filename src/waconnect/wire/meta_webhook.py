@@ -21,8 +21,13 @@ from waconnect.domain.whatsapp import (
 )
 from waconnect.errors import MalformedPayload
 from waconnect.wire._clean import clean_display_name
-from waconnect.wire._reader import ROOT, Node, load
-from waconnect.wire.meta_message import parse_errors, parse_message, unreadable_message
+from waconnect.wire._reader import ROOT, Node, join, load
+from waconnect.wire.meta_message import (
+    parse_errors,
+    parse_message,
+    unreadable_message,
+    unused_keys,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +55,13 @@ class ParsedEntry:
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
 
     def extend(self, other: ParsedEntry) -> None:
         self.messages.extend(other.messages)
         self.statuses.extend(other.statuses)
         self.unreadable.extend(other.unreadable)
+        self.ignored.extend(other.ignored)
 
     def batch(self, source: str) -> InboundBatch:
         return InboundBatch(
@@ -62,6 +69,7 @@ class ParsedEntry:
             messages=tuple(self.messages),
             statuses=tuple(self.statuses),
             unreadable=tuple(self.unreadable),
+            ignored=tuple(self.ignored),
         )
 
 
@@ -91,15 +99,22 @@ def parse_entry_node(entry: Node, *, business_hints: Sequence[BusinessNumber] = 
         field_name = change.opt_str("field", "messages")
         if field_name != "messages":
             logger.info("ignoring webhook change of field %r at %s", field_name, change.path)
+            parsed.ignored.append(
+                f"{change.path}: a change of field {field_name!r}; the bridge reads only "
+                "'messages' changes (customer messages and statuses)"
+            )
             continue
         value = change.child("value")
         business = _business(value.child("metadata"), waba_id, business_hints)
-        contacts = _contacts(value)
+        parsed.ignored.extend(_unread(value, sorted(set(value.mapping()) - VALUE_KEYS)))
+        contacts = _contacts(value, parsed.ignored)
         for message in value.list_of("messages"):
             try:
                 parsed.messages.append(_message(message, business, contacts))
             except MalformedPayload as exc:
                 parsed.unreadable.append(_left_out("message", exc))
+                continue
+            parsed.ignored.extend(_unread(message, unused_keys(message)))
         for status in value.list_of("statuses"):
             try:
                 parsed.statuses.append(_status(status, business))
@@ -130,12 +145,28 @@ def _left_out(what: str, error: MalformedPayload) -> str:
     return str(error)
 
 
-def _contacts(value: Node) -> list[Node]:
+# The keys of a 'messages' change's value the bridge reads; others (value-wide "errors", echoes
+# of the business's own messages, call events) are named as ignored.
+VALUE_KEYS = frozenset({"messaging_product", "metadata", "contacts", "messages", "statuses"})
+
+
+def _unread(node: Node, keys: Sequence[str]) -> list[str]:
+    """``keys`` of ``node`` as ignored parts: what Meta sent that the bridge has no use for."""
+    if keys:
+        logger.info("ignoring %s at %s", ", ".join(keys), node.path)
+    return [f"{join(node.path, key)}: not something the bridge reads" for key in keys]
+
+
+def _contacts(value: Node, ignored: list[str]) -> list[Node]:
     try:
         return value.list_of("contacts")
     except MalformedPayload as exc:
         # Contacts only name senders; each message still has its own "from".
         logger.warning("ignoring unreadable contacts at %s: %s", exc.path, exc.reason)
+        ignored.append(
+            f"{exc.path}: unreadable contacts ({exc.reason}); each message's own "
+            "'from' names its sender"
+        )
         return []
 
 
