@@ -12,6 +12,8 @@ from waconnect.sandbox.cloud import Cloud
 
 NO_RETRY = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
 CUSTOMER_NUMBER = "15550100001"
+# How long a test waits for the emulators' threads before failing: the machine may be busy.
+WAIT_SECONDS = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ class Chat:
 
     def envelopes(self) -> list[dict[str, Any]]:
         """Every streaming notification published for this contact so far, decoded."""
-        self.cloud.settle(10)
+        assert self.cloud.settle(WAIT_SECONDS), "the cloud did not settle"
         found = []
         for text in self.cloud.streaming_topic.delivered:
             envelope = json.loads(text)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.conftest import NO_RETRY, Chat
+from tests.emulators.conftest import NO_RETRY, WAIT_SECONDS, Chat
 from tests.emulators.samples import JPEG_BYTES
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
@@ -26,7 +26,7 @@ def _send(cloud: Cloud, body: dict[str, Any]) -> str:
 
 
 def _statuses(cloud: Cloud, wamid: str) -> list[dict[str, Any]]:
-    cloud.settle(10)
+    assert cloud.settle(WAIT_SECONDS), "the cloud did not settle"
     found = []
     for envelope in cloud.inbound_topic.delivered:
         entry = json.loads(json.loads(json.loads(envelope)["Message"])["whatsAppWebhookEntry"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.emulators.conftest import NO_RETRY
+from tests.emulators.conftest import NO_RETRY, WAIT_SECONDS
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
 from waconnect.sandbox.clock import SandboxClock
@@ -42,7 +42,7 @@ def _text(to: str, text: str = "Hello from the agent") -> dict[str, Any]:
 
 def _statuses(cloud: Cloud) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every status published on the inbound topic, with the EUM notification carrying it."""
-    assert cloud.settle(10)
+    assert cloud.settle(WAIT_SECONDS)
     found = []
     for text in cloud.inbound_topic.delivered:
         notification = json.loads(json.loads(text)["Message"])

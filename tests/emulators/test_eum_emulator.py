@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.emulators.conftest import NO_RETRY
+from tests.emulators.conftest import NO_RETRY, WAIT_SECONDS
 from tests.emulators.samples import JPEG_BYTES, tone_ogg_opus, tone_wav
 from waconnect.domain.whatsapp import Customer
 from waconnect.sandbox import defaults
@@ -197,7 +197,7 @@ def test_customer_message_is_published_as_an_eum_notification(fresh_cloud: Cloud
     media_id = fresh_cloud.register_media("1234", JPEG_BYTES, "image/jpeg")
     customer = Customer(wa_id="", user_id="US.5550100302", name="Bea")
     wamid = fresh_cloud.customer_sends(customer, {"type": "image", "image": {"id": media_id}})
-    assert fresh_cloud.settle(10)
+    assert fresh_cloud.settle(WAIT_SECONDS)
     (envelope,) = (json.loads(text) for text in received)
     notification = json.loads(envelope["Message"])
     assert notification["context"]["MetaPhoneNumberIds"][0]["arn"] == defaults.PHONE_NUMBER_ARN
@@ -235,7 +235,7 @@ def test_customer_media_is_readable_only_through_the_number_that_received_it(
     fresh_cloud.customer_sends(
         customer, {"type": "image", "image": {"id": media_id}}, business=other_meta_id
     )
-    assert fresh_cloud.settle(10)
+    assert fresh_cloud.settle(WAIT_SECONDS)
     (other,) = (n for n in fresh_cloud.whatsapp_view.numbers() if n.meta_id == other_meta_id)
     assert _fetch_metadata(fresh_cloud, media_id, other.arn) == len(JPEG_BYTES)
     client = fresh_cloud.client("socialmessaging", **NO_RETRY)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.emulators.conftest import Chat
+from tests.emulators.conftest import WAIT_SECONDS, Chat
 from waconnect.sandbox import defaults
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.topics import Topic
@@ -74,7 +74,7 @@ def test_topic_delivers_in_publish_order_on_one_worker() -> None:
     topic.subscribe(subscriber)
     for n in range(50):
         topic.publish({"n": n})
-    assert topic.wait_idle(5)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
     assert received == list(range(50))
     assert len(threads) == 1
@@ -83,11 +83,11 @@ def test_topic_delivers_in_publish_order_on_one_worker() -> None:
 def test_topic_with_several_workers_delivers_concurrently() -> None:
     topic = Topic(ARN, workers=2)
     # Each delivery waits for the other one to be running: only overlapping deliveries pass.
-    both_running = threading.Barrier(2, timeout=5)
+    both_running = threading.Barrier(2, timeout=WAIT_SECONDS)
     topic.subscribe(lambda _text: both_running.wait() and None)
     topic.publish({"n": 1})
     topic.publish({"n": 2})
-    assert topic.wait_idle(10)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
     assert (topic.errors, len(topic.delivered)) == ([], 2)
 
@@ -98,7 +98,7 @@ def test_one_worker_never_overlaps_deliveries() -> None:
     topic.subscribe(lambda _text: both_running.wait() and None)
     topic.publish({"n": 1})
     topic.publish({"n": 2})
-    assert topic.wait_idle(10)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
     assert [type(error) for error in topic.errors] == [threading.BrokenBarrierError] * 2
 
@@ -110,18 +110,18 @@ def test_wait_idle_waits_for_every_in_flight_delivery() -> None:
 
     def slow(_text: str) -> None:
         started.release()
-        release.wait(5)
+        release.wait(WAIT_SECONDS)
 
     topic.subscribe(slow)
     for n in range(3):
         topic.publish({"n": n})
     for _ in range(3):
-        assert started.acquire(timeout=5)
+        assert started.acquire(timeout=WAIT_SECONDS)
     # Every message was taken off the queue and is being delivered: still not idle.
     assert not topic.wait_idle(0.05)
     assert not topic.idle
     release.set()
-    assert topic.wait_idle(5)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
     assert len(topic.delivered) == 3
 
@@ -143,7 +143,7 @@ def test_settle_waits_for_concurrent_inbound_deliveries(fresh_cloud: Cloud) -> N
     fresh_cloud.inbound_topic.subscribe(slow)
     for n in range(4):
         fresh_cloud.inbound_topic.publish({"n": n})
-    assert fresh_cloud.settle(10)
+    assert fresh_cloud.settle(WAIT_SECONDS)
     assert sorted(finished) == [0, 1, 2, 3]
 
 
@@ -158,7 +158,7 @@ def test_failing_subscriber_is_recorded_and_delivery_goes_on() -> None:
     topic.subscribe(received.append)
     topic.publish({"n": 1})
     topic.publish({"n": 2})
-    assert topic.wait_idle(5)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
     assert len(received) == 2
     assert [str(error) for error in topic.errors] == ["subscriber bug"] * 2
@@ -167,11 +167,11 @@ def test_failing_subscriber_is_recorded_and_delivery_goes_on() -> None:
 def test_publish_does_not_wait_for_a_slow_subscriber() -> None:
     topic = Topic(ARN)
     release = threading.Event()
-    topic.subscribe(lambda _text: release.wait(5) and None)
+    topic.subscribe(lambda _text: release.wait(WAIT_SECONDS) and None)
     topic.publish({"n": 1})
     assert not topic.wait_idle(0.05)
     release.set()
-    assert topic.wait_idle(5)
+    assert topic.wait_idle(WAIT_SECONDS)
     topic.close()
 
 
@@ -192,5 +192,5 @@ def test_settle_waits_for_cascading_deliveries(fresh_cloud: Cloud) -> None:
     fresh_cloud.inbound_topic.subscribe(bounce)
     fresh_cloud.streaming_topic.subscribe(bounce)
     fresh_cloud.inbound_topic.publish({"start": True})
-    assert fresh_cloud.settle(10)
+    assert fresh_cloud.settle(WAIT_SECONDS)
     assert len(seen) == 5
