@@ -147,7 +147,7 @@ def test_workers_racing_for_due_documents_each_take_a_document_once(handles: Han
     start = threading.Barrier(len(workers))
 
     def work(index: int) -> None:
-        start.wait(timeout=10)
+        start.wait(timeout=60)
         for _ in range(3):
             taken[index].extend(d.key for d in workers[index].due(100.0))
 
@@ -155,7 +155,7 @@ def test_workers_racing_for_due_documents_each_take_a_document_once(handles: Han
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     everything = [key for keys_of_one in taken for key in keys_of_one]
     assert sorted(everything) == keys

@@ -28,7 +28,10 @@ from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.envelopes import eum_notification, meta_entry
 
 CUSTOMERS = 6
-LEASE_SECONDS = 30
+# Long enough that a worker spawned after the kill starts within the lease however busy the
+# machine is (the worker meant to come after it runs on a clock moved past the lease), and
+# shorter than Connect's 5 minutes to connect to a chat, as settings require.
+LEASE_SECONDS = 240
 JOIN_SECONDS = 120
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -160,7 +163,7 @@ def finish(process: multiprocessing.process.BaseProcess) -> None:
     process.join(JOIN_SECONDS)
     if process.is_alive():
         process.kill()
-        process.join(5)
+        process.join(JOIN_SECONDS)
         pytest.fail("a worker did not finish in time")
 
 
@@ -176,7 +179,7 @@ def test_two_workers_open_one_chat_per_new_customer(cloud: Cloud, tmp_path: Path
     for worker in workers:
         finish(worker)
 
-    kinds = [kind for _ in workers for kind in results.get(timeout=5)]
+    kinds = [kind for _ in workers for kind in results.get(timeout=JOIN_SECONDS)]
     assert "failed" not in kinds
     for customer in customers:
         [contact_id] = chats_of(cloud, customer)
@@ -200,7 +203,7 @@ def test_a_worker_killed_mid_message_is_replaced_after_the_lease(
     assert stalled.wait(JOIN_SECONDS), "the worker never reached its second part"
     assert doomed.pid is not None
     os.kill(doomed.pid, signal.SIGKILL)
-    doomed.join(10)
+    doomed.join(JOIN_SECONDS)
     assert doomed.exitcode == -signal.SIGKILL
     [contact_id] = chats_of(cloud, "15550109999")
     assert texts_in(cloud, contact_id) == parts[:2]
@@ -208,11 +211,11 @@ def test_a_worker_killed_mid_message_is_replaced_after_the_lease(
     # Within the lease, a fresh worker leaves the message alone (it is not lost: deferred).
     early = start((endpoints, [document], results), offset=1, settle=False)
     finish(early)
-    assert set(results.get(timeout=5)) == {"deferred"}
+    assert set(results.get(timeout=JOIN_SECONDS)) == {"deferred"}
     # After it, the next worker takes over and sends only what the chat does not have.
     late = start((endpoints, [document], results), offset=LEASE_SECONDS + 1)
     finish(late)
 
-    assert results.get(timeout=5) == ["delivered"]
+    assert results.get(timeout=JOIN_SECONDS) == ["delivered"]
     assert chats_of(cloud, "15550109999") == [contact_id]
     assert texts_in(cloud, contact_id) == parts

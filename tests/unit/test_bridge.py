@@ -18,6 +18,8 @@ from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.errors import TransientError
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+# How long threads may take to meet or finish before the test fails: the machine may be busy.
+WAIT_SECONDS = 60.0
 
 
 class World(Ports):
@@ -131,14 +133,15 @@ def test_one_customers_concurrent_documents_share_one_chat_and_lose_nothing() ->
     barrier = threading.Barrier(len(documents))
 
     def post(document: dict[str, Any]) -> None:
-        barrier.wait(timeout=5)
+        barrier.wait(timeout=WAIT_SECONDS)
         world.bridge.handle_whatsapp_document(document)
 
     threads = [threading.Thread(target=post, args=(d,)) for d in documents]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_SECONDS)
+        assert not thread.is_alive()
 
     [chat] = world.connect.chats.values()
     assert sorted(chat.messages()) == sorted(f"m{i}" for i in range(12))
@@ -158,7 +161,8 @@ def test_each_customers_messages_keep_their_order_while_customers_interleave() -
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_SECONDS)
+        assert not thread.is_alive()
 
     assert len(world.connect.chats) == 3
     for chat in world.connect.chats.values():
@@ -177,14 +181,15 @@ def test_keyed_lock_lets_different_keys_run_at_the_same_time() -> None:
     def work(key: str) -> None:
         with locks.hold(key):
             # Would time out if the second key had to wait for the first.
-            both_inside.wait(timeout=5)
+            both_inside.wait(timeout=WAIT_SECONDS)
             results.append(key)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_SECONDS)
+        assert not thread.is_alive()
 
     assert sorted(results) == ["a", "b"]
 
@@ -209,7 +214,8 @@ def test_keyed_lock_excludes_the_same_key_and_forgets_released_keys() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=WAIT_SECONDS)
+        assert not thread.is_alive()
 
     assert most_inside == 1
     assert len(locks) == 0
