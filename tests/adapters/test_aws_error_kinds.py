@@ -181,15 +181,18 @@ def test_a_call_with_a_token_that_timed_out_is_transient(silent_server: str) -> 
 
 
 def test_a_connection_never_made_is_transient_even_for_a_send() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    aws = client("socialmessaging", f"http://127.0.0.1:{port}", connect_timeout=1)
-    with (
-        pytest.raises(TransientError) as raised,
-        translate_errors("SendWhatsAppMessage", service="socialmessaging", idempotent=False),
-    ):
-        aws.send_whatsapp_message(
-            originationPhoneNumberId="phone-number-id-0123", message=b"{}", metaApiVersion="v20.0"
-        )
+    # A port bound and not listening refuses connections, and no other process can take it.
+    with socket.socket() as unlistened:
+        unlistened.bind(("127.0.0.1", 0))
+        port = unlistened.getsockname()[1]
+        aws = client("socialmessaging", f"http://127.0.0.1:{port}", connect_timeout=1)
+        with (
+            pytest.raises(TransientError) as raised,
+            translate_errors("SendWhatsAppMessage", service="socialmessaging", idempotent=False),
+        ):
+            aws.send_whatsapp_message(
+                originationPhoneNumberId="phone-number-id-0123",
+                message=b"{}",
+                metaApiVersion="v20.0",
+            )
     assert raised.value.kind is Kind.NOT_CONNECTED

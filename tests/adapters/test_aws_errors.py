@@ -134,26 +134,26 @@ def test_client_side_validation_failure_is_permanent() -> None:
 
 
 def test_unreachable_endpoint_is_transient() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Nothing listens on the port once the probe is closed.
-    aws = boto3.session.Session(
-        aws_access_key_id="AKIDTESTEXAMPLE",
-        aws_secret_access_key="test-secret",
-        region_name="us-east-1",
-    ).client(
-        "connectparticipant",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=1),
-    )
-    with (
-        pytest.raises(TransientError) as raised,
-        translate_errors("SendMessage", service="connectparticipant"),
-    ):
-        aws.send_message(
-            ContentType="text/plain", Content="hi", ClientToken="t", ConnectionToken="c"
+    # A port bound and not listening refuses connections, and no other process can take it.
+    with socket.socket() as unlistened:
+        unlistened.bind(("127.0.0.1", 0))
+        port = unlistened.getsockname()[1]
+        aws = boto3.session.Session(
+            aws_access_key_id="AKIDTESTEXAMPLE",
+            aws_secret_access_key="test-secret",
+            region_name="us-east-1",
+        ).client(
+            "connectparticipant",
+            endpoint_url=f"http://127.0.0.1:{port}",
+            config=Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=1),
         )
+        with (
+            pytest.raises(TransientError) as raised,
+            translate_errors("SendMessage", service="connectparticipant"),
+        ):
+            aws.send_message(
+                ContentType="text/plain", Content="hi", ClientToken="t", ConnectionToken="c"
+            )
     assert raised.value.code == "EndpointConnectionError"
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,21 +14,17 @@ import pytest
 from waconnect.entrypoints.cli import main
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture
-def unreachable_queue(monkeypatch: pytest.MonkeyPatch) -> str:
-    endpoint = f"http://127.0.0.1:{_closed_port()}"
-    monkeypatch.setenv("WACONNECT_REGION", "eu-west-2")
-    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", endpoint)
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return f"{endpoint}/123456789012/waconnect-inbound.fifo"
+def unreachable_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    # A port bound and not listening refuses connections, and no other process can take it.
+    with socket.socket() as unlistened:
+        unlistened.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{unlistened.getsockname()[1]}"
+        monkeypatch.setenv("WACONNECT_REGION", "eu-west-2")
+        monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        yield f"{endpoint}/123456789012/waconnect-inbound.fifo"
 
 
 def test_an_unreachable_endpoint_is_one_line(
@@ -65,11 +62,9 @@ def test_missing_credentials_are_one_line(unreachable_queue: str, tmp_path: Path
 
 
 def test_a_bad_queue_url_setting_is_one_line_naming_it_and_nothing_is_asked_of_aws(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    unreachable_queue: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # No endpoint is reachable here: the tool must stop on the setting before any call.
-    monkeypatch.setenv("WACONNECT_REGION", "eu-west-2")
-    monkeypatch.setenv("WACONNECT_SQS_ENDPOINT_URL", f"http://127.0.0.1:{_closed_port()}")
     monkeypatch.setenv("WACONNECT_TRANSCRIBED_QUEUE_URL", "waconnect-transcription")
     assert main(["dlq", "list", "transcribed"]) == 2
     err = capsys.readouterr().err
