@@ -27,7 +27,7 @@ ARTIFACTS = REPO / "test-artifacts" / "page"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 START_SECONDS = 60.0
-STOP_SECONDS = 20.0
+STOP_SECONDS = 60.0
 # The machine may be busy: a page waits this long for what a step shows before failing.
 expect.set_options(timeout=30_000)
 
@@ -72,13 +72,16 @@ def start_sandbox(data_dir: Path, port: int = 0) -> Sandbox:
         process.kill()
         process.communicate(timeout=STOP_SECONDS)
         raise AssertionError(f"the sandbox printed {line!r} instead of its URL: {log.read_text()}")
-    while time.monotonic() < deadline:
+    sandbox = Sandbox(process=process, url=line, data_dir=data_dir, log=log)
+    while True:
         try:
-            with urllib.request.urlopen(line + "api/state", timeout=5):
-                break
+            with urllib.request.urlopen(line + "api/state", timeout=START_SECONDS):
+                return sandbox
         except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                sandbox.stop()
+                raise AssertionError(f"the sandbox never answered: {log.read_text()}") from None
             time.sleep(0.1)
-    return Sandbox(process=process, url=line, data_dir=data_dir, log=log)
 
 
 def _spawn(data_dir: Path, errors: IO[str], port: int) -> subprocess.Popen[str]:
