@@ -237,6 +237,17 @@ class Transcript:
     text: str = ""
     note: str = ""
     failure: str = ""
+    # Each word of ``text`` with when it is said, when the engine knows (the offline one does).
+    words: tuple[TimedWord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimedWord:
+    """A recognised word and when it is said: seconds from the start of the recording."""
+
+    word: str
+    start: float
+    end: float
 
 
 class Transcriber(Protocol):

@@ -17,8 +17,10 @@ import pytest
 from tests.media.test_transcribe import DIGITS, spoken
 from waconnect.adapters.aws.transcribe import AmazonTranscribe
 from waconnect.domain.media import StoredMedia
+from waconnect.ports import Transcript
 from waconnect.sandbox import defaults
 from waconnect.sandbox.cloud import Cloud
+from waconnect.sandbox.transcribe_api import transcript_items
 from waconnect.services.transcripts import job_name
 
 pytest.importorskip("pocketsphinx", reason="the offline engine is the [offline] extra")
@@ -117,9 +119,29 @@ def test_the_output_file_has_transcribes_shape_at_the_requested_key(
         "COMPLETED",
     )
     [transcript] = document["results"]["transcripts"]
-    words = [item["alternatives"][0]["content"] for item in document["results"]["items"]]
+    items = document["results"]["items"]
+    words = [item["alternatives"][0]["content"] for item in items]
     assert words == transcript["transcript"].split()
+    assert [item["id"] for item in items] == list(range(len(items)))
+    # Each word says when it is said, in seconds as a string, within the note.
+    times = [float(item[end]) for item in items for end in ("start_time", "end_time")]
+    assert times == sorted(times)
+    assert times, "the engine heard words"
+    assert times[0] >= 0
+    assert times[-1] <= (len(speech) - 44) / 22_050 / 2 + 0.01
     assert details["TranscriptionJob"]["LanguageCode"] == "en-US"
+    # The production adapter reads the file as before.
+    read = adapter(cloud).result(job)
+    assert read is not None
+    assert read.text == transcript["transcript"]
+
+
+def test_words_without_the_engines_timings_are_spread_evenly_over_what_it_read() -> None:
+    items = transcript_items(Transcript(text="call me back"), 3.0)
+
+    assert [
+        (item["alternatives"][0]["content"], item["start_time"], item["end_time"]) for item in items
+    ] == [("call", "0.000", "1.000"), ("me", "1.000", "2.000"), ("back", "2.000", "3.000")]
 
 
 def test_a_second_start_of_a_job_name_meets_conflict_and_the_adapter_takes_it_as_started(

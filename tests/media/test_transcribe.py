@@ -49,6 +49,25 @@ def test_spoken_digits_are_recognised_offline(tmp_path: Path) -> None:
     assert engine.result("job-1") is None  # handed over once
 
 
+def test_each_recognised_word_comes_with_when_it_is_said_within_the_note(tmp_path: Path) -> None:
+    store = InMemoryMediaStore(chunk_size=8192)
+    engine = PocketsphinxTranscriber(store)
+    audio = recording(store, spoken(tmp_path, " ".join(DIGITS)))
+    seconds = (audio[1].size - 44) / 32_000
+
+    engine.start("job-4", audio, language="en-US")
+    transcript = engine.result("job-4")
+
+    assert transcript is not None
+    assert [w.word for w in transcript.words] == transcript.text.split()
+    times = [t for w in transcript.words for t in (w.start, w.end)]
+    assert times == sorted(times), transcript.words
+    assert times, "the engine heard words"
+    assert times[0] >= 0
+    assert times[-1] <= seconds + 0.01
+    assert all(w.start < w.end for w in transcript.words)
+
+
 def test_a_note_longer_than_the_limit_is_transcribed_in_part_and_says_so(tmp_path: Path) -> None:
     store = InMemoryMediaStore()
     engine = PocketsphinxTranscriber(store, max_seconds=1)

@@ -16,7 +16,7 @@ from typing import Any
 from waconnect.domain.media import StoredMedia
 from waconnect.media.naming import canonical_type
 from waconnect.media.wav import BYTES_PER_SECOND, HEADER_BYTES, RATE
-from waconnect.ports import MediaStore, Transcript
+from waconnect.ports import MediaStore, TimedWord, Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +81,14 @@ class PocketsphinxTranscriber:
         decoder.end_utt()
         hypothesis = decoder.hyp()
         text = hypothesis.hypstr.strip() if hypothesis is not None else ""
+        words = _timed_words(decoder)
         note = ""
         if total > budget:
             note = (
                 f"the first {_clock(budget / BYTES_PER_SECOND)} of "
                 f"{_clock(total / BYTES_PER_SECOND)}"
             )
-        return Transcript(text=text, note=note)
+        return Transcript(text=text, note=note, words=words)
 
     def _feed(self, decoder: Any, part: StoredMedia, fed: int, budget: int) -> int:
         """Feed one WAV part's samples (after its header) until ``budget`` bytes in all."""
@@ -118,6 +119,22 @@ class PocketsphinxTranscriber:
             # The model inside the wheel; logging off (it would print to stderr).
             self._decoder = Decoder(samprate=RATE, loglevel="FATAL")
         return self._decoder
+
+
+def _timed_words(decoder: Any) -> tuple[TimedWord, ...]:
+    """The words of the last utterance with their times, from the decoder's segments (frames,
+    100 a second by default): silences and noises left out, pronunciation variants ("read(2)")
+    named by their word."""
+    frames_per_second = float(decoder.config["frate"])
+    return tuple(
+        TimedWord(
+            word=segment.word.split("(", 1)[0],
+            start=segment.start_frame / frames_per_second,
+            end=(segment.end_frame + 1) / frames_per_second,
+        )
+        for segment in decoder.seg()
+        if not segment.word.startswith(("<", "["))
+    )
 
 
 def _clock(seconds: float) -> str:

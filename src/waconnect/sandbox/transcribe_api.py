@@ -12,8 +12,9 @@ to the requested output bucket and key, the job becomes COMPLETED (or FAILED wit
 and a "Transcribe Job State Change" event goes to the event bus, as EventBridge would carry it.
 
 A job is in flight from its start to its event, so the cloud settles only once the transcript
-(or the failure) is known. The engine's word list carries no timings: the items name each word
-without the ``start_time``/``end_time`` Transcribe adds.
+(or the failure) is known. Each word is an item with its ``start_time`` and ``end_time`` (seconds,
+as strings), as Transcribe writes them: the engine's own timings, else the words spread evenly
+over what it read.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from urllib.parse import unquote, urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from waconnect.media.wav import BYTES_PER_SECOND, HEADER_BYTES
+from waconnect.ports import Transcript
 from waconnect.sandbox.event_bus import EventBus
 from waconnect.sandbox.inflight import InFlight
 from waconnect.sandbox.protocol import ApiError, Call, Handler
@@ -184,14 +187,14 @@ class TranscribeApi:
     def _finish(self, job: Job) -> Job:
         language = _spoken(job)
         try:
-            text, failure = self._transcribe(job, language)
+            text, items, failure = self._transcribe(job, language)
         finally:
             for kept in ("data", "meta"):
                 shutil.rmtree(self._workdir / kept / job.name, ignore_errors=True)
         if failure:
             logger.info("transcription job %s failed: %s", job.name, failure)
             return replace(job, status="FAILED", failure=failure, completed=self._now())
-        self._write_result(job, text, language)
+        self._write_result(job, text, items, language)
         return replace(
             job,
             status="COMPLETED",
@@ -199,8 +202,9 @@ class TranscribeApi:
             identified=language if job.identify else "",
         )
 
-    def _transcribe(self, job: Job, language: str) -> tuple[str, str]:
-        """The words of the note (with what they cover, when not all of it), or why none."""
+    def _transcribe(self, job: Job, language: str) -> tuple[str, list[dict[str, Any]], str]:
+        """The words of the note (with what they cover, when not all of it) and their items, or
+        why there are none."""
         # The converter and the engine are the bridge's own media code, used as a library.
         from waconnect.errors import PermanentError  # noqa: PLC0415
         from waconnect.media.convert import PyAvConverter  # noqa: PLC0415
@@ -209,7 +213,7 @@ class TranscribeApi:
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"]
         except (BotoCoreError, ClientError):
-            return "", _NO_OBJECT
+            return "", [], _NO_OBJECT
         engine, store = self._engine_and_store()
         content_type = _CONTENT_TYPES.get(job.media_format, "application/octet-stream")
         folder = job.name
@@ -219,15 +223,17 @@ class TranscribeApi:
         try:
             wav = PyAvConverter(store).convert(original, target="wav16k", key=f"{folder}/note.wav")
         except PermanentError as exc:
-            return "", f"Failed to decode the media file: {exc}"
+            return "", [], f"Failed to decode the media file: {exc}"
         engine.start(job.name, (original, *wav.files), language=language)
         transcript = engine.result(job.name)
         if transcript is None or transcript.failure:
-            return "", transcript.failure if transcript is not None else "no result"
+            return "", [], transcript.failure if transcript is not None else "no result"
+        seconds = sum(max(0, part.size - HEADER_BYTES) for part in wav.files) / BYTES_PER_SECOND
+        items = transcript_items(transcript, min(seconds, self.max_seconds))
         words = transcript.text.strip()
         if words and transcript.note:
             words += f" (the sandbox transcribed {transcript.note})"
-        return words, ""
+        return words, items, ""
 
     def _engine_and_store(self) -> tuple[Any, Any]:
         """One engine for the emulator's life (loading its model is the slow part), made again
@@ -245,14 +251,10 @@ class TranscribeApi:
                 self._engine_seconds = self.max_seconds
             return self._engine
 
-    def _write_result(self, job: Job, text: str, language: str) -> None:
-        results: dict[str, Any] = {
-            "transcripts": [{"transcript": text}],
-            "items": [
-                {"type": "pronunciation", "alternatives": [{"confidence": "1.0", "content": w}]}
-                for w in text.split()
-            ],
-        }
+    def _write_result(
+        self, job: Job, text: str, items: list[dict[str, Any]], language: str
+    ) -> None:
+        results: dict[str, Any] = {"transcripts": [{"transcript": text}], "items": items}
         if job.identify:
             results["language_code"] = language
         document = {
@@ -329,6 +331,26 @@ def _languages(params: Mapping[str, Any]) -> tuple[str, bool, tuple[str, ...]]:
     if identify and len(options) < 2:
         raise _bad("LanguageOptions needs at least two languages to identify among.")
     return language, identify, options
+
+
+def transcript_items(transcript: Transcript, seconds: float) -> list[dict[str, Any]]:
+    """Transcribe's ``items``, one per word: the engine's timings, else the words spread evenly
+    over the ``seconds`` it read."""
+    said = transcript.text.split()
+    timed = [(w.word, w.start, w.end) for w in transcript.words]
+    if [word for word, _, _ in timed] != said:
+        step = seconds / len(said) if said else 0.0
+        timed = [(word, n * step, (n + 1) * step) for n, word in enumerate(said)]
+    return [
+        {
+            "id": n,
+            "type": "pronunciation",
+            "start_time": f"{start:.3f}",
+            "end_time": f"{end:.3f}",
+            "alternatives": [{"confidence": "1.0", "content": word}],
+        }
+        for n, (word, start, end) in enumerate(timed)
+    ]
 
 
 def _spoken(job: Job) -> str:
