@@ -110,3 +110,18 @@ def test_a_change_eventbridge_could_not_deliver_is_listed_with_eventbridge_s_err
     )
     assert listed.item == f"job {JOB}"
     assert listed.group_id == ""
+
+
+def test_a_job_state_change_published_bare_goes_to_the_transcribed_queue_as_the_rule_puts_it(
+    harnessed: Harnessed,
+) -> None:
+    harness = harnessed.harness
+
+    harness.publish(UNREADABLE)
+
+    assert harnessed.runner.cloud.settle(timeout=60)
+    # The transcribed function read it (and dead-lettered it, unreadable); ingest never saw it.
+    assert harness.metric_total("dead-lettered", function="transcribed") == 1
+    (dead,) = harness.dead_letters("transcribed")
+    assert json.loads(dead["Body"]) == UNREADABLE
+    assert harness.metric_total("rejected", function="ingest") == 0

@@ -280,7 +280,9 @@ class LocalLambda:
 
     def publish(self, document: Mapping[str, Any]) -> None:
         """Deliver a raw payload as its SNS topic would: WhatsApp traffic to ``ingest``,
-        Connect streaming events to ``agent_ingest``. A Lambda SNS event goes as it is."""
+        Connect streaming events to ``agent_ingest``. A Lambda SNS event goes as it is; a
+        Transcribe job state change goes where the EventBridge rule puts it, the transcribed
+        queue."""
         if "Records" in document:
             event = dict(document)
         elif "Type" in document and "Message" in document:
@@ -288,7 +290,7 @@ class LocalLambda:
         else:
             event = build_lambda_event([sns_envelope(document)])
         try:
-            kind = classify(event)
+            kind = classify(document)  # a bare job state change is no SNS notification
         except (MalformedPayload, SnsSubscriptionMessage):
             kind = "whatsapp"  # the ingest function's own refusal is the observation
         if kind == "transcription":
