@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
-import logging
-import queue
 import threading
 import time
 import uuid
@@ -14,11 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from waconnect.sandbox.fanout import Fanout
 from waconnect.sandbox.inflight import InFlight
-
-logger = logging.getLogger(__name__)
-
-Subscriber = Callable[[str], None]
 
 _SIGNING_CERT_URL = "https://sns.{region}.amazonaws.com/SimpleNotificationService-sandbox.pem"
 
@@ -29,13 +25,11 @@ def iso_millis(epoch: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class Topic:
+class Topic(Fanout[str]):
     """One standard SNS topic.
 
-    ``publish`` only queues; ``workers`` threads deliver to every subscriber, each getting the
-    JSON text an SNS HTTP(S) subscription would receive. With one worker deliveries come one at
-    a time in publish order; with more they overlap and may finish in any order, as real SNS
-    delivers. A subscriber that raises is logged and recorded in ``errors``; delivery goes on.
+    ``publish`` only queues; each subscriber gets the JSON text an SNS HTTP(S) subscription
+    would receive, delivered as ``fanout`` says.
     """
 
     def __init__(
@@ -48,57 +42,26 @@ class Topic:
     ) -> None:
         if not arn.startswith("arn:aws:sns:") or arn.count(":") != 5:
             raise ValueError(f"not an SNS topic ARN: {arn!r}")
-        if workers < 1:
-            raise ValueError(f"a topic needs at least one worker, not {workers}")
+        super().__init__(
+            f"topic {arn}",
+            thread_name=f"sns-{arn.rsplit(':', 1)[1]}",
+            workers=workers,
+            inflight=inflight or InFlight(),
+        )
         self.arn = arn
-        self.workers = workers
         self._now = now
-        # Each notification counts as in flight from its publication to its last subscriber.
-        self._inflight = inflight or InFlight()
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._subscribers: list[Subscriber] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self._pending = 0
-        self._published = 0
-        self._threads: list[threading.Thread] = []
-        self._closed = False
-        self.errors: list[BaseException] = []
-        self.delivered: list[str] = []
+        self._published = itertools.count(1)
 
     @property
     def region(self) -> str:
         return self.arn.split(":")[3]
 
-    def subscribe(self, callback: Subscriber) -> None:
-        with self._lock:
-            self._subscribers.append(callback)
-
-    def unsubscribe(self, callback: Subscriber) -> None:
-        with self._lock:
-            self._subscribers.remove(callback)
-
     def publish(
         self, document: Mapping[str, Any], *, attributes: Mapping[str, str] | None = None
     ) -> str:
         """Queue ``document`` (the SNS ``Message``, as JSON) for delivery; returns its MessageId."""
-        with self._lock:
-            if self._closed:
-                raise RuntimeError(f"topic {self.arn} is closed")
-            self._published += 1
-            message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}#{self._published}"))
-            envelope = self._envelope(message_id, json.dumps(document), attributes or {})
-            self._pending += 1
-            self._inflight.begin()
-            if not self._threads:
-                name = self.arn.rsplit(":", 1)[1]
-                for index in range(self.workers):
-                    thread = threading.Thread(
-                        target=self._deliver_forever, name=f"sns-{name}-{index}", daemon=True
-                    )
-                    thread.start()
-                    self._threads.append(thread)
-        self._queue.put(envelope)
+        message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}#{next(self._published)}"))
+        self._send(self._envelope(message_id, json.dumps(document), attributes or {}))
         return message_id
 
     def _envelope(self, message_id: str, message: str, attributes: Mapping[str, str]) -> str:
@@ -123,48 +86,6 @@ class Topic:
                 name: {"Type": "String", "Value": value} for name, value in attributes.items()
             }
         return json.dumps(envelope)
-
-    def _deliver_forever(self) -> None:
-        while True:
-            envelope = self._queue.get()
-            if envelope is None:
-                return
-            with self._lock:
-                subscribers = list(self._subscribers)
-            for subscriber in subscribers:
-                try:
-                    subscriber(envelope)
-                except Exception as exc:  # a subscriber must never stop delivery
-                    logger.exception("subscriber of %s failed", self.arn)
-                    with self._lock:
-                        self.errors.append(exc)
-            with self._lock:
-                self.delivered.append(envelope)
-                self._pending -= 1
-                if self._pending == 0:
-                    self._idle.notify_all()
-            self._inflight.end()
-
-    @property
-    def idle(self) -> bool:
-        with self._lock:
-            return self._pending == 0
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until everything published so far was delivered, including deliveries still
-        running on other workers; False on timeout."""
-        with self._lock:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
-
-    def close(self, timeout: float = 5.0) -> None:
-        with self._lock:
-            self._closed = True
-            threads = list(self._threads)
-        for _thread in threads:
-            self._queue.put(None)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class Topics:
