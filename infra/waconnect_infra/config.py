@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from waconnect.settings import LOG_LEVELS
+from waconnect.settings_values import LANGUAGE, as_phone_number_map
 from waconnect_infra.sizing import RetryBudget
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_META_ID = re.compile(r"[0-9]{1,32}")
 _EUM_ID = re.compile(r"phone-number-id-([0-9a-f]{1,64})")
 _WABA_ID = re.compile(r"waba-[0-9a-zA-Z]{1,110}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
 _PREFIX = re.compile(r"([A-Za-z0-9!_.*'()-]+/)+")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TRANSCRIPTION_ENGINES = ("none", "transcribe")
@@ -125,7 +124,7 @@ def config_from_context(get: Callable[[str], Any]) -> StackConfig:
     read("connect_instance_id", _matching(_UUID, "a Connect instance id (a UUID)"), required=True)
     read("contact_flow_id", _matching(_UUID, "a contact flow id (a UUID)"), required=True)
     read("phone_numbers", _phone_numbers, required=True)
-    read("language", _matching(_LANGUAGE, "a language code like en-US"))
+    read("language", _matching(LANGUAGE, "a language code like en-US"))
     read("transcription", _one_of(TRANSCRIPTION_ENGINES))
     read("media_prefix", _matching(_PREFIX, "an S3 key prefix ending in '/', like media/"))
     read("media_expiry_days", _int_between(1, 3650))
@@ -211,26 +210,12 @@ def _bool(value: Any) -> bool:
 
 
 def _phone_numbers(value: Any) -> Mapping[str, str]:
-    """``{meta id: eum id}`` from a JSON object or ``"metaid=phone-number-id-<hex>,..."``."""
-    if isinstance(value, Mapping):
-        pairs = [(str(k), str(v)) for k, v in value.items()]
-    else:
-        pairs = []
-        for item in str(value).split(","):
-            if not item.strip():
-                continue
-            meta_id, sep, eum_id = item.partition("=")
-            if not sep:
-                raise ValueError(f"expected 'metaid=phone-number-id-<hex>', got {item.strip()!r}")
-            pairs.append((meta_id, eum_id))
-    result: dict[str, str] = {}
-    for raw_meta, raw_eum in pairs:
-        meta_id, eum_id = raw_meta.strip(), raw_eum.strip()
-        if not _META_ID.fullmatch(meta_id):
-            raise ValueError(f"not a Meta phone-number id: {meta_id!r}")
+    """``{meta id: eum id}`` as the bridge reads ``WACONNECT_EUM_PHONE_NUMBERS``, ids only: the
+    stack scopes its permissions to each id's suffix, in its own region and account."""
+    result = dict(as_phone_number_map(value))
+    for meta_id, eum_id in result.items():
         if not _EUM_ID.fullmatch(eum_id):
-            raise ValueError(f"{meta_id}: expected 'phone-number-id-<hex>', got {raw_eum!r}")
-        result[meta_id] = eum_id
+            raise ValueError(f"{meta_id}: expected 'phone-number-id-<hex>', not an ARN: {eum_id!r}")
     if not result:
         raise ValueError("at least one 'metaid=phone-number-id-<hex>' is needed")
     return result

@@ -127,8 +127,9 @@ _EUM_PHONE_NUMBER_ID = re.compile(
 )
 
 
-def _as_phone_number_map(value: Any) -> Mapping[str, str]:
-    """``{meta id: eum id}`` from a TOML table or ``"metaid=phone-number-id-abc,..."``."""
+def as_phone_number_map(value: Any) -> Mapping[str, str]:
+    """``{meta id: eum id}`` from a TOML table or ``"metaid=phone-number-id-abc,..."`` (the
+    stack's configuration reads its ``phone_numbers`` with it too)."""
     pairs = _by_meta_id(value, "phone-number-id-<hex>")
     result: dict[str, str] = {}
     for raw_meta, raw_eum in pairs:
@@ -147,7 +148,7 @@ def _as_phone_number_map(value: Any) -> Mapping[str, str]:
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "eum_phone_numbers": _as_phone_number_map,
+    "eum_phone_numbers": as_phone_number_map,
     "transcribe_languages": _as_language_map,
     "transcribe_language_options": _as_languages,
     "allow_http_loopback": _as_bool,

@@ -34,6 +34,27 @@ def test_phone_numbers_from_a_json_object_or_a_string() -> None:
     assert again.phone_numbers == mapping
 
 
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        (
+            "107=arn:aws:social-messaging:eu-west-2:123456789012:phone-number-id/abc",
+            "expected 'phone-number-id-<hex>', not an ARN",
+        ),
+        ("107=phone-number-id-abc,107=phone-number-id-def", "107 is mapped twice"),
+        ("107", "expected 'metaid=phone-number-id-<hex>'"),
+        (" , ", "at least one"),
+    ],
+    ids=["arn", "mapped-twice", "no-equals", "none"],
+)
+def test_phone_numbers_are_read_as_the_bridge_reads_them_ids_only(
+    value: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigError, match="phone_numbers") as caught:
+        read({**CONTEXT, "phone_numbers": value})
+    assert complaint in str(caught.value)
+
+
 def test_every_missing_or_bad_value_is_named_in_one_error() -> None:
     with pytest.raises(ConfigError) as caught:
         read(
