@@ -58,23 +58,8 @@ def meta_entry(
     messages: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """One Meta webhook ``entry`` carrying customer messages."""
-    return {
-        "id": waba_id,
-        "changes": [
-            {
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": display_phone_number,
-                        "phone_number_id": meta_phone_number_id,
-                    },
-                    "contacts": list(contacts),
-                    "messages": list(messages),
-                },
-                "field": "messages",
-            }
-        ],
-    }
+    value = {"contacts": list(contacts), "messages": list(messages)}
+    return _entry(waba_id, display_phone_number, meta_phone_number_id, value)
 
 
 def eum_notification(
@@ -111,18 +96,23 @@ def meta_status_entry(
     statuses: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     """One Meta webhook ``entry`` carrying statuses of messages the business sent."""
+    value = {"statuses": list(statuses)}
+    return _entry(waba_id, display_phone_number, meta_phone_number_id, value)
+
+
+def _entry(
+    waba_id: str, display_phone_number: str, meta_phone_number_id: str, value: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A Meta webhook ``entry`` of one ``messages`` change: the business number, then ``value``."""
+    metadata = {
+        "display_phone_number": display_phone_number,
+        "phone_number_id": meta_phone_number_id,
+    }
     return {
         "id": waba_id,
         "changes": [
             {
-                "value": {
-                    "messaging_product": "whatsapp",
-                    "metadata": {
-                        "display_phone_number": display_phone_number,
-                        "phone_number_id": meta_phone_number_id,
-                    },
-                    "statuses": list(statuses),
-                },
+                "value": {"messaging_product": "whatsapp", "metadata": metadata, **value},
                 "field": "messages",
             }
         ],
