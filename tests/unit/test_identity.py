@@ -9,6 +9,7 @@ import pytest
 from tests.worlds import Ports, inbound_service
 
 from waconnect.domain.whatsapp import BusinessNumber, Customer, InboundMessage, MessageType
+from waconnect.errors import CapacityExceeded
 from waconnect.wire.meta_send import recipient_fields
 
 BUSINESS = BusinessNumber(
@@ -97,3 +98,22 @@ def test_a_message_with_only_the_other_id_after_linking_finds_the_same_session()
 
     [chat] = world.connect.chats.values()
     assert chat.messages() == ["first", "second", "third"]
+
+
+def test_a_message_with_both_ids_that_waits_for_a_chat_never_splits_the_customers_chat() -> None:
+    world = Ports()
+    inbound = inbound_service(world)
+    full = CapacityExceeded("LimitExceededException", operation="StartChatContact")
+    world.connect.fail_next(full, operation="start_chat", times=1)
+    first = message(SHAPES["both"], "first")
+    with pytest.raises(CapacityExceeded):
+        inbound.handle_message(first)
+
+    # Meanwhile a chat opens for a message carrying the phone number only.
+    for body in ("second", "third"):
+        assert inbound.handle_message(message(SHAPES["phone"], body)).kind == "delivered"
+    assert inbound.handle_message(first).kind == "delivered"
+    assert inbound.handle_message(message(SHAPES["bsuid"], "fourth")).kind == "delivered"
+
+    [chat] = world.connect.chats.values()
+    assert chat.messages() == ["second", "third", "first", "fourth"]

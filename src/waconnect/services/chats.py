@@ -19,7 +19,7 @@ from waconnect.domain.whatsapp import InboundMessage
 from waconnect.errors import DeliveryError, SessionEnded
 from waconnect.ports import Clock, ConnectChat, SessionStore
 from waconnect.services.client_tokens import client_token
-from waconnect.services.identity import knowing
+from waconnect.services.identity import knowing, link_ids
 from waconnect.services.redact import mask
 
 logger = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ class ChatLifecycle:
                     stored.contact_id,
                 )
                 return stored
+        link_ids(self._sessions, session)
         logger.info(
             "chat %s started for customer %s (generation %d)",
             chat.contact_id,

@@ -30,16 +30,34 @@ def identity_keys(business: BusinessNumber, customer: Customer) -> list[SessionK
 
 def session_key(sessions: SessionStore, business: BusinessNumber, customer: Customer) -> SessionKey:
     """The key of the customer's session: the one already stored under either id, linking the
-    other id to it when the message carries both; for a new customer, the usual key."""
+    other id to it when the message carries both; for a new customer, the usual key.
+
+    Nothing is linked before a session is stored: a link to a key with no session yet would
+    hide the chat a message carrying only the other id opens meanwhile (``link_ids`` links
+    them once the chat is saved).
+    """
     keys = identity_keys(business, customer)
     found = [(key, sessions.get(key)) for key in keys]
     stored = [session.key for _, session in found if session is not None]
-    canonical = stored[0] if stored else SessionKey.of(business, customer)
+    if not stored:
+        return SessionKey.of(business, customer)
+    canonical = stored[0]
     for key, session in found:
         if key != canonical and (session is None or session.key != canonical):
-            sessions.link(key, canonical)
-            logger.info("customer %s linked to %s", mask(key.customer), mask(canonical.customer))
+            link(sessions, key, canonical)
     return canonical
+
+
+def link_ids(sessions: SessionStore, session: ChatSession) -> None:
+    """Link every other id the session's customer is known by to its key (a chat just saved)."""
+    for key in identity_keys(session.business, session.customer):
+        if key != session.key:
+            link(sessions, key, session.key)
+
+
+def link(sessions: SessionStore, alias: SessionKey, key: SessionKey) -> None:
+    sessions.link(alias, key)
+    logger.info("customer %s linked to %s", mask(alias.customer), mask(key.customer))
 
 
 def known_keys(
