@@ -209,7 +209,9 @@ class ServerThread:
         self._socket: socket.socket | None = None
         self.port = 0
 
-    def start(self, timeout: float = 10.0) -> int:
+    def start(self, timeout: float = 60.0) -> int:
+        """Serve, once uvicorn says it started; a server not started within ``timeout`` (long
+        enough for a busy machine: every replay and test starts two) is an error."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Responses go out as two writes (head, body); without this each waits for an ACK.
