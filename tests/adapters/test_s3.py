@@ -137,7 +137,7 @@ def test_link_downloads_the_file_over_http_with_its_name(server_url: str) -> Non
     )
     url = store.link(stored, expires_in=120)
     assert url.startswith(server_url)
-    with httpx.Client() as http:
+    with httpx.Client(timeout=60) as http:
         response = http.get(url)
     assert response.status_code == 200
     assert response.content == data

@@ -95,7 +95,7 @@ def raw_server() -> Iterator[tuple[str, RawCapture]]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}/upload?sig=1", capture
-    thread.join(timeout=5)
+    thread.join(timeout=60)
     listener.close()
 
 
@@ -104,7 +104,7 @@ def test_put_of_a_generator_goes_out_with_content_length_and_not_chunked(
 ) -> None:
     url, capture = raw_server
     data = bytes(range(256)) * 1000
-    with httpx.Client() as client:
+    with httpx.Client(timeout=60) as client:
         transfers = SignedUrlTransfers(client, allow_http_loopback=True)
         transfers.put(
             url,

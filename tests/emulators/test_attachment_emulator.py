@@ -45,7 +45,7 @@ def test_upload_metadata_names_content_type_and_amz_meta_headers(chat: Chat) -> 
     url = started["UploadMetadata"]["Url"]
     assert url.startswith(f"https://{ATTACHMENT_HOST}/")
     assert "X-Amz-Signature=" in url
-    with httpx.Client() as client:
+    with httpx.Client(timeout=60) as client:
         SignedUrlTransfers(client).check(url)
 
 

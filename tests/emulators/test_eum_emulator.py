@@ -97,7 +97,7 @@ def test_presigned_urls_work_both_ways(cloud: Cloud) -> None:
     get_url = s3.generate_presigned_url(
         "get_object", Params={"Bucket": defaults.MEDIA_BUCKET, "Key": "presigned/in.jpeg"}
     )
-    assert httpx.get(get_url).content == JPEG_BYTES
+    assert httpx.get(get_url, timeout=60).content == JPEG_BYTES
     posted = client.post_whatsapp_message_media(
         originationPhoneNumberId=defaults.AWS_PHONE_NUMBER_ID,
         sourceS3PresignedUrl={"url": get_url, "headers": {}},

@@ -127,7 +127,7 @@ def test_a_presigned_link_downloads_under_the_name_it_sets(s3: Any) -> None:
         },
     )
 
-    response = httpx.get(url)
+    response = httpx.get(url, timeout=60)
 
     assert response.status_code == 200
     assert response.content == b"file"

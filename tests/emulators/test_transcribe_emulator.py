@@ -187,6 +187,7 @@ def test_a_body_outside_the_model_is_refused_as_transcribe_refuses_it(cloud: Clo
     # boto3 would refuse the language itself: the request goes out by hand, in its shape.
     answer = httpx.post(
         cloud.endpoint_url,
+        timeout=60,
         headers={
             "X-Amz-Target": "Transcribe.StartTranscriptionJob",
             "Content-Type": "application/x-amz-json-1.1",
@@ -267,6 +268,7 @@ def test_a_language_the_offline_engine_does_not_know_fails_the_job(
 def test_an_unsigned_or_unknown_target_is_refused(cloud: Cloud) -> None:
     answer = httpx.post(
         cloud.endpoint_url,
+        timeout=60,
         headers={
             "X-Amz-Target": "Transcribe.MakeCoffee",
             "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/transcribe/"
@@ -288,6 +290,7 @@ def test_a_json_1_1_client_is_answered_in_json_1_1(
     events.of(job)
     answer = httpx.post(
         cloud.endpoint_url,
+        timeout=60,
         headers={
             "X-Amz-Target": "Transcribe.GetTranscriptionJob",
             "Content-Type": "application/x-amz-json-1.1",

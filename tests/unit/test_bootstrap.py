@@ -81,7 +81,7 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
         customer = Customer(wa_id="15550100001", name="Ana")
 
         cloud.customer_sends(customer, {"type": "text", "text": {"body": "Hello"}})
-        cloud.settle()
+        assert cloud.settle()
         contact_id = cloud.active_contact(customer.identity)
         assert contact_id is not None
         said = [
@@ -90,7 +90,7 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
         assert said == ["Hello"]
         cloud.agent_sends_typing(contact_id)
         cloud.agent_sends_text(contact_id, "Hi Ana")
-        cloud.settle()
+        assert cloud.settle()
 
         sent = cloud.sent_messages()
         assert [m.get("type") for m in sent] == ["text"]
@@ -115,7 +115,7 @@ def test_the_voice_notes_language_setting_is_the_language_their_transcription_jo
             region_name=defaults.REGION,
         )
         # Signed URLs have AWS's shapes; their connections go to the emulators.
-        http = httpx.Client(transport=emulator_transport(lambda: cloud.endpoint_url))
+        http = httpx.Client(transport=emulator_transport(lambda: cloud.endpoint_url), timeout=60)
         with (
             http,
             build_bridge(settings, clock=FakeClock(), boto_session=session, http=http) as bridge,
@@ -127,7 +127,7 @@ def test_the_voice_notes_language_setting_is_the_language_their_transcription_jo
             cloud.customer_sends(
                 Customer(wa_id="15550100007", name="Bia"), {"type": "audio", "audio": audio}
             )
-            cloud.settle()
+            assert cloud.settle()
 
         [job] = cloud.transcribe.jobs.values()
         assert job.language_code == "pt-BR"
@@ -146,7 +146,7 @@ def test_closing_the_bridge_releases_its_database_and_leaves_the_callers_client_
         aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
         region_name=defaults.REGION,
     )
-    callers_http = httpx.Client()
+    callers_http = httpx.Client(timeout=60)
     event = json.loads((EVENTS / "connect" / "agent_text.json").read_text(encoding="utf-8"))
     wal = tmp_path / "state.sqlite3-wal"
 
