@@ -29,7 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 START_SECONDS = 60.0
 STOP_SECONDS = 60.0
 # The machine may be busy: a page waits this long for what a step shows before failing.
-expect.set_options(timeout=30_000)
+expect.set_options(timeout=60_000)
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Sandbox:
     log: Path
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=30) as response:
+        with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=60) as response:
             return json.loads(response.read())
 
     def stop(self) -> int:

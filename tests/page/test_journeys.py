@@ -13,7 +13,7 @@ from tests.page.conftest import REPO, Sandbox, open_page, screenshot
 from waconnect.sandbox.replay import replay
 
 MEDIA = REPO / "examples" / "media"
-WAIT_MS = 30_000
+WAIT_MS = 60_000
 
 
 def _attach_as_customer(page: Page, path: Path, item: str = "Send a file") -> None:

@@ -6,7 +6,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.page.conftest import Sandbox, open_page, screenshot
 
-WAIT_MS = 30_000
+WAIT_MS = 60_000
 
 
 def test_options_reach_the_phone_as_buttons_and_a_list_and_a_tap_answers_the_agent(

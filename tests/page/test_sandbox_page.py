@@ -82,7 +82,7 @@ def test_a_refused_action_says_why_and_is_not_kept(sandbox: Sandbox) -> None:
         method="POST",
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=30)
+        urllib.request.urlopen(request, timeout=60)
     assert refused.value.code == 400
     assert json.loads(refused.value.read()) == {"error": "no such chat"}
     assert sandbox.get("api/scenario")["steps"] == []
