@@ -14,6 +14,7 @@ from waconnect.ports import (
     KEPT_HOLD_SECONDS,
     LEDGER_TTL_SECONDS,
     MESSAGE_LOG_TTL_SECONDS,
+    TRANSCRIPT_CHECK_SECONDS,
     KeptDocument,
     LeaseState,
     LoggedMessage,
@@ -229,9 +230,28 @@ class InMemoryTranscriptJobs:
 
     clock: FakeClock = field(default_factory=FakeClock)
     records: dict[str, PendingTranscript] = field(default_factory=dict)
+    # job -> when it is checked next (None: its checks come from elsewhere)
+    checks: dict[str, float] = field(default_factory=dict)
+    check_after_seconds: float | None = TRANSCRIPT_CHECK_SECONDS
+    hold_seconds: float = KEPT_HOLD_SECONDS
 
     def remember(self, pending: PendingTranscript) -> None:
         self.records[pending.job] = pending
+        if self.check_after_seconds is not None:
+            self.checks[pending.job] = pending.started_at + self.check_after_seconds
+
+    def due(self, now: float) -> list[PendingTranscript]:
+        ready = sorted((at, job) for job, at in self.checks.items() if at <= now)
+        for _, job in ready:
+            self.checks[job] = now + self.hold_seconds
+        return [self.records[job] for _, job in ready]
+
+    def check_later(self, job: str, at: float) -> None:
+        if job in self.checks:
+            self.checks[job] = at
+
+    def stop_checking(self, job: str) -> None:
+        self.checks.pop(job, None)
 
     def find(self, job: str) -> PendingTranscript | None:
         found = self.records.get(job)

@@ -36,6 +36,8 @@ from waconnect.ports import (
     RetryStore,
     SessionStore,
     Transcriber,
+    TranscriptChecks,
+    TranscriptFollowUps,
     TranscriptJobs,
 )
 from waconnect.services.chats import ChatLifecycle
@@ -44,6 +46,7 @@ from waconnect.services.feedback import FeedbackSettings
 from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.ports_bundle import BridgePorts
+from waconnect.services.transcript_checks import OverdueTranscripts
 from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.services.transcripts import TranscriptSettings, VoiceTranscripts
 from waconnect.settings import Settings
@@ -71,10 +74,13 @@ def build_bridge(
     http: httpx.Client | None = None,
     retry: RetryPolicy | None = None,
     wrap_converter: Callable[[Converter], Converter] | None = None,
+    follow_ups: TranscriptFollowUps | None = None,
 ) -> Bridge:
     """A bridge wired to AWS (or to the emulators at ``settings.endpoint_url``).
 
     ``wrap_converter`` decorates the file converter (the Lambda functions count conversions).
+    ``follow_ups``: where the checks of transcription jobs are posted (the Lambda functions'
+    queue); None: the bridge's ``run_due`` checks the jobs in its state.
     """
     clock = clock or SystemClock()
     session = boto_session or boto3.session.Session(region_name=settings.region)
@@ -130,8 +136,15 @@ def build_bridge(
         message_log=message_log,
     )
     jobs: TranscriptJobs | None = None
+    checks: TranscriptChecks | None = None
     if settings.transcription == "transcribe":
-        jobs = _transcript_jobs(settings, clock, lambda: client("dynamodb", dynamodb_url), closers)
+        jobs, checks = _transcript_jobs(
+            settings,
+            clock,
+            lambda: client("dynamodb", dynamodb_url),
+            closers,
+            checked_here=follow_ups is None,
+        )
     transcriber = _transcriber(
         settings, lambda: client("transcribe", settings.endpoint_url), s3, media
     )
@@ -149,6 +162,7 @@ def build_bridge(
             ),
             jobs=jobs,
             clock=clock,
+            follow_ups=follow_ups,
         )
     )
     inbound = InboundService(
@@ -193,15 +207,8 @@ def build_bridge(
         sqlite_kept = SqliteRetryStore(settings.sqlite_path)
         closers.append(sqlite_kept.close)
         kept = sqlite_kept
-    return Bridge(
-        inbound,
-        outbound,
-        retry=retry,
-        closers=closers,
-        instance_id=settings.connect_instance_id,
-        kept=kept,
-        clock=clock.now,
-        transcripts=None
+    events = (
+        None
         if transcripts is None or jobs is None
         else TranscriptEvents(
             transcripts,
@@ -214,22 +221,61 @@ def build_bridge(
                 whatsapp=whatsapp,
                 lease_seconds=settings.lease_seconds,
             ),
+            ledger=ledger,
+            clock=clock,
+            checks=checks,
+            check_seconds=settings.transcript_check_seconds,
             connect_text_limit=settings.connect_text_max_chars,
-        ),
+        )
+    )
+    return Bridge(
+        inbound,
+        outbound,
+        retry=retry,
+        closers=closers,
+        instance_id=settings.connect_instance_id,
+        kept=kept,
+        clock=clock.now,
+        transcripts=events,
+        overdue=None
+        if events is None or checks is None
+        else OverdueTranscripts(events, checks, check_seconds=settings.transcript_check_seconds),
     )
 
 
 def _transcript_jobs(
-    settings: Settings, clock: Clock, dynamodb: Any, closers: list[Callable[[], None]]
-) -> TranscriptJobs:
-    """Where voice notes wait for their transcript: beside the rest of the state."""
+    settings: Settings,
+    clock: Clock,
+    dynamodb: Any,
+    closers: list[Callable[[], None]],
+    *,
+    checked_here: bool,
+) -> tuple[TranscriptJobs, TranscriptChecks | None]:
+    """Where voice notes wait for their transcript: beside the rest of the state. With
+    ``checked_here`` the same store keeps when to check each job (else a queue brings them)."""
     if settings.uses_dynamodb:
-        return DynamoDbTranscriptJobs(dynamodb(), settings.dynamodb_tables[1], clock)
+        if not checked_here:
+            return DynamoDbTranscriptJobs(dynamodb(), settings.dynamodb_tables[1], clock), None
+        from waconnect.adapters.aws.dynamodb_transcript_checks import (  # noqa: PLC0415
+            DynamoDbCheckedTranscriptJobs,
+        )
+
+        checked = DynamoDbCheckedTranscriptJobs(
+            dynamodb(),
+            settings.dynamodb_tables[1],
+            clock,
+            check_after_seconds=settings.transcript_check_seconds,
+        )
+        return checked, checked
     from waconnect.adapters.local.sqlite_transcripts import SqliteTranscriptJobs  # noqa: PLC0415
 
-    jobs = SqliteTranscriptJobs(settings.sqlite_path, clock)
+    jobs = SqliteTranscriptJobs(
+        settings.sqlite_path,
+        clock,
+        check_after_seconds=settings.transcript_check_seconds if checked_here else None,
+    )
     closers.append(jobs.close)
-    return jobs
+    return jobs, jobs if checked_here else None
 
 
 def _transcriber(

@@ -27,6 +27,10 @@ DEFAULT_LEASE_SECONDS = 90.0
 # Replies and reactions usually come within days; a week matches WhatsApp's own media lifetime.
 MESSAGE_LOG_TTL_SECONDS = 7 * 24 * 3600
 SNIPPET_CHARS = 120
+# A transcription job whose end was not heard (its event lost) is looked at this long after it
+# started, then again after as long as it has run, at most ``TRANSCRIPT_CHECK_MAX_SECONDS`` apart.
+TRANSCRIPT_CHECK_SECONDS = 300
+TRANSCRIPT_CHECK_MAX_SECONDS = 3600
 
 
 class Clock(Protocol):
@@ -293,6 +297,36 @@ class TranscriptJobs(Protocol):
 
     def find(self, job: str) -> PendingTranscript | None:
         """The record of ``job``; None when unknown or older than the retention."""
+        ...
+
+
+class TranscriptChecks(Protocol):
+    """The jobs whose end has not been heard yet, each with the time to look at it.
+
+    An event can be lost (a rule, a dead-letter queue, an event that came before its job was
+    remembered); then the job is asked for its state when its check is due. ``remember``
+    schedules the first check; a job whose end was handled is no longer checked.
+    """
+
+    def due(self, now: float) -> list[PendingTranscript]:
+        """Jobs whose check is due at ``now`` (a batch), however old, each held for this caller
+        ``KEPT_HOLD_SECONDS`` (not due again meanwhile, unless ``check_later`` moves it)."""
+        ...
+
+    def check_later(self, job: str, at: float) -> None:
+        """Look at ``job`` again at ``at``."""
+        ...
+
+    def stop_checking(self, job: str) -> None:
+        """``job``'s end was handled (or it is forgotten): it is no longer checked."""
+        ...
+
+
+class TranscriptFollowUps(Protocol):
+    """Where a started job's check is posted to come back later (the Lambda shape's queue)."""
+
+    def follow_up(self, job: str) -> None:
+        """Have ``job`` looked at after a while, in case its end is never announced."""
         ...
 
 

@@ -57,6 +57,8 @@ class Settings:
     # The SQS FIFO queues between the Lambda functions (unused by the other shapes).
     inbound_queue_url: str = ""
     outbound_queue_url: str = ""
+    # The standard queue of ``transcribed``: ``inbound`` posts each job's delayed check there.
+    transcribed_queue_url: str = ""
     # A message that cannot be delivered yet (throttling, an outage, Connect's active-chat quota)
     # is tried again after a delay doubling from the base up to the maximum, until it is
     # ``retry_max_age_seconds`` old; then it is dead-lettered with its reason.
@@ -97,6 +99,10 @@ class Settings:
     transcribe_max_seconds: int = 120
     # The transcript is echoed to the customer as a reply quoting the voice note.
     transcript_echo: bool = True
+    # A transcription job whose end was not announced (its event lost) is looked at this long
+    # after it started, then after as long again (at most an hour apart). At most 900: on
+    # Lambda it is the delay of the check's queue message.
+    transcript_check_seconds: int = 300
     # Meta phone-number id -> language of that number's voice notes (else ``language``).
     transcribe_languages: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Two or more: Amazon Transcribe identifies each note's language among these instead.
@@ -197,7 +203,7 @@ class QueueSettings:
     sqs_endpoint_url: str = ""
     inbound_queue_url: str = ""
     outbound_queue_url: str = ""
-    # The standard queue of Transcribe's job state changes (its function reads no URL).
+    # The standard queue of Transcribe's job state changes (and of the jobs' checks).
     transcribed_queue_url: str = ""
 
 

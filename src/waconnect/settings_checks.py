@@ -45,6 +45,10 @@ def check(values: Mapping[str, Any]) -> list[str]:
             )
     elif state is not None and not state:
         problems.append(f"{PREFIX}STATE: empty (a SQLite path or dynamodb:<tables>)")
+    delay = values.get("transcript_check_seconds")
+    # SQS delays a message at most 15 minutes.
+    if delay is not None and not 1 <= delay <= 900:
+        problems.append(f"{PREFIX}TRANSCRIPT_CHECK_SECONDS: must be 1-900, got {delay}")
     engine = values.get("transcription")
     if engine is not None and engine not in TRANSCRIPTION_ENGINES:
         problems.append(

@@ -156,6 +156,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "transcript_echo": _as_bool,
     "stickers": _as_bool,
     "transcribe_max_seconds": _as_int,
+    "transcript_check_seconds": _as_int,
     "max_audio_seconds": _as_int,
     "failure_text": _as_bool,
     "remember_snippets": _as_bool,

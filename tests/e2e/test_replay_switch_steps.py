@@ -11,7 +11,12 @@ import pytest
 from tests.e2e.conftest import ANA
 from tests.e2e.test_replay_faults import _replay
 from waconnect.sandbox.scenario import parse_steps
-from waconnect.sandbox.scenario_controls import FaultClear, FaultSlow, ScannerReject
+from waconnect.sandbox.scenario_controls import (
+    EventsLost,
+    FaultClear,
+    FaultSlow,
+    ScannerReject,
+)
 from waconnect.sandbox.scenario_steps import AgentTarget, ConnectEnd, Invalid
 
 
@@ -23,6 +28,8 @@ def test_switch_steps_are_read_with_their_defaults(tmp_path: Path) -> None:
             {"action": "scanner.reject"},
             {"action": "scanner.reject", "count": 2},
             {"action": "connect.end", "contact_id": "b10877a9-cbf2-4734-ac10-35250b664028"},
+            {"action": "events.lose"},
+            {"action": "events.lose", "count": 3},
         ],
         base=tmp_path,
     )
@@ -33,6 +40,7 @@ def test_switch_steps_are_read_with_their_defaults(tmp_path: Path) -> None:
         ScannerReject(count=1),
         ScannerReject(count=2),
     ]
+    assert actions[5:] == [EventsLost(count=1), EventsLost(count=3)]
     assert isinstance(actions[4], ConnectEnd)
     assert isinstance(actions[4].target, AgentTarget)
     assert actions[4].target.contact_id == "b10877a9-cbf2-4734-ac10-35250b664028"
@@ -55,6 +63,7 @@ def test_switch_steps_are_read_with_their_defaults(tmp_path: Path) -> None:
             "step 0: field 'count': must be between 1 and 100",
         ),
         ({"action": "connect.end"}, "step 0: field 'customer'"),
+        ({"action": "events.lose", "count": 0}, "step 0: field 'count': must be between 1 and 100"),
     ],
 )
 def test_a_malformed_switch_step_names_its_field(

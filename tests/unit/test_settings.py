@@ -304,6 +304,30 @@ def test_the_split_length_setting_keeps_under_connects_16384_bytes() -> None:
     assert Settings.from_env(BASE).connect_text_max_chars == 1024
 
 
+def test_transcript_checks_are_delayed_as_sqs_allows_and_posted_to_a_standard_queue() -> None:
+    url = "https://sqs.eu-west-2.amazonaws.com/1/waconnect-transcription"
+    settings = Settings.from_env(
+        {
+            **BASE,
+            "WACONNECT_TRANSCRIBED_QUEUE_URL": url,
+            "WACONNECT_TRANSCRIPT_CHECK_SECONDS": "900",
+        }
+    )
+    assert (settings.transcribed_queue_url, settings.transcript_check_seconds) == (url, 900)
+    assert Settings.from_env(BASE).transcript_check_seconds == 300
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {
+                **BASE,
+                "WACONNECT_TRANSCRIBED_QUEUE_URL": url + ".fifo",
+                "WACONNECT_TRANSCRIPT_CHECK_SECONDS": "901",
+            }
+        )
+    message = str(caught.value)
+    assert "WACONNECT_TRANSCRIPT_CHECK_SECONDS: must be 1-900, got 901" in message
+    assert "WACONNECT_TRANSCRIBED_QUEUE_URL: expected a standard (not FIFO) queue's URL" in message
+
+
 def test_amazon_transcribe_is_an_engine_with_languages_per_number_or_identified() -> None:
     settings = Settings.from_env(
         {

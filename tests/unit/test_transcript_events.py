@@ -17,9 +17,10 @@ from waconnect.domain.outgoing import OutgoingText
 from waconnect.domain.whatsapp import InboundMessage, MessageType
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
 from waconnect.errors import TransientError
-from waconnect.ports import Transcript
+from waconnect.ports import TRANSCRIPT_CHECK_SECONDS, Transcript, TranscriptFollowUps
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery
+from waconnect.services.transcript_checks import OverdueTranscripts
 from waconnect.services.transcript_events import CHAT_ENDED, TranscriptEvents
 from waconnect.services.transcripts import TranscriptSettings, VoiceTranscripts, job_name
 
@@ -30,11 +31,16 @@ class LaterEngine:
 
     started: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     finished: dict[str, Transcript] = field(default_factory=dict)
+    # How many of the next reads of a result fail as throttled.
+    failing: int = 0
 
     def start(self, job: str, recording: Sequence[StoredMedia], *, language: str) -> None:
         self.started.setdefault(job, (tuple(m.content_type for m in recording), language))
 
     def result(self, job: str) -> Transcript | None:
+        if self.failing:
+            self.failing -= 1
+            raise TransientError("throttled", operation="GetTranscriptionJob")
         return self.finished.get(job)
 
 
@@ -53,10 +59,14 @@ def job_event(job: str, status: str = "COMPLETED", **extra: Any) -> dict[str, An
 
 
 class World(Ports):
-    def __init__(self, *, echo: bool = True) -> None:
+    def __init__(self, *, echo: bool = True, follow_ups: TranscriptFollowUps | None = None) -> None:
+        """``follow_ups``: the jobs' checks are posted there (the Lambda shape), not kept."""
         super().__init__()
         self.engine = LaterEngine()
-        self.jobs = InMemoryTranscriptJobs(clock=self.clock)
+        self.jobs = InMemoryTranscriptJobs(
+            clock=self.clock,
+            check_after_seconds=TRANSCRIPT_CHECK_SECONDS if follow_ups is None else None,
+        )
         self.kept = InMemoryRetryStore()
         self.sleeps: list[float] = []
         transcripts = VoiceTranscripts(
@@ -68,6 +78,22 @@ class World(Ports):
             ),
             jobs=self.jobs,
             clock=self.clock,
+            follow_ups=follow_ups,
+        )
+        events = TranscriptEvents(
+            transcripts,
+            jobs=self.jobs,
+            sessions=self.sessions,
+            chats=ChatLifecycle(sessions=self.sessions, connect=self.connect, clock=self.clock),
+            delivery=Delivery(
+                ledger=self.ledger,
+                connect=self.connect,
+                whatsapp=self.whatsapp,
+                lease_seconds=90,
+            ),
+            ledger=self.ledger,
+            clock=self.clock,
+            checks=self.jobs if follow_ups is None else None,
         )
         self.bridge = Bridge(
             inbound_service(self, transcripts=transcripts),
@@ -76,18 +102,8 @@ class World(Ports):
             sleep=self.sleeps.append,
             kept=self.kept,
             clock=self.clock.now,
-            transcripts=TranscriptEvents(
-                transcripts,
-                jobs=self.jobs,
-                sessions=self.sessions,
-                chats=ChatLifecycle(sessions=self.sessions, connect=self.connect, clock=self.clock),
-                delivery=Delivery(
-                    ledger=self.ledger,
-                    connect=self.connect,
-                    whatsapp=self.whatsapp,
-                    lease_seconds=90,
-                ),
-            ),
+            transcripts=events,
+            overdue=None if follow_ups is not None else OverdueTranscripts(events, self.jobs),
         )
 
     def voice(self) -> InboundMessage:
@@ -148,7 +164,7 @@ def test_a_redelivered_event_adds_nothing_to_the_chat_or_the_customer() -> None:
     first = world.bridge.handle_transcription_event(job_event(job))
     again = world.bridge.handle_transcription_event(job_event(job))
 
-    assert [o.kind for o in first + again] == ["delivered", "delivered"]
+    assert [o.kind for o in first + again] == ["delivered", "duplicate"]
     assert world.chat() == ["attachment", "🔊 hello there"]
     assert len(world.echoes()) == 1
 

@@ -14,6 +14,7 @@ customer (or the agent) is told and the outcome is ``failed``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from waconnect.entrypoints.kept_documents import (
 )
 from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.entrypoints.retry_policy import RetryPolicy
-from waconnect.entrypoints.transcript_entry import settle_job_change
+from waconnect.entrypoints.transcript_entry import changed_at, not_awaited, settle_transcript
 from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
 from waconnect.ports import RetryStore
@@ -40,6 +41,7 @@ from waconnect.services.inbound import InboundService
 from waconnect.services.outbound import OutboundService
 from waconnect.services.outcome import Outcome, message_outcome
 from waconnect.services.redact import mask, mask_wamid
+from waconnect.services.transcript_checks import OverdueTranscripts
 from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
@@ -64,11 +66,14 @@ class Bridge:
         kept: RetryStore | None = None,
         clock: Callable[[], float] = time.time,
         transcripts: TranscriptEvents | None = None,
+        overdue: OverdueTranscripts | None = None,
     ) -> None:
         self.inbound = inbound
         self.outbound = outbound
         # The ends of transcription jobs, with an engine that finishes later; else None.
         self.transcripts = transcripts
+        # Jobs whose end was not heard, checked by ``run_due`` (None: checked elsewhere).
+        self._overdue = overdue
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._locks = locks or KeyedLock()
@@ -110,14 +115,17 @@ class Bridge:
         return outcomes
 
     def run_due(self, now: float | None = None) -> list[Outcome]:
-        """Hand in again every kept document that is due at ``now``; the outcomes, in order.
+        """Hand in again every kept document that is due at ``now``, then check the
+        transcription jobs due then (``services.transcript_checks``); the outcomes, in order.
 
         A document whose items all settled is dropped; one still deferred is kept for later.
         Items already delivered come back as ``duplicate``.
         """
-        if self._kept is None:
-            return []
-        return self._kept.run_due(self._hand_in, self._now() if now is None else now)
+        moment = self._now() if now is None else now
+        outcomes = [] if self._kept is None else self._kept.run_due(self._hand_in, moment)
+        if self._overdue is not None:
+            outcomes += self._overdue.run_due(moment)
+        return outcomes
 
     def _hand_in(self, text: str, key: str) -> tuple[list[Outcome], list[str]]:
         return self._handle_document(text, kept_as=key)
@@ -146,19 +154,30 @@ class Bridge:
             change = parse_transcription_event(doc)
         except MalformedPayload as exc:
             return [_rejected(exc)]
-        if self.transcripts is None:
-            reason = "transcription job ends are not awaited here (WACONNECT_TRANSCRIPTION)"
-            logger.warning("job %s: %s", change.job, reason)
-            return [Outcome(kind="ignored", reason=reason)]
-        outcome = settle_job_change(
-            self.transcripts,
-            change,
-            waits=self._retry.waits(),
-            sleep=self._sleep,
-            later=lambda since: self._later(since, defer=defer),
-            now=self._now,
+        if (events := self.transcripts) is None:
+            return [not_awaited(change.job)]
+        since = changed_at(change, self._now)
+        return [
+            self._transcript(change.job, lambda: events.handle_job_change(change), since, defer)
+        ]
+
+    def check_transcription_job(self, job: str, *, defer: bool = False) -> Outcome:
+        """A check of a job whose end may never be announced (the Lambda shape's delayed queue
+        message): handled as its event would be once the job ended, ``deferred`` while it runs
+        (``retry_after``: until its next check). ``defer`` as for ``handle_message``."""
+        if (events := self.transcripts) is None:
+            return not_awaited(job)
+        handle = functools.partial(events.handle_job_check, job)
+        return self._transcript(job, handle, self._now(), defer)
+
+    def _transcript(
+        self, job: str, handle: Callable[[], Outcome], since: float, defer: bool
+    ) -> Outcome:
+        later = functools.partial(self._later, defer=defer)
+        waits = self._retry.waits()
+        return settle_transcript(
+            job, handle, since=since, waits=waits, sleep=self._sleep, later=later
         )
-        return [outcome]
 
     def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
         """An EUM notification or Meta webhook body: messages first, then statuses, then what

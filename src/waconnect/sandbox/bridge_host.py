@@ -47,6 +47,7 @@ SANDBOX_OWNED = frozenset(
         "sqs_endpoint_url",
         "inbound_queue_url",
         "outbound_queue_url",
+        "transcribed_queue_url",
         "allow_http_loopback",
         "eum_phone_numbers",
     }

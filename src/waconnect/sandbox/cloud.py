@@ -85,6 +85,7 @@ class Cloud:
             region=defaults.REGION,
             now=self.clock.now,
             inflight=self.inflight,
+            lost=self.faults.event_lost,
         )
 
     # --- lifecycle -----------------------------------------------------------------------------

@@ -114,6 +114,8 @@ class Faults:
     _slow: dict[str, float] = field(default_factory=dict)
     # How many of the next attachment scans reject the file whatever it holds.
     _scan_rejections: int = 0
+    # How many of the next events on the event bus are lost (EventBridge never delivers them).
+    _lost_events: int = 0
     fired: list[tuple[str, str]] = field(default_factory=list)
 
     def delay(self, operation: str, seconds: float, *, count: int = 1) -> None:
@@ -164,6 +166,19 @@ class Faults:
             self.fired.append(("scan", "REJECTED"))
             return "REJECTED"
 
+    def lose_next_events(self, count: int = 1) -> None:
+        with self._lock:
+            self._lost_events += count
+
+    def event_lost(self, detail_type: str) -> bool:
+        """Whether the event about to be delivered is lost (an injected loss is taken)."""
+        with self._lock:
+            if self._lost_events <= 0:
+                return False
+            self._lost_events -= 1
+            self.fired.append((detail_type, "lost"))
+            return True
+
     def clear(self) -> None:
         with self._lock:
             self._delays.clear()
@@ -171,6 +186,7 @@ class Faults:
             self._crashes.clear()
             self._slow.clear()
             self._scan_rejections = 0
+            self._lost_events = 0
 
     def take_delay(self, operation: str) -> float:
         armed = self._take(self._delays, operation, "delay")

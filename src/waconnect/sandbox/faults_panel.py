@@ -32,6 +32,7 @@ FAULTS: dict[str, dict[str, str]] = {
     "expire_token": {"label": "Expire the participant token", "needs": "contact"},
     "end_from_connect": {"label": "End the chat from Connect's side", "needs": "contact"},
     "reject_attachment": {"label": "Reject the next attachment (scanner)", "needs": ""},
+    "lose_event": {"label": "Lose the next transcription event (EventBridge)", "needs": ""},
     "crash": {"label": "Crash the bridge (SIGKILL) at its next call", "needs": "operation"},
     "clear": {"label": "Clear every fault", "needs": ""},
 }
@@ -51,6 +52,9 @@ def apply_fault(sandbox: LiveSandbox, form: dict[str, Any]) -> str:
     if kind == "reject_attachment":
         sandbox.act({"action": "scanner.reject"})
         return "the next attachment scan rejects the file"
+    if kind == "lose_event":
+        sandbox.act({"action": "events.lose"})
+        return "the next transcription job's end is never announced: its check finds it"
     sandbox.act({"action": "fault.clear"})
     return "every fault cleared"
 

@@ -22,6 +22,7 @@ from waconnect.sandbox.scenario_controls import (
     MAX_FAULT_COUNT,
     BridgeCrash,
     ChatQuota,
+    EventsLost,
     FaultClear,
     FaultDelay,
     FaultError,
@@ -346,6 +347,10 @@ def _scanner_reject(fields: Fields, base: Path, labels: set[str]) -> Action:
     return ScannerReject(count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1))
 
 
+def _events_lost(fields: Fields, base: Path, labels: set[str]) -> Action:
+    return EventsLost(count=fields.whole("count", 1, MAX_FAULT_COUNT, default=1))
+
+
 def _bridge_crash(fields: Fields, base: Path, labels: set[str]) -> Action:
     return BridgeCrash(
         operation=fields.operation("at"), nth=fields.whole("nth", 1, MAX_FAULT_COUNT, default=1)
@@ -374,6 +379,7 @@ _ACTIONS: Mapping[str, Callable[[Fields, Path, set[str]], Action]] = {
     "fault.slow": _fault_slow,
     "fault.clear": _fault_clear,
     "scanner.reject": _scanner_reject,
+    "events.lose": _events_lost,
     "bridge.crash": _bridge_crash,
     "connect.quota": _connect_quota,
 }

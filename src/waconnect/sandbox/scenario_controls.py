@@ -59,6 +59,14 @@ class ScannerReject:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EventsLost:
+    """EventBridge loses the next ``count`` events (Transcribe's job state changes): no rule
+    target gets them."""
+
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BridgeCrash:
     """The bridge process making the ``nth`` call of ``operation`` from now is killed once the
     call has run and before it reads the answer; a fresh one takes over."""
@@ -81,6 +89,7 @@ Control = (
     | FaultSlow
     | FaultClear
     | ScannerReject
+    | EventsLost
     | BridgeCrash
     | ChatQuota
 )

@@ -29,6 +29,7 @@ from waconnect.sandbox.sandbox_links import stable_links
 from waconnect.sandbox.scenario_controls import (
     BridgeCrash,
     ChatQuota,
+    EventsLost,
     FaultClear,
     FaultDelay,
     FaultError,
@@ -282,6 +283,8 @@ class ScenarioRunner:
                 self.cloud.faults.clear()
             case ScannerReject(count=count):
                 self.cloud.faults.reject_next_scan(count * step.repeat)
+            case EventsLost(count=count):
+                self.cloud.faults.lose_next_events(count * step.repeat)
             case BridgeCrash(operation=operation, nth=nth) if self.harness is not None:
                 # On Lambda the function's container dies; a fresh one takes the record over.
                 for _ in range(step.repeat):

@@ -8,7 +8,9 @@ has the recording, and a notice about a missing transcript would only be noise.
 An engine that finishes on its own time (Amazon Transcribe) is given ``jobs``: the job is
 remembered under its name (the chat the recording reached, the customer) before it starts, and
 the message is done without waiting; the job's end arrives later as an event, which
-``services.transcript_events`` turns into the same "🔊 …" parts and echo.
+``services.transcript_events`` turns into the same "🔊 …" parts and echo. In case that event is
+lost the job is also checked later: from the jobs' store (``services.transcript_checks``), or,
+given ``follow_ups``, from a message posted once the job started (the Lambda shape's queue).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from waconnect.ports import (
     PendingTranscript,
     Transcriber,
     Transcript,
+    TranscriptFollowUps,
     TranscriptJobs,
     WhatsApp,
 )
@@ -84,14 +87,17 @@ class VoiceTranscripts:
         settings: TranscriptSettings | None = None,
         jobs: TranscriptJobs | None = None,
         clock: Clock | None = None,
+        follow_ups: TranscriptFollowUps | None = None,
     ) -> None:
-        """``jobs``: the engine finishes later (its end comes as an event); None: at once."""
+        """``jobs``: the engine finishes later (its end comes as an event); None: at once.
+        ``follow_ups``: where each started job's check is posted (None: ``jobs`` holds them)."""
         self._transcriber = transcriber
         self._whatsapp = whatsapp
         self._ledger = ledger
         self._settings = settings or TranscriptSettings()
         self._jobs = jobs
         self._clock = clock
+        self._follow_ups = follow_ups
 
     @property
     def transcriber(self) -> Transcriber:
@@ -156,6 +162,13 @@ class VoiceTranscripts:
             logger.warning("transcription of %s not started: %s", mask(pending.wamid), exc)
             return
         logger.info("transcription job %s started for %s", pending.job, mask(pending.wamid))
+        if self._follow_ups is None:
+            return
+        try:
+            self._follow_ups.follow_up(pending.job)
+        except DeliveryError as exc:
+            # Only the fallback is missing: the job's event still brings the words.
+            logger.warning("no check of transcription job %s: %s", pending.job, exc)
 
     def echo(self, business: BusinessNumber, customer: Customer, wamid: str, text: str) -> None:
         """Quote the transcript back to the customer, once, unless the echo is turned off."""

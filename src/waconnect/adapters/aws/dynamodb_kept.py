@@ -18,7 +18,7 @@ document's key leaves the sets of the customers it names.
 
 Taking a due document is an update conditional on the due time the index showed: of workers
 that saw the same item, one moves its due time on by the hold and gets the document; the
-others' condition fails and they skip it.
+others' condition fails and they skip it (``dynamodb_due``).
 """
 
 from __future__ import annotations
@@ -27,16 +27,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from waconnect.adapters.aws.dynamodb import (
     CLAIM_KEY,
     DUE_ATTRIBUTE,
-    KEPT_INDEX,
     KEPT_QUEUE,
     SERVICE,
     TTL_ATTRIBUTE,
 )
+from waconnect.adapters.aws.dynamodb_due import take_due
 from waconnect.adapters.aws.errors import translate_errors
 from waconnect.ports import KEPT_HOLD_SECONDS, LEDGER_TTL_SECONDS, KeptDocument
 
@@ -50,8 +48,6 @@ KEYS = "keys"
 QUEUE = "kept"
 DOCUMENT = "document"
 KEPT_AT = "kept_at"
-# At most this many documents per call of ``due``: the rest wait for the next call.
-DUE_BATCH = 100
 
 
 class DynamoDbRetryStore:
@@ -142,49 +138,14 @@ class DynamoDbRetryStore:
             )
 
     def due(self, now: float) -> list[KeptDocument]:
-        with translate_errors("Query", service=SERVICE):
-            response = self._client.query(
-                TableName=self._table,
-                IndexName=KEPT_INDEX,
-                KeyConditionExpression="#queue = :queue AND #due <= :now",
-                ExpressionAttributeNames={"#queue": KEPT_QUEUE, "#due": DUE_ATTRIBUTE},
-                ExpressionAttributeValues={":queue": {"S": QUEUE}, ":now": {"N": repr(now)}},
-                ScanIndexForward=True,
-                Limit=DUE_BATCH,
-            )
-        taken = []
+        taken = take_due(self._client, self._table, QUEUE, now=now, hold=self._hold)
         # The index holds keys only: the first-kept time comes with each taken item.
         first_kept: dict[str, int] = {}
-        for seen in response.get("Items", []):
-            item = self._take(seen, now)
-            if item is not None:
-                key = str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX)
-                first_kept[key] = int(item.get(KEPT_AT, {}).get("N", "0"))
-                taken.append(_kept(item))
-        return sorted(taken, key=lambda kept: (first_kept[kept.key], kept.key))
-
-    def _take(self, seen: Mapping[str, Any], now: float) -> Mapping[str, Any] | None:
-        """The item as it was before this worker took it; None when another got there first."""
-        with translate_errors("UpdateItem", service=SERVICE):
-            try:
-                response = self._client.update_item(
-                    TableName=self._table,
-                    Key={CLAIM_KEY: seen[CLAIM_KEY]},
-                    UpdateExpression="SET #due = :until",
-                    ConditionExpression="#due = :seen",
-                    ExpressionAttributeNames={"#due": DUE_ATTRIBUTE},
-                    ExpressionAttributeValues={
-                        ":seen": seen[DUE_ATTRIBUTE],
-                        ":until": {"N": repr(now + self._hold)},
-                    },
-                    ReturnValues="ALL_OLD",
-                )
-            except ClientError as exc:
-                # Taken, moved or dropped since the index showed it: not this worker's.
-                if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                    return None
-                raise
-        return response.get("Attributes")
+        for item in taken:
+            key = str(item[CLAIM_KEY]["S"]).removeprefix(PREFIX)
+            first_kept[key] = int(item.get(KEPT_AT, {}).get("N", "0"))
+        kept = [_kept(item) for item in taken]
+        return sorted(kept, key=lambda document: (first_kept[document.key], document.key))
 
     def drop(self, key: str) -> None:
         with translate_errors("DeleteItem", service=SERVICE):

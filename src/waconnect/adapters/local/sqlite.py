@@ -74,6 +74,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS transcript_jobs (job TEXT PRIMARY KEY, record TEXT NOT NULL, "
     "started_at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS transcript_jobs_by_age ON transcript_jobs (started_at)",
+    # When each job whose end was not heard yet is looked at (sqlite_transcripts).
+    "CREATE TABLE IF NOT EXISTS transcript_checks (job TEXT PRIMARY KEY, check_at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS transcript_checks_by_time ON transcript_checks (check_at)",
 )
 
 
