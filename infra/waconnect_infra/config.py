@@ -101,6 +101,7 @@ _BRIDGE_PASSTHROUGH = (
     "transcribe_languages",
     "transcribe_language_options",
     "transcript_echo",
+    "transcript_check_seconds",
     "connect_text_max_chars",
 )
 

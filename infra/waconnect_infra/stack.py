@@ -266,7 +266,8 @@ class WaconnectStack(Stack):
     def _transcription(self, transcribed: BridgeFunction, alarms: Alarms) -> None:
         """Amazon Transcribe: ``inbound`` starts a job per voice note; the job's state change
         goes EventBridge rule → standard queue (with its dead-letter queue) → ``transcribed``,
-        which sends the transcript to the chat and quotes it to the customer."""
+        which sends the transcript to the chat and quotes it to the customer. ``inbound`` also
+        puts each job's delayed check on that queue, so a lost event loses no transcript."""
         config = self.config
         self.transcribed = transcribed
         jobs = self.format_arn(
@@ -288,6 +289,11 @@ class WaconnectStack(Stack):
         self.transcription_path = path
         # The transcript goes to Connect (SendMessage): paced like the inbound queue.
         self._consume(path, transcribed, config.inbound_max_concurrency)
+        # inbound posts each started job's check there, delayed, in case its event is lost.
+        self.inbound.allow(["sqs:SendMessage"], [path.queue.queue_arn])
+        self.inbound.function.add_environment(
+            "WACONNECT_TRANSCRIBED_QUEUE_URL", path.queue.queue_url
+        )
         alarms.on_dead_letters("TranscriptionQueueDeadLettersAlarm", path.dead_letters)
         alarms.on_oldest_age(
             "TranscriptionQueueOldestAlarm", path.queue, config.oldest_message_alarm_minutes

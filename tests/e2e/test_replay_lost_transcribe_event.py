@@ -1,12 +1,14 @@
 """A Transcribe job whose EventBridge event is lost (the ``events.lose`` step) still brings its
-transcript to the agent, exactly once, through the bridge's checks of its jobs. The real event,
-arriving after all, adds nothing."""
+transcript to the agent, exactly once: in replay through the bridge's checks of its jobs, and
+through the Lambda harness through the check ``inbound`` posts on the queue of ``transcribed``.
+The real event, arriving after all, adds nothing."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.test_replay_transcribe import VOICE, played
+from waconnect.sandbox.lambda_local import LocalLambda
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("pocketsphinx", reason="the offline engine is the [offline] extra")
@@ -14,8 +16,9 @@ pytest.importorskip("pocketsphinx", reason="the offline engine is the [offline] 
 ANA = VOICE["customer"]
 
 
-def test_a_lost_job_event_still_brings_the_transcript_once() -> None:
-    for world in played("transcribe"):
+@pytest.mark.parametrize("through_lambda", [False, True], ids=["replay", "lambda"])
+def test_a_lost_job_event_still_brings_the_transcript_once(through_lambda: bool) -> None:
+    for world in played("transcribe", through_lambda=through_lambda):
         lose = world.step({"action": "events.lose"})
         voice = world.step(VOICE)
         cloud = world.runner.cloud
@@ -38,3 +41,8 @@ def test_a_lost_job_event_still_brings_the_transcript_once() -> None:
         assert not [line for line in after if "🔊" in str(line.get("text", ""))]
         refusals = {"ignored", "failed", "rejected"}
         assert not [line for line in lose + voice + after if line["kind"] in refusals]
+        if through_lambda:
+            harness = world.runner.harness
+            assert isinstance(harness, LocalLambda)
+            assert harness.metric_total("transcribed", function="transcribed") == 1
+            assert harness.dead_letters("transcribed") == []

@@ -52,6 +52,8 @@ CALLERS = [
         ["Inbound", "Outbound", "Transcribed"],
     ),
     ("sqs", "sqs", ["entrypoints/lambda_handlers/functions.py"], "sqs", ["Ingest", "AgentIngest"]),
+    # Each started transcription job's delayed check, onto the queue of ``transcribed``.
+    ("sqs", "sqs", ["adapters/aws/sqs_follow_ups.py"], "_sqs", ["Inbound"]),
 ]
 
 

@@ -365,6 +365,29 @@ def test_transcribed_may_read_its_jobs_and_hide_or_dead_letter_its_records_only(
     )
 
 
+def test_inbound_may_post_the_checks_of_its_jobs_to_the_transcription_queue_only(
+    template: Any,
+) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    (queue_id,) = (k for k in queues if k.startswith("TranscriptionQueue"))
+    sends = [
+        statement
+        for name, statement in _statements(template)
+        if name.startswith("InboundRole") and "sqs:SendMessage" in _listed(statement["Action"])
+    ]
+    (dead_id,) = (k for k in queues if k.startswith("InboundDeadLetters"))
+    # Its own dead letters, and the transcription queue: no other queue.
+    assert sorted(s["Resource"]["Fn::GetAtt"][0] for s in sends) == sorted([dead_id, queue_id])
+    (inbound,) = (
+        f["Properties"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "waconnect.entrypoints.lambda_handlers.inbound"
+    )
+    assert inbound["Environment"]["Variables"]["WACONNECT_TRANSCRIBED_QUEUE_URL"] == {
+        "Ref": queue_id
+    }
+
+
 def _listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -60,6 +60,29 @@ def runtime_for(world: World, sqs: Any, seen: list[Outcome]) -> Runtime:
     )
 
 
+def expect_dead_letter(stub: Stubber, body: str) -> None:
+    """The calls that send ``body`` to the queue's dead-letter queue (its URL already known)."""
+    stub.add_response(
+        "get_queue_attributes",
+        {
+            "Attributes": {
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": 5})
+            }
+        },
+        {"QueueUrl": QUEUE_URL, "AttributeNames": ["RedrivePolicy"]},
+    )
+    stub.add_response(
+        "get_queue_url",
+        {"QueueUrl": DLQ_URL},
+        {"QueueName": "waconnect-transcribed-dlq", "QueueOwnerAWSAccountId": "123456789012"},
+    )
+    stub.add_response(
+        "send_message",
+        {"MessageId": "dead-1"},
+        {"QueueUrl": DLQ_URL, "MessageBody": body, "MessageAttributes": ANY},
+    )
+
+
 @pytest.fixture
 def sqs() -> Any:
     return boto3.client(
@@ -110,31 +133,7 @@ def test_an_early_event_is_hidden_and_reported_while_an_unreadable_body_is_dead_
             {},
             {"QueueUrl": QUEUE_URL, "ReceiptHandle": "handle-m-early", "VisibilityTimeout": 10},
         )
-        stub.add_response(
-            "get_queue_attributes",
-            {
-                "Attributes": {
-                    "RedrivePolicy": json.dumps(
-                        {"deadLetterTargetArn": DLQ_ARN, "maxReceiveCount": 5}
-                    )
-                }
-            },
-            {"QueueUrl": QUEUE_URL, "AttributeNames": ["RedrivePolicy"]},
-        )
-        stub.add_response(
-            "get_queue_url",
-            {"QueueUrl": DLQ_URL},
-            {"QueueName": "waconnect-transcribed-dlq", "QueueOwnerAWSAccountId": "123456789012"},
-        )
-        stub.add_response(
-            "send_message",
-            {"MessageId": "dead-1"},
-            {
-                "QueueUrl": DLQ_URL,
-                "MessageBody": "not an event at all",
-                "MessageAttributes": ANY,
-            },
-        )
+        expect_dead_letter(stub, "not an event at all")
         answer = functions.transcribed(runtime_for(world, sqs, []), event, None)
         stub.assert_no_pending_responses()
 

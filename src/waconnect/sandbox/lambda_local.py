@@ -81,6 +81,8 @@ class HarnessOptions:
     retry_max_age_seconds: int = 120
     # None: enough receives to reach the maximum age (``RetrySchedule.receives_to_reach``).
     max_receive_count: int | None = None
+    # The delay of each transcription job's check (``WACONNECT_TRANSCRIPT_CHECK_SECONDS``).
+    transcript_check_seconds: int = 0
 
 
 class LocalLambda:
@@ -258,6 +260,10 @@ class LocalLambda:
                 "sqs_endpoint_url": self.moto_endpoint_url,
                 "inbound_queue_url": resources.inbound.url,
                 "outbound_queue_url": resources.outbound.url,
+                "transcribed_queue_url": resources.transcribed.url,
+                # A job's check is not delayed here (SQS's delay is real time): it finds the job
+                # running, is hidden and kept, and is handed in again at the step's end.
+                "transcript_check_seconds": self.options.transcript_check_seconds,
                 "retry_base_delay_seconds": self.options.retry_base_delay_seconds,
                 "retry_max_delay_seconds": self.options.retry_max_delay_seconds,
                 "retry_max_age_seconds": self.options.retry_max_age_seconds,

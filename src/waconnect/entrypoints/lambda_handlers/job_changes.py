@@ -1,8 +1,10 @@
 """The ``transcribed`` function: Transcribe job state changes, EventBridge → SQS → here.
 
 A standard queue feeds it (EventBridge targets a queue; its rule passes only the bridge's jobs
-that completed or failed); each record's body is the EventBridge event as it was. Powertools'
-``BatchProcessor`` reports the records that are not done, and only those come back.
+that completed or failed); each record's body is the EventBridge event as it was, or a check of
+a job that ``inbound`` posted, delayed, once it started it (``wire.transcript_check``), in case
+the job's event is lost. Powertools' ``BatchProcessor`` reports the records that are not done,
+and only those come back.
 
 | outcome                                 | the record                                        |
 | delivered                               | deleted; a ``transcribed`` metric is emitted      |
@@ -11,6 +13,11 @@ that completed or failed); each record's body is the EventBridge event as it was
 | deferred (still failing transiently)    | hidden for the schedule's next delay, tried again;|
 |                                         | past the maximum age, dead-lettered               |
 | failed with nobody told (unexpected)    | tried again; at ``POISON_RECEIVES`` dead-lettered |
+
+A check is settled as the job's event would be once the job ended, so whichever of the two
+comes second is a ``duplicate``. While the job runs the check is hidden until its next look
+(after as long as the job has run, at most an hour), until it is as old as the retry schedule's
+maximum age; then it is given up (logged, ``skipped``: no dead letter for a job that never ends).
 
 Redelivery is harmless: the transcript's parts carry the voice note's ClientTokens and are
 recorded done, the echo to the customer is claimed once.
@@ -27,8 +34,9 @@ from waconnect.entrypoints.lambda_handlers.consuming import (
     dead_letter_attributes,
 )
 from waconnect.entrypoints.lambda_handlers.schedule import POISON_RECEIVES
-from waconnect.errors import TransientError
+from waconnect.errors import MalformedPayload, TransientError
 from waconnect.services.outcome import Outcome
+from waconnect.wire.transcript_check import job_to_check
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -54,7 +62,13 @@ class JobChangeConsumer(RecordConsumer):
             logger.remove_keys(["sqs_message_id", "receive_count"])
 
     def _settle_job(self, record: SQSRecord, receives: int) -> str:
-        outcome = self._job_change(record.body, defer=True)
+        try:
+            job = job_to_check(record.body)
+        except MalformedPayload as exc:
+            self._runtime.settled(Outcome(kind="rejected", reason=str(exc)))
+            self._dead_letter(record, str(exc))
+            return "dead-lettered"
+        outcome = self._job_change(record.body, job, defer=True)
         if outcome.kind == "rejected":
             self._runtime.settled(outcome)
             self._dead_letter(record, outcome.reason)
@@ -71,7 +85,14 @@ class JobChangeConsumer(RecordConsumer):
                 self._hide(record, delay)
                 self.counts[("deferred", KIND)] += 1
                 raise TryLater(outcome.reason)
-            final = self._job_change(record.body, defer=False)
+            if job is not None:
+                reason = f"given up after {int(age)}s: {outcome.reason}"
+                self._runtime.logger.warning(
+                    "transcription job %s not checked again: %s", job, reason
+                )
+                self._runtime.settled(Outcome(kind="skipped", reason=reason))
+                return "skipped"
+            final = self._job_change(record.body, job, defer=False)
             self._runtime.settled(final)
             if final.kind == "delivered":
                 return FUNCTION
@@ -85,7 +106,10 @@ class JobChangeConsumer(RecordConsumer):
         self.counts[("failed", KIND)] += 1
         raise TryLater(outcome.reason)
 
-    def _job_change(self, body: str, *, defer: bool) -> Outcome:
+    def _job_change(self, body: str, job: str | None, *, defer: bool) -> Outcome:
+        """The outcome of an event, or of the check of ``job``."""
+        if job is not None:
+            return self._runtime.bridge.check_transcription_job(job, defer=defer)
         outcomes = self._runtime.bridge.handle_transcription_event(body, defer=defer)
         return outcomes[0] if outcomes else Outcome(kind="skipped")
 

@@ -118,6 +118,7 @@ def build_runtime(
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
+    from waconnect.adapters.aws.sqs_follow_ups import SqsTranscriptFollowUps  # noqa: PLC0415
     from waconnect.bootstrap import build_bridge  # noqa: PLC0415
     from waconnect.entrypoints.retry_policy import RetryPolicy  # noqa: PLC0415
 
@@ -144,6 +145,12 @@ def build_runtime(
         # botocore's), then the message waits in its queue instead.
         retry=RetryPolicy(attempts=2, delay=0.2),
         wrap_converter=counting,
+        # Each started job's check comes back on the queue of ``transcribed``, delayed.
+        follow_ups=SqsTranscriptFollowUps(
+            sqs, settings.transcribed_queue_url, delay_seconds=settings.transcript_check_seconds
+        )
+        if settings.transcribed_queue_url
+        else None,
     )
     return Runtime(
         settings=settings,
