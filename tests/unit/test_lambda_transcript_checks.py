@@ -175,3 +175,15 @@ def test_only_a_check_body_names_a_job_to_check() -> None:
     assert job_to_check(check_body("waconnect-abc")) == "waconnect-abc"
     assert job_to_check(json.dumps(job_event("waconnect-abc"))) is None
     assert job_to_check("not json") is None
+
+
+def test_a_check_of_a_job_transcribe_does_not_know_is_done_not_retried(sqs: Any) -> None:
+    world = World()
+    job = job_name(world.voice().wamid)
+    del world.engine.started[job]
+    world.engine.unknown_is_an_error = True
+    seen: list[Outcome] = []
+
+    assert checked(world, sqs, check_body(job), seen) == {"batchItemFailures": []}
+    assert [o.kind for o in seen] == ["skipped"]
+    assert "cannot be checked" in seen[0].reason

@@ -163,3 +163,13 @@ def test_a_check_that_meets_a_throttled_chat_is_deferred_and_sends_each_part_onc
     assert note.run_due(2 * TRANSCRIPT_CHECK_SECONDS) == ["delivered"]
     assert note.world.chat() == ["attachment", "🔊 throttled once"]
     assert len(note.world.echoes()) == 1
+
+
+def test_a_job_its_engine_never_started_is_given_up_at_its_first_check() -> None:
+    note = started()
+    del note.world.engine.started[note.job]
+    note.world.engine.unknown_is_an_error = True
+
+    assert note.run_due(TRANSCRIPT_CHECK_SECONDS) == ["skipped"]
+    assert note.run_due(LEDGER_TTL_SECONDS - 1) == []  # not asked about again
+    assert note.world.chat() == ["attachment"]

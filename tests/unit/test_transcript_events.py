@@ -16,7 +16,7 @@ from waconnect.domain.media import StoredMedia
 from waconnect.domain.outgoing import OutgoingText
 from waconnect.domain.whatsapp import InboundMessage, MessageType
 from waconnect.entrypoints.bridge import Bridge, RetryPolicy
-from waconnect.errors import TransientError
+from waconnect.errors import PermanentError, TransientError
 from waconnect.ports import TRANSCRIPT_CHECK_SECONDS, Transcript, TranscriptFollowUps
 from waconnect.services.chats import ChatLifecycle
 from waconnect.services.delivery import Delivery
@@ -33,6 +33,8 @@ class LaterEngine:
     finished: dict[str, Transcript] = field(default_factory=dict)
     # How many of the next reads of a result fail as throttled.
     failing: int = 0
+    # A job never started is refused, as Transcribe's NotFoundException (else: still running).
+    unknown_is_an_error: bool = False
 
     def start(self, job: str, recording: Sequence[StoredMedia], *, language: str) -> None:
         self.started.setdefault(job, (tuple(m.content_type for m in recording), language))
@@ -41,6 +43,8 @@ class LaterEngine:
         if self.failing:
             self.failing -= 1
             raise TransientError("throttled", operation="GetTranscriptionJob")
+        if self.unknown_is_an_error and job not in self.started:
+            raise PermanentError("The requested job couldn't be found", code="NotFoundException")
         return self.finished.get(job)
 
 

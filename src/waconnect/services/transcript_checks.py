@@ -11,6 +11,7 @@ as long again, at most ``TRANSCRIPT_CHECK_MAX_SECONDS`` apart) to
 | ended (completed or failed)              | handled as its event would be; no longer checked    |
 | still running                            | checked again after as long as it has run           |
 | its engine failing transiently           | checked again after the first delay                 |
+| refused by its engine (never started)    | given up, with a warning                            |
 | older than the retention                 | forgotten, with a warning: its transcript is lost   |
 
 The Lambda shape checks through its queue instead (``entrypoints/lambda_handlers/job_changes``).

@@ -33,7 +33,7 @@ import logging
 
 from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.text import CONNECT_TEXT_LIMIT
-from waconnect.errors import SessionEnded
+from waconnect.errors import PermanentError, SessionEnded
 from waconnect.log_setup import log_ids
 from waconnect.ports import (
     TRANSCRIPT_CHECK_MAX_SECONDS,
@@ -107,8 +107,15 @@ class TranscriptEvents:
 
     def handle_job_check(self, job: str) -> Outcome:
         """A job whose end may never be announced, looked at: the same as its event, if it has
-        ended; ``deferred`` until its next check (``retry_after``) while it runs."""
-        return self._settle(job, checked=True)
+        ended; ``deferred`` until its next check (``retry_after``) while it runs. A job that
+        cannot be checked (``PermanentError``: one its engine never started, say) is given up."""
+        try:
+            return self._settle(job, checked=True)
+        except PermanentError as exc:
+            logger.warning("transcription job %s cannot be checked, given up: %s", job, exc)
+            if self._checks is not None:
+                self._checks.stop_checking(job)
+            return Outcome(kind="skipped", reason=f"cannot be checked: {exc}")
 
     def _settle(self, job: str, *, checked: bool) -> Outcome:
         if self._ledger.finished([done_key(job)], consistent=True):
