@@ -9,6 +9,7 @@ import pytest
 from tests.emulators.conftest import NO_RETRY, Chat, start_chat
 from tests.emulators.samples import PNG_BYTES, tone_wav
 from waconnect.adapters.transfers import SignedUrlTransfers
+from waconnect.sandbox.clock import SandboxClock
 from waconnect.sandbox.cloud import Cloud
 from waconnect.sandbox.routing import ATTACHMENT_HOST, UnroutedHost
 
@@ -238,23 +239,29 @@ def test_complete_needs_exactly_one_id_and_an_upload(chat: Chat) -> None:
         )
 
 
-def test_get_attachment_expiry_must_be_5_to_300_seconds(cloud: Cloud, chat: Chat) -> None:
-    attachment_id = _upload(chat, PNG_BYTES, "photo.png", "image/png", "get")
-    unchecked = cloud.client("connectparticipant", parameter_validation=False, **NO_RETRY)
-    for seconds in (4, 301):
-        with pytest.raises(unchecked.exceptions.ValidationException):
-            unchecked.get_attachment(
-                ConnectionToken=chat.connection_token,
-                AttachmentId=attachment_id,
-                UrlExpiryInSeconds=seconds,
-            )
-    got = chat.participant.get_attachment(
-        ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=5
-    )
-    assert got["AttachmentSizeInBytes"] == len(PNG_BYTES)
-    assert chat.cloud.fetch("GET", got["Url"]).content == PNG_BYTES
-    cloud.clock.advance(6)
-    assert chat.cloud.fetch("GET", got["Url"]).status_code == 403
+def test_get_attachment_expiry_must_be_5_to_300_seconds() -> None:
+    # A clock that does not tick: the 5 s link stays valid until the test moves time on,
+    # however long a busy machine takes to fetch it.
+    with Cloud(clock=SandboxClock(1_768_469_400.0, ticking=False)) as cloud:
+        chat = start_chat(cloud, customer="15550100411")
+        attachment_id = _upload(chat, PNG_BYTES, "photo.png", "image/png", "get")
+        unchecked = cloud.client("connectparticipant", parameter_validation=False, **NO_RETRY)
+        for seconds in (4, 301):
+            with pytest.raises(unchecked.exceptions.ValidationException):
+                unchecked.get_attachment(
+                    ConnectionToken=chat.connection_token,
+                    AttachmentId=attachment_id,
+                    UrlExpiryInSeconds=seconds,
+                )
+        got = chat.participant.get_attachment(
+            ConnectionToken=chat.connection_token, AttachmentId=attachment_id, UrlExpiryInSeconds=5
+        )
+        assert got["AttachmentSizeInBytes"] == len(PNG_BYTES)
+        assert cloud.fetch("GET", got["Url"]).content == PNG_BYTES
+        cloud.clock.advance(4)
+        assert cloud.fetch("GET", got["Url"]).content == PNG_BYTES
+        cloud.clock.advance(2)
+        assert cloud.fetch("GET", got["Url"]).status_code == 403
 
 
 def test_agent_file_streams_in_progress_then_approved(cloud: Cloud, chat: Chat) -> None:
