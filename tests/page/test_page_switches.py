@@ -59,6 +59,7 @@ def test_every_switch_is_saved_and_the_scenario_replays_to_the_same_effects(
     expect(transcript.locator(".notice", has_text="The chat ended")).to_be_visible()
     _customer_says(page, "A new question")
     expect(page.locator("#contacts li")).to_have_count(2, timeout=WAIT_MS)
+    _switch(page, "lose_event", "the next transcription job's end is never announced")
     screenshot(page, "switches")
 
     steps = sandbox.get("api/scenario")["steps"]
@@ -73,6 +74,7 @@ def test_every_switch_is_saved_and_the_scenario_replays_to_the_same_effects(
         "agent.file",
         "connect.end",
         "customer.text",
+        "events.lose",
     ]
     live = sandbox.get("api/effects")
     # The phone got no brochure: the scanner rejected it, and the bridge said so.

@@ -14,6 +14,7 @@ from waconnect.ports import (
     LEDGER_TTL_SECONDS,
     TRANSCRIPT_CHECK_MAX_SECONDS,
     TRANSCRIPT_CHECK_SECONDS,
+    PendingTranscript,
     Transcript,
 )
 from waconnect.services.transcript_checks import FORGOTTEN
@@ -173,3 +174,19 @@ def test_a_job_its_engine_never_started_is_given_up_at_its_first_check() -> None
     assert note.run_due(TRANSCRIPT_CHECK_SECONDS) == ["skipped"]
     assert note.run_due(LEDGER_TTL_SECONDS - 1) == []  # not asked about again
     assert note.world.chat() == ["attachment"]
+
+
+def test_a_busy_store_checks_nothing_now_and_loses_no_job() -> None:
+    note = started()
+    note.world.engine.finished[note.job] = Transcript(text="after the busy spell")
+    jobs = note.world.jobs
+    busy = TransientError("database is locked", operation="due transcript checks")
+
+    def refuse(now: float) -> list[PendingTranscript]:
+        raise busy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jobs, "due", refuse)
+        assert note.run_due(TRANSCRIPT_CHECK_SECONDS) == []
+    assert note.run_due(TRANSCRIPT_CHECK_SECONDS) == ["delivered"]
+    assert note.world.chat() == ["attachment", "🔊 after the busy spell"]

@@ -14,7 +14,6 @@ customer (or the agent) is told and the outcome is ``failed``.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,7 +32,7 @@ from waconnect.entrypoints.kept_documents import (
 )
 from waconnect.entrypoints.keyed_lock import KeyedLock
 from waconnect.entrypoints.retry_policy import RetryPolicy
-from waconnect.entrypoints.transcript_entry import changed_at, not_awaited, settle_transcript
+from waconnect.entrypoints.transcript_entry import TranscriptEntry
 from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
 from waconnect.ports import RetryStore
@@ -45,7 +44,6 @@ from waconnect.services.transcript_checks import OverdueTranscripts
 from waconnect.services.transcript_events import TranscriptEvents
 from waconnect.wire.inbound import classify, parse_connect_document, parse_whatsapp_document
 from waconnect.wire.sns import SnsSubscriptionMessage
-from waconnect.wire.transcribe_event import parse_transcription_event
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +80,13 @@ class Bridge:
         self._instance_id = _instance(instance_id)
         self._kept = KeptDocuments(kept, clock=clock) if kept is not None else None
         self._now = clock
+        self._transcription = TranscriptEntry(
+            transcripts,
+            retry=self._retry,
+            sleep=sleep,
+            later=lambda since, defer: self._later(since, defer=defer),
+            now=clock,
+        )
 
     def close(self) -> None:
         """Release what the composition root opened for this bridge (connections, clients)."""
@@ -150,34 +155,13 @@ class Bridge:
         """Amazon Transcribe's job state change (an EventBridge event): the transcript of the
         voice note it belongs to goes to the agent, then to the customer (services.transcript_
         events). ``defer`` as for ``handle_message``."""
-        try:
-            change = parse_transcription_event(doc)
-        except MalformedPayload as exc:
-            return [_rejected(exc)]
-        if (events := self.transcripts) is None:
-            return [not_awaited(change.job)]
-        since = changed_at(change, self._now)
-        return [
-            self._transcript(change.job, lambda: events.handle_job_change(change), since, defer)
-        ]
+        return [self._transcription.event(doc, defer=defer)]
 
     def check_transcription_job(self, job: str, *, defer: bool = False) -> Outcome:
         """A check of a job whose end may never be announced (the Lambda shape's delayed queue
         message): handled as its event would be once the job ended, ``deferred`` while it runs
         (``retry_after``: until its next check). ``defer`` as for ``handle_message``."""
-        if (events := self.transcripts) is None:
-            return not_awaited(job)
-        handle = functools.partial(events.handle_job_check, job)
-        return self._transcript(job, handle, self._now(), defer)
-
-    def _transcript(
-        self, job: str, handle: Callable[[], Outcome], since: float, defer: bool
-    ) -> Outcome:
-        later = functools.partial(self._later, defer=defer)
-        waits = self._retry.waits()
-        return settle_transcript(
-            job, handle, since=since, waits=waits, sleep=self._sleep, later=later
-        )
+        return self._transcription.check(job, defer=defer)
 
     def handle_whatsapp_document(self, doc: Document) -> list[Outcome]:
         """An EUM notification or Meta webhook body: messages first, then statuses, then what

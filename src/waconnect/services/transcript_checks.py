@@ -51,11 +51,21 @@ class OverdueTranscripts:
         self._retention = retention_seconds
 
     def run_due(self, now: float) -> list[Outcome]:
-        """Check every job due at ``now``; the outcome of each, in order."""
+        """Check every job due at ``now``; the outcome of each, in order. A store that fails
+        leaves the jobs as they were: each comes back once its hold has passed."""
+        try:
+            due = self._checks.due(now)
+        except DeliveryError as exc:
+            logger.warning("transcription jobs not checked: %s", exc)
+            return []
         outcomes = []
-        for pending in self._checks.due(now):
+        for pending in due:
             with log_ids(transcription_job=pending.job):
-                outcomes.append(self._check(pending, now))
+                try:
+                    outcomes.append(self._check(pending, now))
+                except DeliveryError as exc:
+                    logger.warning("transcription job %s not rescheduled: %s", pending.job, exc)
+                    outcomes.append(Outcome(kind="deferred", reason=str(exc)))
         return outcomes
 
     def _check(self, pending: PendingTranscript, now: float) -> Outcome:
