@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ class WorkerPool:
         self._turn = itertools.count()
         self._closed = False
         self.exits: list[Exit] = []
+        # Deliveries handed to each worker, by caller name (round-robin: within one of each other).
+        self.deliveries: Counter[str] = Counter()
         spawned = [self._spawn() for _ in range(count)]
         self._workers: list[_Worker] = []
         try:
@@ -207,6 +210,7 @@ class WorkerPool:
             if self._closed:
                 raise RuntimeError("the bridge workers are stopped")
             worker = self._workers[next(self._turn) % len(self._workers)]
+            self.deliveries[worker.caller] += 1
         return worker.submit(entry, document).result()
 
     def run_due(self, now: float) -> list[Seen]:
