@@ -29,7 +29,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-c
 START_SECONDS = 60.0
 STOP_SECONDS = 60.0
 # The machine may be busy: a page waits this long for what a step shows before failing.
-expect.set_options(timeout=60_000)
+WAIT_MS = 60_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @dataclass
@@ -156,6 +157,20 @@ def open_page(browser: Browser, url: str, *, width: int = 1280, height: int = 80
     page.goto(url)
     page.wait_for_selector("#customer-select option", state="attached")
     return watched
+
+
+def wait_for_images(page: Page, selector: str) -> None:
+    """Wait until the images ``selector`` matches (one at least) are loaded and drawn.
+
+    A live update may draw a list again with fresh images, still loading: a check made once
+    could meet one of those on a busy machine. Fails after the assertions' wait.
+    """
+    page.wait_for_function(
+        "s => { const all = [...document.querySelectorAll(s)]; "
+        "return all.length > 0 && all.every(i => i.complete && i.naturalWidth > 0); }",
+        arg=selector,
+        timeout=WAIT_MS,
+    )
 
 
 def screenshot(page: Page, name: str) -> None:

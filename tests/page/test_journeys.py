@@ -9,11 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.page.conftest import REPO, Sandbox, open_page, screenshot
+from tests.page.conftest import REPO, WAIT_MS, Sandbox, open_page, screenshot, wait_for_images
 from waconnect.sandbox.replay import replay
 
 MEDIA = REPO / "examples" / "media"
-WAIT_MS = 60_000
 
 
 def _attach_as_customer(page: Page, path: Path, item: str = "Send a file") -> None:
@@ -90,8 +89,7 @@ def test_the_customers_photo_pdf_and_voice_note_reach_the_agent(
 
     # The agent got the voice note as a 16 kHz WAV Chromium plays.
     assert agent_wav_seconds(page, sandbox, "#transcript audio") > 1.0
-    photo = transcript.locator("img")
-    assert photo.evaluate("img => img.complete && img.naturalWidth") > 0
+    wait_for_images(page, "#transcript img")
 
     # The phone shows what the customer sent, each read by the business (blue ticks).
     phone = page.locator("#wa-messages")
@@ -123,9 +121,8 @@ def test_the_agents_pdf_and_image_reach_the_phone(sandbox: Sandbox, browser: Bro
     expect(theirs.nth(0)).to_contain_text("Of course, here it is")
     expect(theirs.nth(0).locator("strong")).to_have_text("Of course")
     expect(theirs.nth(1).get_by_role("link", name="Download agent-brochure.pdf")).to_be_visible()
-    image = theirs.nth(2).locator("img")
-    expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+    expect(theirs.nth(2).locator("img")).to_be_visible()
+    wait_for_images(page, "#wa-messages li.theirs img")
     # The agent's side shows what was sent, the markdown rendered.
     transcript = page.locator("#transcript")
     expect(transcript.locator(".item.agent strong")).to_have_text("Of course")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.page.conftest import Sandbox, open_page, screenshot
-
-WAIT_MS = 60_000
+from tests.page.conftest import WAIT_MS, Sandbox, open_page, screenshot
 
 
 def test_options_reach_the_phone_as_buttons_and_a_list_and_a_tap_answers_the_agent(

@@ -6,11 +6,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from tests.page.conftest import Sandbox, open_page, screenshot
+from tests.page.conftest import WAIT_MS, Sandbox, open_page, screenshot
 from tests.page.test_journeys import _comparable
 from waconnect.sandbox.replay import replay
-
-WAIT_MS = 60_000
 
 
 def test_a_crash_at_sendmessage_kills_the_bridge_and_the_message_reaches_the_agent_once(

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from tests.page.conftest import Sandbox, Watched, launch, screenshot
+from tests.page.conftest import WAIT_MS, Sandbox, Watched, launch, screenshot
 from tests.page.test_journeys import agent_wav_seconds
 
-WAIT_MS = 60_000
 WORDS = "one two three four five six seven eight nine ten"
 
 

@@ -6,12 +6,11 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.page.conftest import REPO, Sandbox, open_page, screenshot
+from tests.page.conftest import REPO, WAIT_MS, Sandbox, open_page, screenshot
 from tests.page.test_journeys import _comparable
 from waconnect.sandbox.replay import replay
 
 MEDIA = REPO / "examples" / "media"
-WAIT_MS = 60_000
 
 
 def _switch(page: Page, kind: str, said: str, operation: str = "") -> None:

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.page.conftest import REPO, Sandbox, open_page, screenshot, start_sandbox
+from tests.page.conftest import (
+    REPO,
+    Sandbox,
+    open_page,
+    screenshot,
+    start_sandbox,
+    wait_for_images,
+)
 
 ANA = "15550100001"
 MEDIA = REPO / "examples" / "media"
@@ -182,6 +189,9 @@ def test_both_panes_stay_on_the_newest_message_when_connect_ends_the_chat(
     expect(page.locator("#transcript .notice", has_text="The chat ended")).to_be_visible()
 
     for pane in ("#wa-messages", "#transcript"):
+        # The photos are drawn once loaded, however long a busy machine takes: only then is the
+        # pane as tall as it gets, and whether it followed them shows.
+        wait_for_images(page, f"{pane} img")
         assert page.evaluate(f"document.querySelector('{pane}').scrollHeight") > 600
         page.wait_for_function(
             "s => { const l = document.querySelector(s); "
