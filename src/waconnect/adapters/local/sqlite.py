@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,7 +156,7 @@ class SqliteDatabase:
         which keeps a second process setting up the same file safe too.
         """
         if self._path != MEMORY:
-            connection.execute("PRAGMA journal_mode = WAL")
+            _use_wal(connection, patience=self._busy_timeout_ms / 1000)
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
@@ -193,6 +194,32 @@ class SqliteDatabase:
         self._local = threading.local()
         for connection in opened:
             connection.close()
+
+
+def _use_wal(connection: sqlite3.Connection, *, patience: float) -> None:
+    """Put the file in WAL mode, unless it is already: processes starting together share it.
+
+    A connection that has not read the file yet takes it for a rollback-journal one, and
+    ``PRAGMA journal_mode = WAL`` then wants an exclusive lock that SQLite does not wait for:
+    while another process creates the file or switches it, the pragma fails at once with
+    "database is locked", busy timeout or not. A read waits like any read and tells the mode
+    the file is in; only a file not in WAL yet is switched, trying again until ``patience``.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.005
+    while True:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        if str(connection.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked: still not in WAL mode")
+        try:
+            connection.execute("PRAGMA journal_mode = WAL").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
 
 # Columns added after a table first shipped: (table, column, definition).
