@@ -357,11 +357,11 @@ def _state(
             DynamoDbMessageLog(client, settings.message_log_table, clock),
         )
     from waconnect.adapters.local.sqlite import (  # noqa: PLC0415 (not loaded on AWS)
-        SqliteDatabase,
         SqliteLedger,
         SqliteMessageLog,
         SqliteSessionStore,
     )
+    from waconnect.adapters.local.sqlite_database import SqliteDatabase  # noqa: PLC0415
 
     database = SqliteDatabase(settings.sqlite_path)
     closers.append(database.close)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from waconnect.adapters.local.sqlite import SqliteDatabase, SqliteSessionStore
+from waconnect.adapters.local.sqlite import SqliteSessionStore
+from waconnect.adapters.local.sqlite_database import SqliteDatabase
 from waconnect.domain.session import SessionKey
 from waconnect.errors import TransientError
 

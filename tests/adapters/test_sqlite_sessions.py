@@ -14,7 +14,8 @@ import pytest
 from tests.contracts.test_session_store_contract import make_session
 from tests.fakes import FakeClock
 
-from waconnect.adapters.local.sqlite import SqliteDatabase, SqliteLedger, SqliteSessionStore
+from waconnect.adapters.local.sqlite import SqliteLedger, SqliteSessionStore
+from waconnect.adapters.local.sqlite_database import SqliteDatabase
 from waconnect.errors import PermanentError, TransientError
 
 

@@ -17,7 +17,7 @@ from tests.fakes import InMemoryRetryStore
 from tests.moto_isolation import mocked_dynamodb_table
 from waconnect.adapters.aws.dynamodb import ledger_table_definition
 from waconnect.adapters.aws.dynamodb_kept import DynamoDbRetryStore
-from waconnect.adapters.local.sqlite import SqliteDatabase
+from waconnect.adapters.local.sqlite_database import SqliteDatabase
 from waconnect.adapters.local.sqlite_kept import SqliteRetryStore
 from waconnect.ports import KEPT_HOLD_SECONDS, KeptDocument, RetryStore
 

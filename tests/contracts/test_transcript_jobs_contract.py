@@ -15,7 +15,8 @@ from tests.moto_isolation import mocked_dynamodb_table
 from waconnect.adapters.aws.dynamodb import ledger_table_definition
 from waconnect.adapters.aws.dynamodb_transcript_checks import DynamoDbCheckedTranscriptJobs
 from waconnect.adapters.aws.dynamodb_transcripts import DynamoDbTranscriptJobs
-from waconnect.adapters.local.sqlite import SqliteDatabase, SqliteLedger
+from waconnect.adapters.local.sqlite import SqliteLedger
+from waconnect.adapters.local.sqlite_database import SqliteDatabase
 from waconnect.adapters.local.sqlite_transcripts import SqliteTranscriptJobs
 from waconnect.domain.whatsapp import BusinessNumber, Customer
 from waconnect.errors import PermanentError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from waconnect.adapters.local.sqlite import SqliteDatabase, database
+from waconnect.adapters.local.sqlite_database import SqliteDatabase, database
 from waconnect.ports import KEPT_HOLD_SECONDS, KeptDocument
 
 # At most this many documents per call of ``due``: the rest wait for the next call.

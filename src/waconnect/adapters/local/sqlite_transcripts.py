@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from waconnect.adapters.local.sqlite import SqliteDatabase, database
+from waconnect.adapters.local.sqlite_database import SqliteDatabase, database
 from waconnect.adapters.transcript_codec import pending_from_text, pending_to_text
 from waconnect.ports import (
     KEPT_HOLD_SECONDS,
