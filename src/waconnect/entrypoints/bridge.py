@@ -24,6 +24,7 @@ from typing import Any
 from waconnect.domain.connect import ConnectEvent
 from waconnect.domain.session import SessionKey
 from waconnect.domain.whatsapp import Customer, InboundMessage, StatusUpdate
+from waconnect.entrypoints.customer_groups import by_customer
 from waconnect.entrypoints.kept_documents import (
     KeptDocuments,
     document_key,
@@ -180,7 +181,7 @@ class Bridge:
             return [Outcome(kind="skipped", reason=str(exc))], []
         outcomes: list[Outcome] = []
         waiting: list[str] = []
-        for names, messages in self._by_customer(batch.messages):
+        for names, messages in by_customer(batch.messages, self.inbound.known_keys):
             if kept_as and self._must_wait(names, kept_as):
                 theirs = [self._behind(message) for message in messages]
             else:
@@ -193,28 +194,6 @@ class Bridge:
         # Items left out for unreadable ids: the rest of the document went on without them.
         outcomes.extend(Outcome(kind="rejected", reason=reason) for reason in batch.unreadable)
         return outcomes, waiting
-
-    def _by_customer(
-        self, messages: Iterable[InboundMessage]
-    ) -> list[tuple[list[str], list[InboundMessage]]]:
-        """The messages of each customer, in order, with every key the customer is known under
-        (``InboundService.known_keys``): messages sharing an id are one customer's."""
-        groups: list[tuple[list[str], list[InboundMessage]]] = []
-        for message in messages:
-            names = [str(key) for key in self.inbound.known_keys(message)]
-            theirs = [group for group in groups if not set(group[0]).isdisjoint(names)]
-            if not theirs:
-                groups.append((names, [message]))
-                continue
-            known, mine = theirs[0]
-            # A message carrying both ids may tie two groups together: one customer after all.
-            for other in theirs[1:]:
-                groups.remove(other)
-                names += other[0]
-                mine.extend(other[1])
-            known.extend(dict.fromkeys(name for name in names if name not in known))
-            mine.append(message)
-        return groups
 
     def _must_wait(self, names: list[str], kept_as: str) -> bool:
         """Whether the customer's messages wait behind their kept documents (``kept_documents``).
