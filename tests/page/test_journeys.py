@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.page.conftest import REPO, WAIT_MS, Sandbox, open_page, screenshot, wait_for_images
 from waconnect.sandbox.replay import replay
@@ -129,6 +130,40 @@ def test_the_agents_pdf_and_image_reach_the_phone(sandbox: Sandbox, browser: Bro
     expect(transcript.get_by_role("link", name="Download agent-brochure.pdf")).to_be_visible()
     expect(transcript.locator(".item.agent img")).to_have_count(1)
     screenshot(page, "agent-files")
+    assert watched.errors == []
+
+
+def test_actions_made_one_after_another_reach_the_sandbox_in_that_order(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    watched = open_page(browser, sandbox.url)
+    page = watched.page
+    _customer_says(page, "Can you send me the brochure?")
+    expect(page.locator("#transcript .item.customer")).to_have_count(1)
+
+    # The file's upload is held on its way (as a slow network would hold a big one) while the
+    # agent goes on writing: the text must not overtake it.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # Playwright takes a Python function, not a bound builtin
+        held.append(route)
+
+    page.route("**/api/agent/file", hold)
+    _attach_as_agent(page, MEDIA / "agent-brochure.pdf")
+    _agent_says(page, "Here it is")
+    page.wait_for_function("() => document.getElementById('ccp-text').value === ''")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not held:
+        assert time.monotonic() < deadline, "the page never sent the file"
+        page.wait_for_timeout(20)  # lets Playwright hand the held request over
+    held[0].continue_()
+
+    theirs = page.locator("#wa-messages li.theirs")
+    expect(theirs).to_have_count(2, timeout=WAIT_MS)
+    expect(theirs.nth(0).get_by_role("link", name="Download agent-brochure.pdf")).to_be_visible()
+    expect(theirs.nth(1)).to_contain_text("Here it is")
+    steps = [step["action"] for step in sandbox.get("api/scenario")["steps"]]
+    assert steps == ["customer.text", "agent.file", "agent.text"]
     assert watched.errors == []
 
 

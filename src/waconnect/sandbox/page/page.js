@@ -47,6 +47,11 @@ function clock(seconds) {
 
 // --- talking to the server ---------------------------------------------------------------
 
+// The person's actions reach the sandbox in the order they made them: the browser would send
+// two quick ones (a text, then a file) on two connections at once, and the sandbox would run
+// whichever came first. Each request waits until the one before it was answered.
+let requests = Promise.resolve();
+
 async function post(url, body, statusId) {
   const status = $(statusId);
   status.textContent = "";
@@ -56,9 +61,11 @@ async function post(url, body, statusId) {
     options.body = JSON.stringify(body);
     options.headers = { "content-type": "application/json" };
   }
+  const turn = requests.then(() => fetch(url, options));
+  requests = turn.catch(() => null);
   let response;
   try {
-    response = await fetch(url, options);
+    response = await turn;
   } catch (error) {
     status.textContent = "The sandbox is not answering.";
     return null;
