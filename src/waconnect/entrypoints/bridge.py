@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from waconnect.domain.connect import ConnectEvent
-from waconnect.domain.session import SessionKey
+from waconnect.domain.session import ChatSession, SessionKey
 from waconnect.domain.whatsapp import Customer, InboundMessage, StatusUpdate
 from waconnect.entrypoints.customer_groups import by_customer
 from waconnect.entrypoints.kept_documents import (
@@ -32,7 +32,7 @@ from waconnect.entrypoints.kept_documents import (
     next_try,
 )
 from waconnect.entrypoints.keyed_lock import KeyedLock
-from waconnect.entrypoints.retry_policy import RetryPolicy
+from waconnect.entrypoints.retry_policy import RetryPolicy, retrying
 from waconnect.entrypoints.transcript_entry import TranscriptEntry
 from waconnect.errors import CapacityExceeded, DeliveryError, MalformedPayload, TransientError
 from waconnect.log_setup import add_log_ids, log_ids
@@ -201,17 +201,18 @@ class Bridge:
         The store busy for longer than the retries: they wait, kept with the document, rather
         than risk overtaking an older message or failing the whole document.
         """
-        if self._kept is None:
+        kept = self._kept
+        if kept is None:
             return False
-        waits = self._retry.waits()
-        while True:
-            try:
-                return self._kept.waits(names, kept_as, self._hand_in)
-            except TransientError as exc:
-                if not waits:
-                    logger.warning("customer's kept documents unknown, so theirs wait: %s", exc)
-                    return True
-                self._sleep(waits.pop(0))
+        try:
+            return retrying(
+                lambda: kept.waits(names, kept_as, self._hand_in),
+                waits=self._retry.waits(),
+                sleep=self._sleep,
+            )
+        except TransientError as exc:
+            logger.warning("customer's kept documents unknown, so theirs wait: %s", exc)
+            return True
 
     def _behind(self, message: InboundMessage) -> Outcome:
         """A message that waits behind its customer's kept ones: deferred, nothing claimed."""
@@ -303,16 +304,14 @@ class Bridge:
             )
 
     def _inbound_with_retries(self, message: InboundMessage, *, defer: bool) -> Outcome:
-        waits = self._retry.waits()
-        while True:
-            try:
-                return self.inbound.handle_message(message)
-            except CapacityExceeded as exc:
-                return self._inbound_later(message, exc, defer=defer)
-            except TransientError as exc:
-                if not waits:
-                    return self._inbound_later(message, exc, defer=defer)
-                self._sleep(waits.pop(0))
+        try:
+            return retrying(
+                lambda: self.inbound.handle_message(message),
+                waits=self._retry.waits(),
+                sleep=self._sleep,
+            )
+        except (CapacityExceeded, TransientError) as exc:
+            return self._inbound_later(message, exc, defer=defer)
 
     def _inbound_later(
         self, message: InboundMessage, error: DeliveryError, *, defer: bool
@@ -361,29 +360,35 @@ class Bridge:
         if session is not None:
             add_log_ids(business_number=session.business.meta_phone_number_id)
         lock_key = str(session.key) if session is not None else f"contact#{event.contact_id}"
-        waits = self._retry.waits()
+        # An event of no known chat is not tried again here: it is deferred or failed at once.
+        waits = self._retry.waits() if session is not None else []
         with self._locks.hold(lock_key):
-            while True:
-                try:
-                    return self.outbound.handle_agent_event(event)
-                except TransientError as exc:
-                    wait = self._later(_event_time(event, self._now), defer=defer)
-                    if (not waits or session is None) and wait is not None:
-                        logger.info("event %s deferred %.0f s", event.event_id, wait)
-                        return Outcome(
-                            kind="deferred",
-                            reason=str(exc),
-                            contact_id=event.contact_id,
-                            retry_after=wait,
-                        )
-                    if not waits or session is None:
-                        logger.warning("giving up on event %s: %s", event.event_id, exc)
-                        if session is None:
-                            return Outcome(kind="failed", reason=str(exc))
-                        return self.outbound.report_failure(
-                            event, exc, session=session, subject="message"
-                        )
-                    self._sleep(waits.pop(0))
+            try:
+                return retrying(
+                    lambda: self.outbound.handle_agent_event(event), waits=waits, sleep=self._sleep
+                )
+            except TransientError as exc:
+                return self._outbound_later(event, exc, session=session, defer=defer)
+
+    def _outbound_later(
+        self,
+        event: ConnectEvent,
+        error: TransientError,
+        *,
+        session: ChatSession | None,
+        defer: bool,
+    ) -> Outcome:
+        """Defer an agent's event that cannot go now when someone keeps it; else report it."""
+        wait = self._later(_event_time(event, self._now), defer=defer)
+        if wait is not None:
+            logger.info("event %s deferred %.0f s", event.event_id, wait)
+            return Outcome(
+                kind="deferred", reason=str(error), contact_id=event.contact_id, retry_after=wait
+            )
+        logger.warning("giving up on event %s: %s", event.event_id, error)
+        if session is None:
+            return Outcome(kind="failed", reason=str(error))
+        return self.outbound.report_failure(event, error, session=session, subject="message")
 
 
 def _instance(instance: str) -> str:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from waconnect.errors import TransientError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,3 +34,16 @@ class RetryPolicy:
         if age >= self.max_age:
             return None
         return min(max(age, self.later), self.max_later, self.max_age - age)
+
+
+def retrying(call: Callable[[], T], *, waits: list[float], sleep: Callable[[float], None]) -> T:
+    """``call()``, tried again after each of ``waits`` (``RetryPolicy.waits``) while it raises
+    ``TransientError``; the last one propagates, for the caller to defer or report the item."""
+    pending = list(waits)
+    while True:
+        try:
+            return call()
+        except TransientError:
+            if not pending:
+                raise
+            sleep(pending.pop(0))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from waconnect.entrypoints.retry_policy import RetryPolicy
+from waconnect.entrypoints.retry_policy import RetryPolicy, retrying
 from waconnect.errors import MalformedPayload, TransientError
 from waconnect.log_setup import log_ids
 from waconnect.services.outcome import Outcome
@@ -99,19 +99,15 @@ def settle_transcript(
     reported now."""
     with log_ids(transcription_job=job):
         try:
-            while True:
-                try:
-                    return handle()
-                except TransientError as exc:
-                    if waits:
-                        sleep(waits.pop(0))
-                        continue
-                    wait = later(since)
-                    if wait is None:
-                        logger.warning("giving up on transcription job %s: %s", job, exc)
-                        return Outcome(kind="failed", reason=str(exc))
-                    logger.info("transcription job %s deferred %.0f s", job, wait)
-                    return Outcome(kind="deferred", reason=str(exc), retry_after=wait)
+            try:
+                return retrying(handle, waits=waits, sleep=sleep)
+            except TransientError as exc:
+                wait = later(since)
+                if wait is None:
+                    logger.warning("giving up on transcription job %s: %s", job, exc)
+                    return Outcome(kind="failed", reason=str(exc))
+                logger.info("transcription job %s deferred %.0f s", job, wait)
+                return Outcome(kind="deferred", reason=str(exc), retry_after=wait)
         except Exception as exc:
             logger.exception("transcription job %s failed unexpectedly", job)
             return Outcome(kind="failed", reason=f"unexpected {type(exc).__name__}")
