@@ -24,6 +24,24 @@ from waconnect.settings import Settings
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
 
+def fake_session() -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=defaults.ACCESS_KEY_ID,
+        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
+        region_name=defaults.REGION,
+    )
+
+
+def sandbox_settings(cloud: Cloud, tmp_path: Path, **changes: Any) -> Settings:
+    """The sandbox's settings on ``cloud``, with a state file in ``tmp_path`` and ``changes``."""
+    settings = Settings.for_sandbox(
+        endpoint_url=cloud.endpoint_url,
+        s3_endpoint_url=cloud.s3_endpoint_url,
+        state_path=str(tmp_path / "state.sqlite3"),
+    )
+    return dataclasses.replace(settings, **changes)
+
+
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[Cloud]:
     with Cloud() as running:
@@ -35,16 +53,8 @@ def test_a_meta_webhook_body_is_answered_from_the_mapped_eum_number(
 ) -> None:
     # A Meta webhook body names the business number by its Meta id only; the sandbox settings
     # map that id to End User Messaging's, so the read receipt can be sent.
-    settings = Settings.for_sandbox(
-        endpoint_url=cloud.endpoint_url,
-        s3_endpoint_url=cloud.s3_endpoint_url,
-        state_path=str(tmp_path / "state.sqlite3"),
-    )
-    session = boto3.session.Session(
-        aws_access_key_id=defaults.ACCESS_KEY_ID,
-        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
-        region_name=defaults.REGION,
-    )
+    settings = sandbox_settings(cloud, tmp_path)
+    session = fake_session()
     bridge = build_bridge(settings, clock=FakeClock(), boto_session=session)
     body = json.loads((EVENTS / "meta" / "text.json").read_text(encoding="utf-8"))
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
@@ -62,19 +72,8 @@ def test_with_read_receipts_off_neither_receipts_nor_typing_reach_the_customer(
 ) -> None:
     # WhatsApp's typing indicator is a read receipt too: turning receipts off must silence both.
     with Cloud() as cloud:
-        settings = dataclasses.replace(
-            Settings.for_sandbox(
-                endpoint_url=cloud.endpoint_url,
-                s3_endpoint_url=cloud.s3_endpoint_url,
-                state_path=str(tmp_path / "state.sqlite3"),
-            ),
-            mark_read=False,
-        )
-        session = boto3.session.Session(
-            aws_access_key_id=defaults.ACCESS_KEY_ID,
-            aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
-            region_name=defaults.REGION,
-        )
+        settings = sandbox_settings(cloud, tmp_path, mark_read=False)
+        session = fake_session()
         bridge = build_bridge(settings, clock=FakeClock(), boto_session=session)
         cloud.inbound_topic.subscribe(bridge.handle_document)
         cloud.streaming_topic.subscribe(bridge.handle_document)
@@ -101,19 +100,8 @@ def test_the_voice_notes_language_setting_is_the_language_their_transcription_jo
     tmp_path: Path,
 ) -> None:
     with Cloud() as cloud:
-        settings = dataclasses.replace(
-            Settings.for_sandbox(
-                endpoint_url=cloud.endpoint_url,
-                s3_endpoint_url=cloud.s3_endpoint_url,
-                state_path=str(tmp_path / "state.sqlite3"),
-            ),
-            language="pt-BR",
-        )
-        session = boto3.session.Session(
-            aws_access_key_id=defaults.ACCESS_KEY_ID,
-            aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
-            region_name=defaults.REGION,
-        )
+        settings = sandbox_settings(cloud, tmp_path, language="pt-BR")
+        session = fake_session()
         # Signed URLs have AWS's shapes; their connections go to the emulators.
         http = httpx.Client(transport=emulator_transport(lambda: cloud.endpoint_url), timeout=60)
         with (
@@ -141,11 +129,7 @@ def test_closing_the_bridge_releases_its_database_and_leaves_the_callers_client_
         s3_endpoint_url="http://127.0.0.1:9",
         state_path=str(tmp_path / "state.sqlite3"),
     )
-    session = boto3.session.Session(
-        aws_access_key_id=defaults.ACCESS_KEY_ID,
-        aws_secret_access_key=defaults.SECRET_ACCESS_KEY,
-        region_name=defaults.REGION,
-    )
+    session = fake_session()
     callers_http = httpx.Client(timeout=60)
     event = json.loads((EVENTS / "connect" / "agent_text.json").read_text(encoding="utf-8"))
     wal = tmp_path / "state.sqlite3-wal"
