@@ -14,18 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from waconnect.adapters.aws.dynamodb import (
-    CLAIM_KEY,
-    SERVICE,
-    TTL_ATTRIBUTE,
-)
+from waconnect.adapters.aws.dynamodb import CLAIM_KEY, SERVICE, TTL_ATTRIBUTE
 from waconnect.adapters.aws.errors import translate_errors
 from waconnect.adapters.transcript_codec import pending_from_text, pending_to_text
-from waconnect.ports import (
-    LEDGER_TTL_SECONDS,
-    Clock,
-    PendingTranscript,
-)
+from waconnect.ports import LEDGER_TTL_SECONDS, Clock, PendingTranscript
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
